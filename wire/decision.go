@@ -1,0 +1,114 @@
+package wire
+
+import (
+	"time"
+)
+
+// DecisionKind is what the agent decided to tell the rider.
+type DecisionKind string
+
+// Decision kinds. Only a real kitchen event (bump, scale, ticket scan) may
+// produce KindReady; the model produces ready_soon, eta and delayed.
+const (
+	KindReadySoon DecisionKind = "ready_soon" // ready within the rider's lead time, with confidence
+	KindReady     DecisionKind = "ready"      // the kitchen says it is ready for pickup
+	KindETA       DecisionKind = "eta"        // countdown update
+	KindDelayed   DecisionKind = "delayed"    // running late: slipped past what the rider was told
+	KindCancelled DecisionKind = "cancelled"  // the order was cancelled
+)
+
+// Kinds lists every decision kind.
+var Kinds = []DecisionKind{KindReadySoon, KindReady, KindETA, KindDelayed, KindCancelled}
+
+// Valid reports whether k is a known decision kind.
+func (k DecisionKind) Valid() bool {
+	for _, v := range Kinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Critical reports whether a decision of this kind must never be dropped
+// by a full outbox or a rate limit: ready and cancelled.
+func (k DecisionKind) Critical() bool { return k == KindReady || k == KindCancelled }
+
+// Flags a decision may carry.
+const (
+	// FlagEarlyReady marks a ready that came less than a minute after its
+	// ticket; some platforms (Meituan) reject such reports.
+	FlagEarlyReady = "early_ready"
+)
+
+// Decision is one thing the agent decided to tell an order's rider. Its ID
+// is stable across retries and replays, so JetStream (Nats-Msg-Id) and the
+// relay can drop duplicates.
+type Decision struct {
+	V           int          `json:"v"`
+	ID          string       `json:"id"`
+	Store       string       `json:"store"`
+	OrderID     string       `json:"order_id"`
+	ShortCode   string       `json:"short_code,omitempty"`
+	Kind        DecisionKind `json:"kind"`
+	Rule        string       `json:"rule,omitempty"`     // rule that fired
+	EventID     string       `json:"event_id,omitempty"` // kitchen event that caused it; required for ready
+	CreatedAt   time.Time    `json:"created_at"`         // when decided; kept on replay
+	ExpiresAt   time.Time    `json:"expires_at"`         // after this, deliver nothing
+	AcceptedAt  time.Time    `json:"accepted_at,omitempty"`
+	ETA         *time.Time   `json:"eta,omitempty"`         // predicted ready time
+	Probability float64      `json:"probability,omitempty"` // P(ready within lead time | elapsed)
+	Replayed    bool         `json:"replayed,omitempty"`    // sent late, after an outage
+	TraceID     string       `json:"trace_id,omitempty"`
+	Flags       []string     `json:"flags,omitempty"`
+}
+
+// Validate checks the decision's fields.
+func (d *Decision) Validate() error {
+	if d.ID == "" || len(d.ID) > MaxTextLen {
+		return invalid("id", "must be 1-%d characters", MaxTextLen)
+	}
+	if err := checkToken("store", d.Store); err != nil {
+		return err
+	}
+	if err := checkOrderID("order_id", d.OrderID); err != nil {
+		return err
+	}
+	if !d.Kind.Valid() {
+		return invalid("kind", "unknown kind %q", d.Kind)
+	}
+	if d.Kind == KindReady && d.EventID == "" {
+		return invalid("event_id", "a ready decision must name the kitchen event that caused it")
+	}
+	if d.CreatedAt.IsZero() {
+		return invalid("created_at", "missing")
+	}
+	if !d.ExpiresAt.After(d.CreatedAt) {
+		return invalid("expires_at", "must be after created_at")
+	}
+	if d.Probability < 0 || d.Probability > 1 || d.Probability != d.Probability {
+		return invalid("probability", "%v is not in [0,1]", d.Probability)
+	}
+	for name, s := range map[string]string{"short_code": d.ShortCode, "rule": d.Rule, "event_id": d.EventID, "trace_id": d.TraceID} {
+		if err := checkText(name, s); err != nil {
+			return err
+		}
+	}
+	if len(d.Flags) > 16 {
+		return invalid("flags", "more than 16 flags")
+	}
+	return nil
+}
+
+// DecodeDecision decodes and validates a decision payload.
+func DecodeDecision(b []byte) (Decision, error) {
+	var d Decision
+	err := decode(b, &d, func() int { return d.V })
+	return d, err
+}
+
+// Marshal validates and encodes the decision, setting V to Version.
+func (d Decision) Marshal() ([]byte, error) {
+	d.V = Version
+	return encode(&d)
+}

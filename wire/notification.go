@@ -1,0 +1,115 @@
+package wire
+
+import (
+	"time"
+)
+
+// Notification is what a rider receives on passline.rider.{rider}.notify:
+// the rendered text and the structured fields it was made from. ID is the
+// decision id, so a rider app can drop a duplicate.
+type Notification struct {
+	V         int          `json:"v"`
+	ID        string       `json:"id"` // the decision id
+	Rider     string       `json:"rider"`
+	Store     string       `json:"store"`
+	StoreName string       `json:"store_name,omitempty"`
+	OrderID   string       `json:"order_id"`
+	ShortCode string       `json:"short_code,omitempty"`
+	Kind      DecisionKind `json:"kind"`
+	Locale    string       `json:"locale,omitempty"`
+	Text      string       `json:"text"`
+	Minutes   *int         `json:"minutes,omitempty"` // minutes until ready, when known
+	ETA       *time.Time   `json:"eta,omitempty"`
+	Shelf     string       `json:"shelf,omitempty"` // pickup shelf
+	DecidedAt time.Time    `json:"decided_at"`
+	SentAt    time.Time    `json:"sent_at"`
+	Replayed  bool         `json:"replayed,omitempty"`
+	TraceID   string       `json:"trace_id,omitempty"`
+}
+
+// Validate checks the notification's fields.
+func (n *Notification) Validate() error {
+	if n.ID == "" || len(n.ID) > MaxTextLen {
+		return invalid("id", "must be 1-%d characters", MaxTextLen)
+	}
+	if err := checkToken("rider", n.Rider); err != nil {
+		return err
+	}
+	if err := checkToken("store", n.Store); err != nil {
+		return err
+	}
+	if err := checkOrderID("order_id", n.OrderID); err != nil {
+		return err
+	}
+	if !n.Kind.Valid() {
+		return invalid("kind", "unknown kind %q", n.Kind)
+	}
+	if n.Text == "" || len(n.Text) > 4096 {
+		return invalid("text", "must be 1-4096 bytes")
+	}
+	if n.SentAt.IsZero() {
+		return invalid("sent_at", "missing")
+	}
+	return nil
+}
+
+// DecodeNotification decodes and validates a rider notification.
+func DecodeNotification(b []byte) (Notification, error) {
+	var n Notification
+	err := decode(b, &n, func() int { return n.V })
+	return n, err
+}
+
+// Marshal validates and encodes the notification, setting V to Version.
+func (n Notification) Marshal() ([]byte, error) {
+	n.V = Version
+	return encode(&n)
+}
+
+// Assignment tells the relay which rider carries an order. The platform
+// sends it on passline.{store}.assign or POST /v1/assignments.
+type Assignment struct {
+	V             int       `json:"v"`
+	Store         string    `json:"store"`
+	OrderID       string    `json:"order_id"`
+	Rider         string    `json:"rider"`
+	TravelSeconds int       `json:"travel_s,omitempty"` // rider's travel time to the store; 0 means unknown
+	Locale        string    `json:"locale,omitempty"`   // rider's locale, e.g. "zh-CN", "en"
+	At            time.Time `json:"at"`
+}
+
+// Validate checks the assignment's fields.
+func (a *Assignment) Validate() error {
+	if err := checkToken("store", a.Store); err != nil {
+		return err
+	}
+	if err := checkOrderID("order_id", a.OrderID); err != nil {
+		return err
+	}
+	if err := checkToken("rider", a.Rider); err != nil {
+		return err
+	}
+	if a.TravelSeconds < 0 || a.TravelSeconds > 4*3600 {
+		return invalid("travel_s", "%d is out of range 0-14400", a.TravelSeconds)
+	}
+	if err := checkText("locale", a.Locale); err != nil {
+		return err
+	}
+	if a.At.IsZero() {
+		return invalid("at", "missing")
+	}
+	return nil
+}
+
+// DecodeAssignment decodes and validates an assignment.
+func DecodeAssignment(b []byte) (Assignment, error) {
+	var a Assignment
+	err := decode(b, &a, func() int { return a.V })
+	return a, err
+}
+
+// Marshal validates and encodes the assignment, setting V to Version.
+func (a Assignment) Marshal() ([]byte, error) {
+	a.V = Version
+	return encode(&a)
+}
