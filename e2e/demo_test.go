@@ -1,0 +1,94 @@
+package e2e_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	agentconfig "github.com/passline/passline/agent/config"
+	bridgeapp "github.com/passline/passline/firmware-bridge/app"
+	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
+	cloudconfig "github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/wire"
+)
+
+// TestDemoDeliversWithin10s runs what `make demo` runs — the three demo
+// configs from configs/demo, with ports and directories moved to random
+// ports and temp dirs — and requires rider notifications within 10 s of
+// the bridge starting, ready ones included soon after.
+func TestDemoDeliversWithin10s(t *testing.T) {
+	cc, err := cloudconfig.Load(filepath.Join("..", "configs", "demo", "cloud.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.DataDir, cc.NATS.Embedded.StoreDir = t.TempDir(), ""
+	cc.NATS.Embedded.Listen, cc.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	cc.LogLevel = "warn"
+	cloud := startCloud(t, cc)
+
+	ac, err := agentconfig.Load(filepath.Join("..", "configs", "demo", "agent.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac.DataDir, ac.MQTT.Embedded.Listen, ac.HTTP.Listen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	ac.NATS.URL, ac.LogLevel = cloud.NATSURL(), "warn"
+	agent := startAgent(t, ac)
+
+	nc, err := nats.Connect(cloud.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	notes := make(chan *nats.Msg, 1024)
+	if _, err := nc.ChanSubscribe(wire.RiderWildcard, notes); err != nil {
+		t.Fatal(err)
+	}
+
+	bc, err := bridgeconfig.Load(filepath.Join("..", "configs", "demo", "bridge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc.MQTT.URL, bc.LogLevel = agent.MQTTURL(), "warn"
+	bridge := bridgeapp.NewMain()
+	bridge.Config = bc
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := bridge.Run(ctx); err != nil {
+		t.Fatalf("bridge: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := bridge.Close(); err != nil {
+			t.Errorf("close bridge: %v", err)
+		}
+	})
+
+	var first time.Duration
+	kinds := map[wire.DecisionKind]int{}
+	deadline := time.After(20 * time.Second)
+	for kinds[wire.KindReady] == 0 {
+		select {
+		case m := <-notes:
+			n, err := wire.DecodeNotification(m.Data)
+			if err != nil {
+				t.Fatalf("invalid notification: %v", err)
+			}
+			if n.Store != ac.Store {
+				t.Fatalf("notification for store %q, want %q", n.Store, ac.Store)
+			}
+			if first == 0 {
+				first = time.Since(start)
+			}
+			kinds[n.Kind]++
+		case <-deadline:
+			t.Fatalf("after 20s the rider saw %v; want a ready notification", kinds)
+		}
+	}
+	t.Logf("first rider notification %v after the kitchen started; kinds so far %v", first.Round(time.Millisecond), kinds)
+	if first > 10*time.Second {
+		t.Errorf("first notification after %v, the demo promises 10s", first)
+	}
+}
