@@ -47,6 +47,10 @@ type Order struct {
 type Load struct {
 	OpenOrders int `json:"open_orders"`
 	OpenItems  int `json:"open_items"`
+	// StationOrders is how many of the open orders share this order's
+	// Station; it sharpens the prediction (queues form per station). Zero
+	// when unknown.
+	StationOrders int `json:"station_orders,omitempty"`
 }
 
 // Sent is the last decision of one kind told about an order.

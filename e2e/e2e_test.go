@@ -141,8 +141,9 @@ func startCloud(t *testing.T, c cloudconfig.Config) *cloudapp.Main {
 	t.Helper()
 	m := cloudapp.NewMain()
 	m.Config = c
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	// ctx is the program's lifetime, as in main: cancelled at cleanup.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	if err := m.Run(ctx); err != nil {
 		t.Fatalf("cloud: %v", err)
 	}
@@ -158,8 +159,9 @@ func startAgent(t *testing.T, c agentconfig.Config) *agentapp.Main {
 	t.Helper()
 	m := agentapp.NewMain()
 	m.Config = c
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	// ctx is the program's lifetime, as in main: cancelled at cleanup.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	if err := m.Run(ctx); err != nil {
 		t.Fatalf("agent: %v", err)
 	}

@@ -20,6 +20,9 @@ const (
 	SubjectAssignments = "passline.*.assign"
 	// BucketConfig is the KV bucket of store configs, keyed by store.
 	BucketConfig = "PASSLINE_CONFIG"
+	// BucketConfigStatus is the KV bucket where each agent reports, under
+	// its store's key, whether it applied its config and why not.
+	BucketConfigStatus = "PASSLINE_CONFIG_STATUS"
 	// HeaderMsgID is JetStream's de-duplication header; Passline sets it to
 	// the decision id.
 	HeaderMsgID = "Nats-Msg-Id"
@@ -148,6 +151,11 @@ func AssignSubject(store string) string { return "passline." + store + ".assign"
 // RiderSubject is the NATS subject of a rider's notifications:
 // passline.rider.{rider}.notify.
 func RiderSubject(rider string) string { return "passline.rider." + rider + ".notify" }
+
+// StoreInboxPrefix is the reply-subject prefix a store's NATS connection
+// must use (nats.CustomInboxPrefix): a store's credentials may receive
+// replies, JetStream acks included, only below it.
+func StoreInboxPrefix(store string) string { return "_PASSLINE_INBOX." + store }
 
 // RiderWildcard matches every rider's notifications.
 const RiderWildcard = "passline.rider.*.notify"

@@ -1,0 +1,41 @@
+package app
+
+import (
+	"encoding"
+	"net/http"
+
+	"github.com/passline/passline/agent/mqtt"
+	"github.com/passline/passline/agent/passboard"
+	"github.com/passline/passline/agent/uplink"
+)
+
+// mountBoard serves the pass board at /board/ (and redirects / to it),
+// fed from the state db, the decider's model and the links' states. The
+// returned func ends the board's event streams; register it with
+// http.Server.RegisterOnShutdown so Close does not wait for open tablets.
+func (m *Main) mountBoard(mux *http.ServeMux) (stop func()) {
+	src := &passboard.AgentSource{Store: m.Config.Store, DB: m.DB, LeadTime: m.Config.Params.LeadTime,
+		Links: boardLinks(m.Source, m.Uplink, m.mqttURL(), m.Config.NATS.URL)}
+	if bm, ok := m.Decider.(encoding.BinaryMarshaler); ok {
+		src.Model = bm
+	}
+	h := &passboard.Handler{Source: src, Log: m.Log.With("component", "passboard")}
+	mux.Handle("GET /board/", http.StripPrefix("/board", h))
+	mux.Handle("GET /{$}", http.RedirectHandler("/board/", http.StatusFound))
+	return h.Close
+}
+
+// boardLinks reports the links from the components Run started; it holds
+// them itself so a stream still open during Close never reads Main's fields.
+func boardLinks(src *mqtt.Source, up *uplink.Uplink, mqttURL, natsURL string) func() []passboard.Link {
+	return func() []passboard.Link {
+		var ls []passboard.Link
+		if src != nil {
+			ls = append(ls, passboard.Link{Name: "mqtt", Up: src.Connected(), Detail: mqttURL})
+		}
+		if up != nil {
+			ls = append(ls, passboard.Link{Name: "nats", Up: up.Status().Connected, Detail: natsURL})
+		}
+		return ls
+	}
+}

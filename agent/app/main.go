@@ -1,0 +1,237 @@
+// Package app wires the agent: state db, ingest writer, MQTT source (and
+// the embedded broker when configured), GPIO bump bar, JetStream uplink and
+// the local HTTP status server. main and the end-to-end tests both build a
+// Main, so tests run the real program.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/agent/config"
+	"github.com/passline/passline/agent/gpio"
+	"github.com/passline/passline/agent/ingest"
+	"github.com/passline/passline/agent/mqtt"
+	"github.com/passline/passline/agent/uplink"
+)
+
+// Main is the agent program.
+type Main struct {
+	Config config.Config
+	// Decider decides what riders are told. Leave nil to use NewDecider.
+	Decider agent.Decider
+	// NewDecider builds the Decider after the state db is open (so it can
+	// load a stored model). Nil means DefaultDecider. THIS IS THE SEAM where
+	// the rules engine plugs in.
+	NewDecider func(cfg config.Config, db *bolt.DB) (agent.Decider, error)
+	// Pins resolves GPIO pin names; nil means periph's gpioreg (main calls
+	// host.Init first). Tests pass gpiotest pins here.
+	Pins func(name string) (PinIn, error)
+	Log  *slog.Logger
+	// BeforeCommit is passed to the state db: a fault-injection seam for tests.
+	BeforeCommit func() error
+
+	DB       *bolt.DB
+	Writer   *ingest.Writer
+	Broker   *mqtt.Broker
+	Source   *mqtt.Source
+	Uplink   *uplink.Uplink
+	GPIO     *gpio.Source
+	Registry *prometheus.Registry
+
+	httpSrv *http.Server
+	httpLn  net.Listener
+	started time.Time
+}
+
+// NewMain returns a Main with the default config.
+func NewMain() *Main {
+	return &Main{Config: config.DefaultConfig(), Log: slog.Default()}
+}
+
+// StatePath is the state db file under the data dir.
+func (m *Main) StatePath() string { return filepath.Join(m.Config.DataDir, "state.db") }
+
+// Run validates the config and starts everything; it returns once the
+// agent is serving (MQTT and NATS connect in the background and retry
+// forever). On error everything already started is closed.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	m.started = time.Now()
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	m.Log.Info("agent running", "store", m.Config.Store, "state", m.StatePath(), "mqtt", m.mqttURL(), "nats", m.Config.NATS.URL, "http", m.HTTPAddr())
+	return nil
+}
+
+func (m *Main) openDB(context.Context) error {
+	c := m.Config
+	db, err := bolt.Open(m.StatePath(), bolt.Options{Timeout: c.Lock, BeforeCommit: m.BeforeCommit, Limits: bolt.Limits{
+		OutboxEntries: c.Outbox.MaxEntries, OutboxBytes: c.Outbox.MaxBytes,
+		History: c.Retain.History, Rejects: c.Retain.Rejects, Seen: c.Retain.Seen}})
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	if m.Decider != nil {
+		return nil
+	}
+	build := m.NewDecider
+	if build == nil {
+		build = DefaultDecider
+	}
+	if m.Decider, err = build(c, db); err != nil {
+		return fmt.Errorf("build decider: %w", err)
+	}
+	return nil
+}
+
+func (m *Main) startWriter(ctx context.Context) error {
+	c := m.Config
+	w := ingest.NewWriter(m.DB, c.Store, c.Ingest.Queue)
+	w.Decider, w.AutoStart, w.MaxBatch = m.Decider, c.Ingest.AutoStart, c.Ingest.MaxBatch
+	w.Tick, w.FinishedTTL, w.OrphanTTL = c.Params.RetryInterval, c.Retain.FinishedTTL, c.Retain.OrphanTTL
+	w.Log = m.Log.With("component", "ingest")
+	m.Registry = prometheus.NewRegistry()
+	w.Observe = m.observer()
+	m.Writer = w
+	return w.Run(ctx)
+}
+
+func (m *Main) startUplink(ctx context.Context) error {
+	c := m.Config.NATS
+	u := uplink.New(c.URL, m.Config.Store, m.DB)
+	u.Name, u.Creds = c.Name, c.Creds
+	if u.Name == "" {
+		u.Name = m.Config.Store + "-agent"
+	}
+	u.Window, u.AckTimeout, u.ReplayAfter = c.PublishWindow, c.AckTimeout, c.ReplayAfter
+	u.Replicas, u.DuplicateWindow, u.MaxAge = c.Replicas, c.DuplicateWindow, c.MaxAge
+	u.Log = m.Log.With("component", "uplink")
+	m.Uplink = u
+	m.Writer.Notify = u.Kick
+	return u.Run(ctx)
+}
+
+func (m *Main) startBroker(context.Context) error {
+	e := m.Config.MQTT.Embedded
+	if !e.Enabled {
+		return nil
+	}
+	b := &mqtt.Broker{Listen: e.Listen, Log: m.Log.With("component", "mqtt-broker")}
+	if e.Persist {
+		b.Persist = filepath.Join(m.Config.DataDir, "broker.db")
+	}
+	if err := b.Run(); err != nil {
+		return err
+	}
+	m.Broker = b
+	return nil
+}
+
+func (m *Main) mqttURL() string {
+	if m.Broker != nil {
+		return m.Broker.URL()
+	}
+	return m.Config.MQTT.URL
+}
+
+func (m *Main) startSource(ctx context.Context) error {
+	c := m.Config.MQTT
+	m.Source = &mqtt.Source{URL: m.mqttURL(), ClientID: c.ClientID, Username: c.Username, Password: c.Password,
+		Store: m.Config.Store, Offer: m.Writer.Offer, Log: m.Log.With("component", "mqtt"),
+		Room: func() bool { return m.Writer.QueueLen() < m.Config.Ingest.Queue/2 }}
+	return m.Source.Run(ctx)
+}
+
+// MQTTAddr is the embedded broker's bound host:port, or "" when the agent
+// uses an external broker.
+func (m *Main) MQTTAddr() string {
+	if m.Broker == nil {
+		return ""
+	}
+	return m.Broker.Addr()
+}
+
+// MQTTURL is the URL the agent's MQTT source connects to.
+func (m *Main) MQTTURL() string { return m.mqttURL() }
+
+// HTTPAddr is the status server's bound host:port, or "" when disabled.
+func (m *Main) HTTPAddr() string {
+	if m.httpLn == nil {
+		return ""
+	}
+	return m.httpLn.Addr().String()
+}
+
+// Close undoes Run in reverse: stop HTTP and inputs, let the writer finish
+// its batch, give the uplink up to 2 s to flush the outbox, drain NATS,
+// close the state db, stop the embedded broker. Messages not yet committed
+// stay unacked with the broker.
+func (m *Main) Close() error {
+	var errs []error
+	if m.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, m.httpSrv.Shutdown(ctx))
+		cancel()
+		m.httpSrv, m.httpLn = nil, nil
+	}
+	if m.GPIO != nil {
+		m.GPIO.Close()
+	}
+	if m.Source != nil {
+		m.Source.Close()
+	}
+	if m.Writer != nil {
+		m.Writer.Close()
+	}
+	if m.Uplink != nil {
+		m.flush(2 * time.Second)
+		m.Uplink.Close()
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	if m.Broker != nil {
+		errs = append(errs, m.Broker.Close())
+	}
+	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker = nil, nil, nil, nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// flush kicks the uplink and waits up to d for an empty outbox.
+func (m *Main) flush(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		st, err := m.DB.Stats()
+		if err != nil || st.Outbox == 0 || !m.Uplink.Status().Connected {
+			return
+		}
+		m.Uplink.Kick()
+		time.Sleep(20 * time.Millisecond)
+	}
+}

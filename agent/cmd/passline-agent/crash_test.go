@@ -1,0 +1,247 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/agent/app"
+	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/agent/mqtt"
+	at "github.com/passline/passline/agent/internal/agenttest"
+	"github.com/passline/passline/wire"
+)
+
+// TestCrashLosesNothing SIGKILLs the real binary at random moments while a
+// publisher sends tickets and bumps with QoS 1. Afterwards every bumped
+// order has exactly one ready decision in the stream, and every event the
+// broker acknowledged to the publisher is in the agent's state. The default
+// run kills 5 times; PASSLINE_CRASH_KILLS=25 (make crash-agent) kills more.
+func TestCrashLosesNothing(t *testing.T) {
+	kills := 5
+	if v := os.Getenv("PASSLINE_CRASH_KILLS"); v != "" {
+		kills, _ = strconv.Atoi(v)
+	}
+	store := fmt.Sprintf("crash-%d", rand.IntN(1_000_000))
+	mqttURL, broker := os.Getenv("PASSLINE_TEST_MQTT"), (*mqtt.Broker)(nil)
+	if mqttURL == "" {
+		broker = at.Broker(t, "")
+		mqttURL = broker.URL()
+	}
+	n := at.StartNATS(t, t.TempDir(), -1)
+	dir := t.TempDir()
+	httpAddr := freeAddr(t)
+	cfgPath := writeConfig(t, dir, store, mqttURL, n.URL(), httpAddr)
+
+	// The broker keeps messages for the agent's session only once the
+	// agent has subscribed for the first time.
+	first := startAgent(t, cfgPath, dir)
+	at.Eventually(t, 30*time.Second, "first subscription", func() bool { return mqttConnected(httpAddr) })
+	pub := newLoad(t, mqttURL, store)
+	pub.start()
+	for i := 0; i < kills; i++ {
+		cmd := first
+		if i > 0 {
+			cmd = startAgent(t, cfgPath, dir)
+		}
+		time.Sleep(time.Duration(100+rand.IntN(700)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+	}
+	pub.stop()
+	cmd := startAgent(t, cfgPath, dir)
+	// A last order after the load: once its ready is in the stream, every
+	// earlier delivery has been committed.
+	last := at.Publisher(t, mqttURL)
+	at.Publish(t, last, at.Ticket(store, "last", "grill", time.Now().Add(-time.Minute)))
+	at.Publish(t, last, at.Bump(store, "last", time.Now()))
+	acked, bumped := pub.results()
+	acked = append(acked, "t-last", "b-last")
+	bumped["last"] = true
+	t.Logf("broker %s: %d kills, %d events acked by the broker, %d orders bumped", mqttURL, kills, len(acked), len(bumped))
+	deadline := time.Now().Add(60 * time.Second)
+	for len(readies(at.Decisions(t, n.URL()))) < len(bumped) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+			checkState(t, filepath.Join(dir, "state.db"), acked)
+			logb, _ := os.ReadFile(filepath.Join(dir, "agent.log"))
+			t.Fatalf("timed out: %d readies for %d bumped orders; agent log:\n%s",
+				len(readies(at.Decisions(t, n.URL()))), len(bumped), tail(logb, 3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("agent exit after SIGTERM: %v", err)
+	}
+	for order, k := range readies(at.Decisions(t, n.URL())) {
+		if k != 1 || !bumped[order] {
+			t.Errorf("order %s: %d ready decisions (bumped %v)", order, k, bumped[order])
+		}
+	}
+	checkState(t, filepath.Join(dir, "state.db"), acked)
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func mqttConnected(addr string) bool {
+	resp, err := http.Get("http://" + addr + "/status")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var st app.Status
+	return json.NewDecoder(resp.Body).Decode(&st) == nil && st.Links.MQTT.Connected
+}
+
+func readies(ds []wire.Decision) map[string]int {
+	n := map[string]int{}
+	for _, d := range ds {
+		if d.Kind == wire.KindReady {
+			n[d.OrderID]++
+		}
+	}
+	return n
+}
+
+func writeConfig(t *testing.T, dir, store, mqttURL, natsURL, httpAddr string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`store: %s
+data_dir: %s
+log_level: warn
+lock_timeout: 10s
+mqtt: {url: %q}
+nats: {url: %q}
+http: {listen: %q}
+`, store, dir, mqttURL, natsURL, httpAddr)
+	path := filepath.Join(dir, "agent.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func startAgent(t *testing.T, cfg, dir string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary, "-config", cfg, "run")
+	log, err := os.OpenFile(filepath.Join(dir, "agent.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd
+}
+
+// checkState opens the state db after the agent exited: invariants hold
+// and every acked event id was applied.
+func checkState(t *testing.T, path string, acked []string) {
+	t.Helper()
+	db, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CheckInvariants(); err != nil {
+		t.Errorf("invariants: %v", err)
+	}
+	var missing []string
+	_ = db.View(func(tx *bolt.Tx) error {
+		for _, id := range acked {
+			if !tx.Seen(id) {
+				missing = append(missing, id)
+			}
+		}
+		return nil
+	})
+	if len(missing) > 0 {
+		t.Errorf("%d of %d broker-acked events missing from the agent's state: %.10v", len(missing), len(acked), missing)
+	}
+}
+
+// load publishes ticket+bump pairs with QoS 1 until stopped.
+type load struct {
+	t      *testing.T
+	url    string
+	store  string
+	done   chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	acked  []string
+	bumped map[string]bool
+}
+
+func newLoad(t *testing.T, url, store string) *load {
+	return &load{t: t, url: url, store: store, done: make(chan struct{}), bumped: map[string]bool{}}
+}
+
+func (l *load) start() {
+	c := at.Publisher(l.t, l.url)
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for i := 0; i < 100_000; i++ {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			o := fmt.Sprintf("o%d", i)
+			now := time.Now()
+			for _, ev := range []wire.Event{at.Ticket(l.store, o, "grill", now.Add(-2*time.Minute)), at.Bump(l.store, o, now)} {
+				b, _ := ev.Marshal()
+				tok := c.Publish(at.Topic(ev), 1, false, b)
+				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+					continue // not acked by the broker: no promise to check
+				}
+				l.mu.Lock()
+				l.acked = append(l.acked, ev.ID)
+				if ev.Kind == wire.EventKey {
+					l.bumped[o] = true
+				}
+				l.mu.Unlock()
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+}
+
+func (l *load) stop() { close(l.done); l.wg.Wait() }
+
+func (l *load) results() ([]string, map[string]bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.acked, l.bumped
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+
+	"github.com/passline/passline/wire"
+)
+
+// Validate checks every field; each error names its field, e.g.
+// "mqtt.url: ...". All problems are reported at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if !wire.ValidToken(c.Store) {
+		bad("store", "%q is not a store id (1-%d characters of A-Z a-z 0-9 _ -)", c.Store, wire.MaxTokenLen)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "missing")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	c.validateMQTT(bad)
+	c.validateNATS(bad)
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); c.HTTP.Listen != "" && err != nil {
+		bad("http.listen", "%v", err)
+	}
+	c.validateParams(bad)
+	c.validateGPIO(bad)
+	c.validateLimits(bad)
+	return errors.Join(errs...)
+}
+
+type badFunc func(field, format string, args ...any)
+
+func (c *Config) validateMQTT(bad badFunc) {
+	if c.MQTT.ClientID == "" {
+		bad("mqtt.client_id", "missing")
+	}
+	if c.MQTT.Embedded.Enabled {
+		if _, _, err := net.SplitHostPort(c.MQTT.Embedded.Listen); err != nil {
+			bad("mqtt.embedded.listen", "%v", err)
+		}
+		return
+	}
+	if u, err := url.Parse(c.MQTT.URL); err != nil || u.Host == "" {
+		bad("mqtt.url", "%q is not a broker URL like tcp://host:1883", c.MQTT.URL)
+	}
+}
+
+func (c *Config) validateNATS(bad badFunc) {
+	if u, err := url.Parse(c.NATS.URL); err != nil || u.Host == "" {
+		bad("nats.url", "%q is not a server URL like nats://host:4222", c.NATS.URL)
+	}
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		bad("nats.replicas", "%d is not 1-5", c.NATS.Replicas)
+	}
+	if c.NATS.PublishWindow < 1 || c.NATS.PublishWindow > 4096 {
+		bad("nats.publish_window", "%d is not 1-4096", c.NATS.PublishWindow)
+	}
+	if c.NATS.AckTimeout <= 0 {
+		bad("nats.ack_timeout", "must be positive")
+	}
+	if c.NATS.DuplicateWindow <= 0 || c.NATS.MaxAge < c.NATS.DuplicateWindow {
+		bad("nats.duplicate_window", "must be positive and no longer than nats.max_age")
+	}
+}
+
+func (c *Config) validateParams(bad badFunc) {
+	p := c.Params
+	if p.PredictionWindow <= 0 {
+		bad("params.prediction_window", "must be positive")
+	}
+	if p.ConfidenceThreshold <= 0 || p.ConfidenceThreshold > 1 {
+		bad("params.confidence_threshold", "%v is not in (0,1]", p.ConfidenceThreshold)
+	}
+	if p.RetryInterval <= 0 {
+		bad("params.retry_interval", "must be positive")
+	}
+	if p.LeadTime < 0 {
+		bad("params.lead_time", "must not be negative")
+	}
+	for i, r := range c.Rules {
+		if r.Name == "" || r.When == "" || !r.Emit.Valid() {
+			bad(fmt.Sprintf("rules[%d]", i), "needs name, when and a known emit kind (got %q)", r.Emit)
+		}
+	}
+}
+
+func (c *Config) validateGPIO(bad badFunc) {
+	if !c.GPIO.Enabled {
+		return
+	}
+	if !wire.ValidToken(c.GPIO.DeviceID) {
+		bad("gpio.device_id", "%q is not a token", c.GPIO.DeviceID)
+	}
+	if c.GPIO.Debounce < 0 {
+		bad("gpio.debounce", "must not be negative")
+	}
+	if len(c.GPIO.Pins) == 0 {
+		bad("gpio.pins", "enabled with no pins")
+	}
+	for i, p := range c.GPIO.Pins {
+		f := fmt.Sprintf("gpio.pins[%d]", i)
+		if p.Pin == "" {
+			bad(f+".pin", "missing")
+		}
+		if !wire.KeyAction(p.Action).Valid() {
+			bad(f+".action", "%q is not bump, start, recall or select", p.Action)
+		}
+		if p.Action == string(wire.KeySelect) && (p.Position < 1 || p.Position > wire.MaxPosition) {
+			bad(f+".position", "select needs a position 1-%d", wire.MaxPosition)
+		}
+	}
+}
+
+func (c *Config) validateLimits(bad badFunc) {
+	if c.Ingest.Queue < 1 {
+		bad("ingest.queue", "must be positive")
+	}
+	if c.Ingest.MaxBatch < 1 {
+		bad("ingest.max_batch", "must be positive")
+	}
+	if c.Outbox.MaxEntries < 1 {
+		bad("outbox.max_entries", "must be positive")
+	}
+	if c.Outbox.MaxBytes < wire.MaxPayload {
+		bad("outbox.max_bytes", "must be at least %d", wire.MaxPayload)
+	}
+	if c.Outbox.TTL <= 0 {
+		bad("outbox.ttl", "must be positive")
+	}
+	for f, n := range map[string]int{"retain.history": c.Retain.History, "retain.rejects": c.Retain.Rejects, "retain.seen": c.Retain.Seen} {
+		if n < 1 {
+			bad(f, "must be positive")
+		}
+	}
+	if c.Retain.FinishedTTL <= 0 || c.Retain.OrphanTTL <= 0 {
+		bad("retain.finished_ttl", "finished_ttl and orphan_ttl must be positive")
+	}
+	if c.Lock <= 0 {
+		bad("lock_timeout", "must be positive")
+	}
+}

@@ -1,0 +1,234 @@
+// Package ingest is the agent's single writer: it takes device events from
+// a bounded channel, applies them to the kitchen state machine, asks the
+// Decider what to tell riders, and commits all of it — orders, history,
+// outbox, rejects, applied event ids — to bbolt in one transaction per
+// batch. Only after the commit does it acknowledge the MQTT messages, so a
+// crash at any moment loses nothing the broker considers delivered.
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/wire"
+)
+
+// Input is one thing to apply: a raw MQTT message, or an event built by a
+// local source (GPIO) with Event set.
+type Input struct {
+	Topic    string
+	Payload  []byte
+	Event    *wire.Event // set by local sources; Topic and Payload are then ignored
+	Ack      func()      // called after the commit; nil for local sources
+	Received time.Time
+}
+
+// Writer owns all bbolt writes caused by events and timer ticks.
+type Writer struct {
+	DB      *bolt.DB
+	Store   string
+	Decider agent.Decider
+	// AutoStart marks orders started on accept.
+	AutoStart bool
+	// MaxBatch bounds the events committed in one transaction.
+	MaxBatch int
+	// Tick is how often open orders are re-evaluated and expired (Params.RetryInterval).
+	Tick                   time.Duration
+	FinishedTTL, OrphanTTL time.Duration
+	// Notify is called after a commit that added outbox entries; it must not block.
+	Notify func()
+	// Observe, if set, is called after each commit with the number of events
+	// and each input's receive time (for latency metrics).
+	Observe func(n int, received []time.Time)
+	Now     func() time.Time
+	Log     *slog.Logger
+
+	in        chan Input
+	k         *agent.Kitchen
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	committed atomic.Int64
+	failures  atomic.Int64
+	lastErr   atomic.Value // string
+	rejectLog *limiter
+}
+
+// NewWriter returns a writer whose input queue holds queue items. It starts
+// nothing; call Run.
+func NewWriter(db *bolt.DB, store string, queue int) *Writer {
+	return &Writer{DB: db, Store: store, MaxBatch: 512, Tick: 30 * time.Second,
+		FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour, Decider: agent.BasicDecider{},
+		Now: time.Now, Log: slog.Default(), in: make(chan Input, queue), rejectLog: newLimiter(10 * time.Second)}
+}
+
+// Offer hands an input to the writer without blocking. It reports false
+// when the queue is full; the caller must then leave the message unacked.
+func (w *Writer) Offer(in Input) bool {
+	select {
+	case w.in <- in:
+		return true
+	default:
+		return false
+	}
+}
+
+// QueueLen is the number of inputs waiting.
+func (w *Writer) QueueLen() int { return len(w.in) }
+
+// Committed is the number of inputs committed (applied, rejected or duplicate).
+func (w *Writer) Committed() int64 { return w.committed.Load() }
+
+// LastError is the last commit error, "" after a successful commit.
+func (w *Writer) LastError() string {
+	s, _ := w.lastErr.Load().(string)
+	return s
+}
+
+// CommitFailures counts failed commits (full disk, write errors).
+func (w *Writer) CommitFailures() int64 { return w.failures.Load() }
+
+// Run loads the kitchen from the db and starts the writer goroutine.
+func (w *Writer) Run(ctx context.Context) error {
+	k, err := w.DB.LoadKitchen(w.Store)
+	if err != nil {
+		return err
+	}
+	k.AutoStart = w.AutoStart
+	w.k = k
+	w.lastErr.Store("")
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.loop(ctx)
+	}()
+	return nil
+}
+
+// Close stops the writer after the batch in progress. Inputs still queued
+// are not acked, so the broker redelivers them to the next run.
+func (w *Writer) Close() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.wg.Wait()
+}
+
+func (w *Writer) loop(ctx context.Context) {
+	tick := time.NewTicker(w.Tick)
+	defer tick.Stop()
+	batch := make([]Input, 0, w.MaxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			w.retry(ctx, func() error { return w.tick() })
+			continue
+		case in := <-w.in:
+			batch = append(batch[:0], in)
+		}
+	fill:
+		for len(batch) < w.MaxBatch {
+			select {
+			case in := <-w.in:
+				batch = append(batch, in)
+			default:
+				break fill
+			}
+		}
+		w.process(ctx, batch)
+	}
+}
+
+// retry runs fn until it succeeds or ctx ends, backing off from 100 ms to
+// 10 s. After a failure the kitchen is reloaded from the db, so memory never
+// holds what was not committed. It reports whether fn succeeded.
+func (w *Writer) retry(ctx context.Context, fn func() error) bool {
+	backoff := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			w.lastErr.Store("")
+			return true
+		}
+		w.failures.Add(1)
+		w.lastErr.Store(err.Error())
+		w.Log.Error("state db commit failed; events stay unacked and will be retried", "err", err, "retry_in", backoff)
+		if k, lerr := w.DB.LoadKitchen(w.Store); lerr == nil {
+			k.AutoStart = w.AutoStart
+			w.k = k
+		} else {
+			w.Log.Error("reload kitchen after failed commit", "err", lerr)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// process decodes a batch, commits it, then acks every message in it.
+func (w *Writer) process(ctx context.Context, batch []Input) {
+	items := make([]item, len(batch))
+	for i, in := range batch {
+		items[i] = decodeInput(in)
+	}
+	var added int
+	ok := w.retry(ctx, func() error {
+		var err error
+		added, err = w.commit(items)
+		return err
+	})
+	if !ok {
+		return
+	}
+	received := make([]time.Time, len(batch))
+	for i, in := range batch {
+		if in.Ack != nil {
+			in.Ack()
+		}
+		received[i] = in.Received
+	}
+	w.committed.Add(int64(len(batch)))
+	for _, it := range items {
+		for _, r := range []*bolt.Reject{it.reject, it.refused} {
+			if r != nil {
+				w.rejectLog.log(w.Log, r.Reason, r.Detail)
+			}
+		}
+	}
+	if added > 0 && w.Notify != nil {
+		w.Notify()
+	}
+	if w.Observe != nil {
+		w.Observe(len(batch), received)
+	}
+}
+
+// item is a decoded input: an event to apply or a reject to keep.
+type item struct {
+	ev      *wire.Event
+	reject  *bolt.Reject // refused by the decoder
+	refused *bolt.Reject // refused by the state machine, set by commit
+}
+
+func decodeInput(in Input) item {
+	if in.Event != nil {
+		return item{ev: in.Event}
+	}
+	_, ev, err := wire.DecodeEventOn(in.Topic, in.Payload)
+	if err != nil {
+		raw := append([]byte(nil), in.Payload[:min(len(in.Payload), bolt.MaxRejectRaw)]...)
+		return item{reject: &bolt.Reject{Reason: string(wire.ReasonOf(err)), Detail: err.Error(), Topic: in.Topic, Raw: raw}}
+	}
+	return item{ev: &ev}
+}
+

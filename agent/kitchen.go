@@ -1,0 +1,233 @@
+package agent
+
+import (
+	"sort"
+	"time"
+
+	"github.com/passline/passline/wire"
+)
+
+// Reasons an event that decoded fine is still refused by the state machine.
+// They join wire's reasons as reject reasons and metric labels.
+const (
+	ReasonUnknownOrder = "unknown_order" // names no open order, or a queue that is empty
+	ReasonUnparsed     = "unparsed"      // an unparsed ticket: kept for a person to read
+	ReasonStore        = "store"         // an event for another store
+	ReasonDuplicate    = "duplicate"     // the event id was applied before (counted, not kept)
+)
+
+// Refusal is an event the state machine will not apply, with the reason.
+type Refusal struct {
+	Reason string
+	Msg    string
+}
+
+func (r *Refusal) Error() string { return r.Reason + ": " + r.Msg }
+
+// Change is what one event did to one order.
+type Change struct {
+	Order *Order
+	// From is the status before the event; "" for an order the event created.
+	From wire.OrderStatus
+	// Closed is true when the order left the open set (picked up or
+	// cancelled): it belongs in history now.
+	Closed bool
+}
+
+// Kitchen is the agent's open-order state and bump-bar state: what a KDS
+// shows. It is a pure state machine with no I/O. The writer keeps one in
+// memory, mutates it while applying a batch inside a bbolt transaction, and
+// reloads it from the database when that transaction fails, so it never
+// drifts from what was committed.
+type Kitchen struct {
+	Store string
+	// Orders are the open orders, including placeholders made by an event
+	// that came before its ticket.
+	Orders map[string]*Order
+	// Selected is, per station, the order a select key chose.
+	Selected map[string]string `json:"selected"`
+	// LastBumped is, per station, the order the last bump finished, for recall.
+	LastBumped map[string]string `json:"last_bumped"`
+	// AutoStart marks accepted orders started at once (stores with no start key).
+	AutoStart bool `json:"-"`
+	// Closed reports whether an order id is already in history; a late or
+	// repeated event for it changes nothing. Nil means never.
+	Closed func(id string) bool `json:"-"`
+}
+
+// NewKitchen returns an empty kitchen for a store.
+func NewKitchen(store string) *Kitchen {
+	return &Kitchen{Store: store, Orders: map[string]*Order{}, Selected: map[string]string{}, LastBumped: map[string]string{}}
+}
+
+// rank orders statuses along the lifecycle; cancelled is terminal.
+func rank(s wire.OrderStatus) int {
+	switch s {
+	case wire.StatusAccepted:
+		return 1
+	case wire.StatusStarted:
+		return 2
+	case wire.StatusDone:
+		return 3
+	case wire.StatusPacked:
+		return 4
+	case wire.StatusPickedUp:
+		return 5
+	case wire.StatusCancelled:
+		return 6
+	}
+	return 0
+}
+
+// Reached reports whether status s is at or past target on the lifecycle
+// (cancelled counts as past everything).
+func Reached(s, target wire.OrderStatus) bool { return rank(s) >= rank(target) }
+
+// Apply applies one validated event. It returns the order it changed, nil
+// when the event changes nothing (a repeat, a device status, a late event for
+// a closed order), or a *Refusal. Apply is idempotent per order: the same
+// event twice changes nothing the second time.
+func (k *Kitchen) Apply(e *wire.Event) (*Change, error) {
+	if e.Store != k.Store {
+		return nil, &Refusal{ReasonStore, "event for store " + e.Store}
+	}
+	if id := e.OrderID(); id != "" && k.Closed != nil && k.Orders[id] == nil && k.Closed(id) {
+		return nil, nil
+	}
+	switch e.Kind {
+	case wire.EventTicket:
+		return k.ticket(e.Ticket, e), nil
+	case wire.EventUnparsed:
+		return nil, &Refusal{ReasonUnparsed, "ticket without an order id"}
+	case wire.EventKey:
+		return k.key(e)
+	case wire.EventWeight:
+		return k.weight(e)
+	case wire.EventPOS:
+		return k.pos(e), nil
+	}
+	return nil, nil // device status: no order changes
+}
+
+// ticket creates an order, or completes a placeholder made by an earlier event.
+func (k *Kitchen) ticket(t *wire.Ticket, e *wire.Event) *Change {
+	o := k.Orders[t.OrderID]
+	if o != nil && o.TicketSeen {
+		return nil
+	}
+	from := wire.OrderStatus("")
+	if o == nil {
+		o = &Order{Store: k.Store, ID: t.OrderID, Status: wire.StatusAccepted}
+		k.Orders[o.ID] = o
+	} else {
+		from = o.Status
+	}
+	o.TicketSeen = true
+	o.ShortCode, o.Channel, o.Items = t.ShortCode, t.Channel, t.Items
+	o.Station = mainStation(t.Items)
+	if t.PromisedAt != nil {
+		o.PromisedAt = *t.PromisedAt
+	}
+	o.AcceptedAt = e.At
+	o.TraceID = e.TraceID
+	o.Load = k.load(o.ID)
+	if k.AutoStart && o.Status == wire.StatusAccepted {
+		o.Status, o.StartedAt = wire.StatusStarted, e.At
+	}
+	return &Change{Order: o, From: from}
+}
+
+// load counts the orders and items in preparation, not counting except.
+func (k *Kitchen) load(except string) Load {
+	var l Load
+	for id, o := range k.Orders {
+		if id != except && o.TicketSeen && rank(o.Status) < rank(wire.StatusDone) {
+			l.OpenOrders++
+			l.OpenItems += o.ItemCount()
+		}
+	}
+	return l
+}
+
+// mainStation is the station with the most items on the ticket.
+func mainStation(items []Item) string {
+	qty := map[string]int{}
+	best := ""
+	for _, it := range items {
+		qty[it.Station] += it.Qty
+		if it.Station != "" && (best == "" || qty[it.Station] > qty[best]) {
+			best = it.Station
+		}
+	}
+	return best
+}
+
+// Item is a ticket line, as on the wire.
+type Item = wire.Item
+
+// Queue returns the station's open orders still in preparation (accepted or
+// started), oldest first; station "" is the whole kitchen.
+func (k *Kitchen) Queue(station string) []*Order {
+	var q []*Order
+	for _, o := range k.Orders {
+		if o.TicketSeen && rank(o.Status) < rank(wire.StatusDone) && (station == "" || o.Station == station) {
+			q = append(q, o)
+		}
+	}
+	sort.Slice(q, func(i, j int) bool {
+		if !q[i].AcceptedAt.Equal(q[j].AcceptedAt) {
+			return q[i].AcceptedAt.Before(q[j].AcceptedAt)
+		}
+		return q[i].ID < q[j].ID
+	})
+	return q
+}
+
+// placeholder returns the order id, creating a ticketless placeholder.
+func (k *Kitchen) placeholder(id string, e *wire.Event) (*Order, wire.OrderStatus) {
+	if o := k.Orders[id]; o != nil {
+		return o, o.Status
+	}
+	o := &Order{Store: k.Store, ID: id, Status: wire.StatusAccepted, TraceID: e.TraceID}
+	k.Orders[id] = o
+	return o, ""
+}
+
+// advance moves o forward to status s at time at, filling the timestamps of
+// any skipped step. It reports whether anything changed; it never moves an
+// order back and never reopens a cancelled one.
+func advance(o *Order, s wire.OrderStatus, at time.Time) bool {
+	if o.Status == wire.StatusCancelled || rank(o.Status) >= rank(s) && s != wire.StatusCancelled {
+		return false
+	}
+	if s != wire.StatusCancelled {
+		set := func(target wire.OrderStatus, ts *time.Time) {
+			if rank(s) >= rank(target) && ts.IsZero() {
+				*ts = at
+			}
+		}
+		set(wire.StatusStarted, &o.StartedAt)
+		set(wire.StatusDone, &o.DoneAt)
+		set(wire.StatusPacked, &o.PackedAt)
+		set(wire.StatusPickedUp, &o.PickedUpAt)
+	} else {
+		o.CancelledAt = at
+	}
+	o.Status = s
+	return true
+}
+
+// change records a status move of o from "from" as a Change.
+func (k *Kitchen) change(o *Order, from wire.OrderStatus) *Change {
+	c := &Change{Order: o, From: from}
+	if !o.Open() {
+		c.Closed = true
+		delete(k.Orders, o.ID)
+		for st, id := range k.Selected {
+			if id == o.ID {
+				delete(k.Selected, st)
+			}
+		}
+	}
+	return c
+}

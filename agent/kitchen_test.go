@@ -1,0 +1,208 @@
+package agent_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/wire"
+)
+
+var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+type step struct {
+	ev wire.Event
+	// want is the order's status afterwards; "" means the event changes nothing.
+	order  string
+	want   wire.OrderStatus
+	refuse string // reason when the event must be refused
+	closed bool
+}
+
+func ticket(id, order, station string, sec int) wire.Event {
+	return wire.Event{ID: id, Kind: wire.EventTicket, Store: "s1", At: t0.Add(time.Duration(sec) * time.Second),
+		Ticket: &wire.Ticket{OrderID: order, Items: []wire.Item{{SKU: "a", Qty: 1, Station: station}, {SKU: "b", Qty: 2, Station: station}}}}
+}
+
+func key(id string, k wire.Key, sec int) wire.Event {
+	return wire.Event{ID: id, Kind: wire.EventKey, Store: "s1", At: t0.Add(time.Duration(sec) * time.Second), Key: &k}
+}
+
+func weight(id, order string, sec int) wire.Event {
+	return wire.Event{ID: id, Kind: wire.EventWeight, Store: "s1", At: t0.Add(time.Duration(sec) * time.Second),
+		Weight: &wire.Weight{Grams: 500, Stable: true, OrderID: order}}
+}
+
+func pos(id, order string, s wire.OrderStatus, sec int) wire.Event {
+	return wire.Event{ID: id, Kind: wire.EventPOS, Store: "s1", At: t0.Add(time.Duration(sec) * time.Second),
+		POS: &wire.POSStatus{OrderID: order, Status: s}}
+}
+
+func TestKitchenLifecycle(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"ticket, start, bump, pack, pickup", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: key("2", wire.Key{Action: wire.KeyStart, Station: "grill"}, 10), order: "o1", want: wire.StatusStarted},
+			{ev: key("3", wire.Key{Action: wire.KeyBump, Station: "grill"}, 20), order: "o1", want: wire.StatusDone},
+			{ev: weight("4", "", 30), order: "o1", want: wire.StatusPacked},
+			{ev: pos("5", "o1", wire.StatusPickedUp, 40), order: "o1", want: wire.StatusPickedUp, closed: true},
+		}},
+		{"same ticket twice changes nothing", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: ticket("1b", "o1", "grill", 5)},
+		}},
+		{"bump before ticket, then ticket", []step{
+			{ev: key("1", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 0), order: "o1", want: wire.StatusDone},
+			{ev: ticket("2", "o1", "grill", 5), order: "o1", want: wire.StatusDone},
+			{ev: key("3", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 6)},
+		}},
+		{"weight before bump packs and finishes", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: weight("2", "o1", 5), order: "o1", want: wire.StatusPacked},
+			{ev: key("3", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 6)},
+		}},
+		{"bump acts on the oldest order at the station", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: ticket("2", "o2", "fryer", 1), order: "o2", want: wire.StatusAccepted},
+			{ev: ticket("3", "o3", "grill", 2), order: "o3", want: wire.StatusAccepted},
+			{ev: key("4", wire.Key{Action: wire.KeyBump, Station: "grill"}, 3), order: "o1", want: wire.StatusDone},
+			{ev: key("5", wire.Key{Action: wire.KeyBump, Station: "grill"}, 4), order: "o3", want: wire.StatusDone},
+			{ev: key("6", wire.Key{Action: wire.KeyBump, Station: "grill"}, 5), refuse: agent.ReasonUnknownOrder},
+		}},
+		{"select a position, then bump it; recall reopens it", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: ticket("2", "o2", "grill", 1), order: "o2", want: wire.StatusAccepted},
+			{ev: key("3", wire.Key{Action: wire.KeySelect, Station: "grill", Position: 2}, 2), order: "o2", want: wire.StatusAccepted},
+			{ev: key("4", wire.Key{Action: wire.KeyBump, Station: "grill"}, 3), order: "o2", want: wire.StatusDone},
+			{ev: key("5", wire.Key{Action: wire.KeyRecall, Station: "grill"}, 4), order: "o2", want: wire.StatusStarted},
+			{ev: key("6", wire.Key{Action: wire.KeyBump, Station: "grill"}, 5), order: "o1", want: wire.StatusDone},
+			{ev: key("7", wire.Key{Action: wire.KeySelect, Station: "grill", Position: 5}, 6), refuse: agent.ReasonUnknownOrder},
+		}},
+		{"cancel from any open state, once", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: key("2", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 1), order: "o1", want: wire.StatusDone},
+			{ev: pos("3", "o1", wire.StatusCancelled, 2), order: "o1", want: wire.StatusCancelled, closed: true},
+			{ev: pos("4", "o1", wire.StatusCancelled, 3)},
+			{ev: key("5", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 4)},
+		}},
+		{"unparsed ticket and empty recall are refused", []step{
+			{ev: wire.Event{ID: "1", Kind: wire.EventUnparsed, Store: "s1", At: t0, Ticket: &wire.Ticket{Raw: "??"}}, refuse: agent.ReasonUnparsed},
+			{ev: key("2", wire.Key{Action: wire.KeyRecall}, 1), refuse: agent.ReasonUnknownOrder},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := agent.NewKitchen("s1")
+			history := map[string]bool{}
+			k.Closed = func(id string) bool { return history[id] }
+			for i, s := range tt.steps {
+				ev := s.ev
+				ch, err := k.Apply(&ev)
+				var ref *agent.Refusal
+				switch {
+				case s.refuse != "":
+					if !errors.As(err, &ref) || ref.Reason != s.refuse {
+						t.Fatalf("step %d: err = %v, want refusal %s", i, err, s.refuse)
+					}
+				case err != nil:
+					t.Fatalf("step %d: %v", i, err)
+				case s.want == "":
+					if ch != nil {
+						t.Fatalf("step %d: changed %s to %s, want no change", i, ch.Order.ID, ch.Order.Status)
+					}
+				case ch == nil:
+					t.Fatalf("step %d: no change, want %s %s", i, s.order, s.want)
+				case ch.Order.ID != s.order || ch.Order.Status != s.want || ch.Closed != s.closed:
+					t.Fatalf("step %d: %s is %s (closed %v), want %s %s (closed %v)", i, ch.Order.ID, ch.Order.Status, ch.Closed, s.order, s.want, s.closed)
+				}
+				if ch != nil && ch.Closed {
+					history[ch.Order.ID] = true
+				}
+			}
+		})
+	}
+}
+
+func TestKitchenTimestampsAndLoad(t *testing.T) {
+	k := agent.NewKitchen("s1")
+	for i, o := range []string{"o1", "o2"} {
+		ev := ticket(o, o, "grill", i)
+		if _, err := k.Apply(&ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o2 := k.Orders["o2"]
+	if o2.Load.OpenOrders != 1 || o2.Load.OpenItems != 3 || o2.Station != "grill" {
+		t.Errorf("o2 load %+v station %q", o2.Load, o2.Station)
+	}
+	ev := weight("w", "o1", 60)
+	if _, err := k.Apply(&ev); err != nil {
+		t.Fatal(err)
+	}
+	o1 := k.Orders["o1"]
+	if !o1.StartedAt.Equal(t0.Add(time.Minute)) || !o1.DoneAt.Equal(o1.PackedAt) {
+		t.Errorf("skipped steps not stamped: %+v", o1)
+	}
+}
+
+func TestBasicDecider(t *testing.T) {
+	k := agent.NewKitchen("s1")
+	d := agent.BasicDecider{}
+	apply := func(ev wire.Event) []wire.Decision {
+		t.Helper()
+		ch, err := k.Apply(&ev)
+		if err != nil || ch == nil {
+			t.Fatalf("apply %s: %v %v", ev.ID, ch, err)
+		}
+		return d.Decide(ch.Order, agent.Trigger{Now: ev.At, Event: &ev, From: ch.From})
+	}
+	if ds := apply(ticket("t1", "o1", "grill", 0)); len(ds) != 0 {
+		t.Fatalf("ticket decided %v", ds)
+	}
+	ds := apply(key("b1", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 30))
+	if len(ds) != 1 || ds[0].Kind != wire.KindReady || ds[0].ID != "s1.o1.ready.1" || ds[0].EventID != "b1" ||
+		len(ds[0].Flags) != 1 || ds[0].Flags[0] != wire.FlagEarlyReady {
+		t.Fatalf("bump 30 s after accept decided %+v", ds)
+	}
+	if err := ds[0].Validate(); err != nil {
+		t.Errorf("decision invalid: %v", err)
+	}
+	apply(key("r1", wire.Key{Action: wire.KeyRecall}, 40))
+	if ds := apply(key("b2", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 90)); len(ds) != 0 {
+		t.Errorf("second bump after recall told the rider again: %v", ds)
+	}
+	ds = apply(pos("c1", "o1", wire.StatusCancelled, 100))
+	if len(ds) != 1 || ds[0].Kind != wire.KindCancelled || ds[0].ID != "s1.o1.cancelled.2" {
+		t.Errorf("cancel decided %+v", ds)
+	}
+	if got := d.Decide(&agent.Order{Store: "s1", ID: "x", Status: wire.StatusDone}, agent.Trigger{Now: t0}); got != nil {
+		t.Errorf("timer tick decided %v", got)
+	}
+}
+
+func TestExpireClosesStaleAndOrphans(t *testing.T) {
+	k := agent.NewKitchen("s1")
+	for _, ev := range []wire.Event{ticket("1", "o1", "grill", 0), key("2", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 10),
+		key("3", wire.Key{Action: wire.KeyBump, OrderID: "ghost"}, 10), ticket("4", "o2", "grill", 20)} {
+		if _, err := k.Apply(&ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := k.Expire(t0.Add(2*time.Hour), time.Hour, time.Hour)
+	got := map[string]bool{}
+	for _, c := range out {
+		got[c.Order.ID] = c.Closed
+	}
+	if len(out) != 2 || !got["o1"] || !got["ghost"] || k.Orders["o2"] == nil || len(k.Orders) != 1 {
+		t.Errorf("expired %v, left %d open", got, len(k.Orders))
+	}
+	rec := agent.NewHistoryRecord(&agent.Order{Store: "s1", ID: "o1", AcceptedAt: t0, DoneAt: t0.Add(5 * time.Minute),
+		Items: []wire.Item{{SKU: "a", Qty: 2}, {SKU: "b", Qty: 1}}}, t0.Add(time.Hour))
+	if rec.Items != 3 || rec.Distinct != 2 || len(rec.SKUs) != 3 || rec.PrepSeconds != 300 {
+		t.Errorf("history record %+v", rec)
+	}
+}

@@ -1,0 +1,132 @@
+package modelcmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	history := fs.String("history", "", "history CSV to replay (required; .gz accepted)")
+	frac := fs.Float64("train-frac", 0.8, "share of orders, in accept order, learned before scoring starts")
+	asJSON := fs.Bool("json", false, "print the report as JSON on stdout")
+	predOut := fs.String("predictions", "", "write one CSV row per scored order to this file")
+	stores := fs.String("stores", "", "comma-separated store ids to keep (default: all)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if help, err := parseFlags(fs, args, "passline-agent model eval --history FILE.csv [--train-frac 0.8] [--json] [--predictions OUT.csv]\n\n"+
+		"Replays the history in accept order through the live model code, scores the orders after\n"+
+		"the first train-frac against two baselines and prints MAE, median and p90 absolute error,\n"+
+		"bias, and a calibration table of P(ready within 2, 5, 10 min | elapsed).", stdout); help || err != nil {
+		return err
+	}
+	if *history == "" {
+		return fmt.Errorf("model eval: --history is required")
+	}
+	if !(*frac >= 0 && *frac < 1) {
+		return fmt.Errorf("model eval: --train-frac %v is not in [0,1)", *frac)
+	}
+	h, err := loadHistory(*history, stderr)
+	if err != nil {
+		return err
+	}
+	if *stores != "" {
+		h.Rows = keepStores(h.Rows, *stores)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var bar *progressBar
+	if !*quiet && len(h.Rows) >= 20000 {
+		bar = &progressBar{w: stderr, label: "replay"}
+	}
+	rep, err := evaluateTo(h, *frac, *predOut, bar)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printReport(stdout, rep)
+	return nil
+}
+
+func evaluateTo(h *History, frac float64, predPath string, bar *progressBar) (*Report, error) {
+	var progress func(int, int)
+	if bar != nil {
+		progress = bar.update
+		defer bar.done()
+	}
+	if predPath == "" {
+		return evaluate(h, frac, progress, nil), nil
+	}
+	f, err := os.Create(predPath)
+	if err != nil {
+		return nil, fmt.Errorf("model eval: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "order_id,store_id,actual_s,pred_s,p_120,p_300,p_600")
+	rep := evaluate(h, frac, progress, func(r *Row, pred float64, p []float64) {
+		fmt.Fprintf(w, "%s,%s,%.0f,%.0f,%.4f,%.4f,%.4f\n", csvField(r.OrderID), r.Store, r.Prep().Seconds(), pred, p[0], p[1], p[2])
+	})
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("model eval: write %s: %w", predPath, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("model eval: write %s: %w", predPath, err)
+	}
+	return rep, nil
+}
+
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// loadHistory reads a history file and reports its bad rows on stderr.
+func loadHistory(path string, stderr io.Writer) (*History, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	defer f.Close()
+	h, err := ReadHistory(f)
+	if err != nil {
+		return nil, fmt.Errorf("history %s: %w", path, err)
+	}
+	for _, b := range h.Bad {
+		fmt.Fprintf(stderr, "%s:%d: skipped: %s\n", path, b.Line, b.Reason)
+	}
+	if h.BadRows > len(h.Bad) {
+		fmt.Fprintf(stderr, "%s: ... %d more bad rows not shown\n", path, h.BadRows-len(h.Bad))
+	}
+	if h.BadRows > 0 {
+		fmt.Fprintf(stderr, "%s: %d good rows, %d bad rows skipped\n", path, len(h.Rows), h.BadRows)
+	}
+	return h, nil
+}
+
+func keepStores(rows []Row, list string) []Row {
+	keep := map[string]bool{}
+	for _, s := range strings.Split(list, ",") {
+		keep[strings.TrimSpace(s)] = true
+	}
+	out := rows[:0:0]
+	for _, r := range rows {
+		if keep[r.Store] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/agent/predict"
+	"github.com/passline/passline/wire"
+)
+
+// never is what since_sent and eta_moved answer when nothing was sent.
+const never = 1e9
+
+// evalState is one evaluation of one order: the rule environment and what
+// the decisions need.
+type evalState struct {
+	o       *agent.Order
+	t       agent.Trigger
+	pred    predict.Prediction
+	hasPred bool
+	elapsed time.Duration
+	lead    time.Duration
+	env     Env
+}
+
+func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
+	st := &evalState{o: o, t: t, lead: e.params.LeadTime}
+	if o.LeadTime > 0 {
+		st.lead = o.LeadTime
+	}
+	cooking := o.TicketSeen && !o.AcceptedAt.IsZero() &&
+		(o.Status == wire.StatusAccepted || o.Status == wire.StatusStarted)
+	if cooking {
+		f := OrderFeatures(o)
+		st.pred, st.hasPred = e.model.Predict(&f), true
+		st.elapsed = max(t.Now.Sub(o.AcceptedAt), 0)
+	}
+	env := &st.env
+	*env = Env{
+		Order:               orderEnv(o, t.Now),
+		Event:               eventEnv(t.Event),
+		Status:              string(o.Status),
+		From:                string(t.From),
+		Tick:                t.Event == nil,
+		Cooking:             cooking,
+		Elapsed:             st.elapsed.Seconds(),
+		PredictionWindow:    e.params.PredictionWindow.Seconds(),
+		ConfidenceThreshold: e.params.ConfidenceThreshold,
+		RetryInterval:       e.params.RetryInterval.Seconds(),
+		LeadTime:            st.lead.Seconds(),
+		PReady:              st.pReady,
+		Sent:                st.sent,
+		SinceSent:           st.sinceSent,
+		Slip:                st.slip,
+		ETAMoved:            st.etaMoved,
+	}
+	if !o.AcceptedAt.IsZero() {
+		env.Elapsed = max(t.Now.Sub(o.AcceptedAt), 0).Seconds()
+	}
+	if t.Event != nil && t.From != o.Status && reachedReady(o.Status) && !reachedReady(t.From) {
+		env.Transition = string(o.Status)
+	}
+	if cooking {
+		env.ETA = st.pred.Remaining(st.elapsed).Seconds()
+	}
+	return st
+}
+
+// reachedReady reports whether s is done or packed, the statuses in which
+// food is ready for pickup.
+func reachedReady(s wire.OrderStatus) bool {
+	return s == wire.StatusDone || s == wire.StatusPacked
+}
+
+func orderEnv(o *agent.Order, now time.Time) OrderEnv {
+	oe := OrderEnv{
+		ID: o.ID, ShortCode: o.ShortCode, Channel: o.Channel, Station: o.Station,
+		Items: o.ItemCount(), Distinct: len(o.Items), TicketSeen: o.TicketSeen,
+		OpenOrders: o.Load.OpenOrders, OpenItems: o.Load.OpenItems,
+	}
+	if !o.PromisedAt.IsZero() {
+		oe.Promised = o.PromisedAt.Sub(now).Seconds()
+	}
+	return oe
+}
+
+func eventEnv(ev *wire.Event) EventEnv {
+	if ev == nil {
+		return EventEnv{}
+	}
+	ee := EventEnv{ID: ev.ID, Kind: string(ev.Kind), Device: ev.DeviceID}
+	if ev.Key != nil {
+		ee.Action = string(ev.Key.Action)
+	}
+	if ev.POS != nil {
+		ee.Status = string(ev.POS.Status)
+	}
+	return ee
+}
+
+func (st *evalState) pReady(d float64) float64 {
+	if !st.hasPred || math.IsNaN(d) {
+		return 0
+	}
+	return st.pred.PReady(st.elapsed, time.Duration(d*float64(time.Second)))
+}
+
+func (st *evalState) sent(kind string) bool {
+	_, ok := st.o.Sent[wire.DecisionKind(kind)]
+	return ok
+}
+
+func (st *evalState) sinceSent(kind string) float64 {
+	s, ok := st.o.Sent[wire.DecisionKind(kind)]
+	if !ok {
+		return never
+	}
+	return st.t.Now.Sub(s.At).Seconds()
+}
+
+// predictedReady is when the model expects the order ready.
+func (st *evalState) predictedReady() time.Time {
+	return st.t.Now.Add(st.pred.Remaining(st.elapsed))
+}
+
+// lastTold is the ready time of the most recent decision among kinds.
+func (st *evalState) lastTold(kinds ...wire.DecisionKind) (time.Time, bool) {
+	var best agent.Sent
+	found := false
+	for _, k := range kinds {
+		s, ok := st.o.Sent[k]
+		if ok && !s.ETA.IsZero() && (!found || s.At.After(best.At)) {
+			best, found = s, true
+		}
+	}
+	return best.ETA, found
+}
+
+func (st *evalState) slip() float64 {
+	told, ok := st.lastTold(wire.KindReadySoon, wire.KindDelayed)
+	if !ok || !st.hasPred {
+		return 0
+	}
+	return st.predictedReady().Sub(told).Seconds()
+}
+
+func (st *evalState) etaMoved() float64 {
+	told, ok := st.lastTold(wire.KindETA, wire.KindReadySoon, wire.KindDelayed)
+	if !ok || !st.hasPred {
+		return never
+	}
+	return math.Abs(st.predictedReady().Sub(told).Seconds())
+}
+
+// decision builds the decision a rule asks for and records it as sent.
+func (st *evalState) decision(r agent.Rule, p agent.Params) wire.Decision {
+	ttl := TTLAdvisory
+	if r.Emit.Critical() {
+		ttl = TTLCritical
+	}
+	d := agent.NewDecision(st.o, r.Emit, st.t.Now, ttl)
+	// Number per kind, so the first ready is always {store}.{order}.ready.1
+	// whatever countdowns came before it. The id is stored with the
+	// decision in the outbox, so retries and replays keep it.
+	d.ID = fmt.Sprintf("%s.%s.%s.%d", st.o.Store, st.o.ID, r.Emit, st.o.Sent[r.Emit].Count+1)
+	d.Rule = r.Name
+	if st.t.Event != nil {
+		d.EventID = st.t.Event.ID
+		if d.TraceID == "" {
+			d.TraceID = st.t.Event.TraceID
+		}
+	}
+	switch {
+	case r.Emit == wire.KindReady:
+		d.Probability = 1
+		now := st.t.Now
+		d.ETA = &now
+		if at := st.t.Event.At; !st.o.AcceptedAt.IsZero() && at.Sub(st.o.AcceptedAt) < EarlyReady {
+			d.Flags = append(d.Flags, wire.FlagEarlyReady)
+		}
+	case st.hasPred && r.Emit != wire.KindCancelled:
+		eta := st.predictedReady()
+		d.ETA = &eta
+		d.Probability = st.pReady(st.lead.Seconds())
+	}
+	st.o.MarkSent(d)
+	return d
+}

@@ -1,0 +1,163 @@
+package uplink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/wire"
+)
+
+// ensureStream makes sure the DECISIONS stream exists and takes this
+// store's subject. The cloud normally creates it; the agent creates it when
+// missing so it also works against a bare nats-server, and only adds
+// subjects to an existing stream, never narrowing what the cloud set up.
+func (u *Uplink) ensureStream(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, u.AckTimeout)
+	defer cancel()
+	s, err := u.js.Stream(ctx, wire.StreamDecisions)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		_, err = u.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: wire.StreamDecisions, Subjects: []string{wire.SubjectDecisions},
+			Storage: jetstream.FileStorage, Replicas: u.Replicas, MaxAge: u.MaxAge,
+			Duplicates: u.DuplicateWindow,
+		})
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("create stream %s: %w", wire.StreamDecisions, err)
+		}
+		u.Log.Info("created stream", "stream", wire.StreamDecisions)
+	case err != nil:
+		return fmt.Errorf("look up stream %s: %w", wire.StreamDecisions, err)
+	default:
+		cfg := s.CachedInfo().Config
+		if !covers(cfg.Subjects, wire.DecisionSubject(u.Store)) {
+			cfg.Subjects = append(cfg.Subjects, wire.SubjectDecisions)
+			if _, err := u.js.UpdateStream(ctx, cfg); err != nil {
+				return fmt.Errorf("add subject to stream %s: %w", wire.StreamDecisions, err)
+			}
+		}
+	}
+	u.stream = true
+	return nil
+}
+
+func covers(filters []string, subject string) bool {
+	for _, f := range filters {
+		if f == subject || f == wire.SubjectDecisions || f == "passline.>" || f == ">" {
+			return true
+		}
+	}
+	return false
+}
+
+// publish sends a window of entries asynchronously, then waits for their
+// acks in order. Entries up to the first failure are removed from the
+// outbox; the failed one and everything after it stay, to be resent (a
+// resend of one the stream already holds is acked as a duplicate).
+func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
+	now := u.Now()
+	var removals []bolt.Removal
+	futures := make([]jetstream.PubAckFuture, 0, len(entries))
+	keys := make([]uint64, 0, len(entries))
+	var sendErr error
+	for _, e := range entries {
+		d := e.Decision
+		if !d.Kind.Critical() && !now.Before(d.ExpiresAt) {
+			removals = append(removals, bolt.Removal{Key: e.Key, Reason: bolt.DropExpired})
+			continue
+		}
+		f, err := u.send(d, now)
+		if err != nil {
+			sendErr = err
+			break
+		}
+		futures, keys = append(futures, f), append(keys, e.Key)
+	}
+	err := u.await(ctx, futures, keys, &removals)
+	if rerr := u.DB.RemoveOutbox(removals); rerr != nil {
+		return fmt.Errorf("remove published decisions from outbox: %w", rerr)
+	}
+	return errors.Join(err, sendErr)
+}
+
+// send starts one async publish, marking a late decision as replayed.
+func (u *Uplink) send(d wire.Decision, now time.Time) (jetstream.PubAckFuture, error) {
+	if u.replayed(d, now) {
+		d.Replayed = true
+		u.m.replayed.Add(1)
+	}
+	b, err := d.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encode decision %s: %w", d.ID, err)
+	}
+	msg := nats.NewMsg(wire.DecisionSubject(u.Store))
+	msg.Data = b
+	if d.TraceID != "" {
+		msg.Header.Set(wire.HeaderTraceID, d.TraceID)
+	}
+	f, err := u.js.PublishMsgAsync(msg, jetstream.WithMsgID(d.ID))
+	if err != nil {
+		return nil, fmt.Errorf("publish decision %s: %w", d.ID, err)
+	}
+	return f, nil
+}
+
+// replayed: the decision is older than ReplayAfter, or it was made before
+// this process started, or before the link came back from an outage.
+func (u *Uplink) replayed(d wire.Decision, now time.Time) bool {
+	if now.Sub(d.CreatedAt) > u.ReplayAfter || d.CreatedAt.Before(u.started) {
+		return true
+	}
+	up := u.upSince.Load()
+	return u.outage.Load() && up != 0 && d.CreatedAt.UnixNano() < up
+}
+
+// await collects acks in order, stopping at the first failure.
+func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, keys []uint64, removals *[]bolt.Removal) error {
+	timer := time.NewTimer(u.AckTimeout)
+	defer timer.Stop()
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				u.m.duplicates.Add(1)
+			} else {
+				u.m.published.Add(1)
+			}
+			*removals = append(*removals, bolt.Removal{Key: keys[i]})
+		case err := <-f.Err():
+			return fmt.Errorf("decision %s: %w", f.Msg().Header.Get(wire.HeaderMsgID), err)
+		case <-timer.C:
+			return fmt.Errorf("decision %s: no ack within %s", f.Msg().Header.Get(wire.HeaderMsgID), u.AckTimeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Status is the uplink's state for the status page.
+type Status struct {
+	Connected  bool      `json:"connected"`
+	Published  int64     `json:"published"`
+	Duplicates int64     `json:"duplicates"`
+	Errors     int64     `json:"publish_errors"`
+	Replayed   int64     `json:"replayed"`
+	LastSync   time.Time `json:"last_sync,omitempty"`
+}
+
+// Status reports the link state and counters.
+func (u *Uplink) Status() Status {
+	s := Status{Connected: u.nc != nil && u.nc.IsConnected(), Published: u.m.published.Load(),
+		Duplicates: u.m.duplicates.Load(), Errors: u.m.errors.Load(), Replayed: u.m.replayed.Load()}
+	if n := u.lastSync.Load(); n != 0 {
+		s.LastSync = time.Unix(0, n)
+	}
+	return s
+}

@@ -1,0 +1,195 @@
+// Package uplink drains the agent's outbox to NATS JetStream. bbolt is the
+// only buffer: the NATS connection has no reconnect buffer, and an outbox
+// entry is deleted only after JetStream acknowledged it (a duplicate ack
+// counts: the stream already holds it). Entries are published in outbox
+// order, so decisions about one order reach the stream in the order they
+// were made.
+package uplink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/agent/bolt"
+)
+
+// Uplink publishes outbox entries to the DECISIONS stream.
+type Uplink struct {
+	URL, Name, Creds string
+	Store            string
+	DB               *bolt.DB
+	// Window bounds async publishes awaiting their ack.
+	Window int
+	// AckTimeout bounds the wait for one ack.
+	AckTimeout time.Duration
+	// ReplayAfter: an entry older than this when published is sent with replayed=true.
+	ReplayAfter time.Duration
+	// Pace is the pause between windows while a backlog drains.
+	Pace time.Duration
+	// Stream settings used when the stream must be created.
+	Replicas                int
+	DuplicateWindow, MaxAge time.Duration
+	Now                     func() time.Time
+	Log                     *slog.Logger
+
+	kick     chan struct{}
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	started  time.Time
+	upSince  atomic.Int64 // unix nanos of the current connection, 0 when down
+	outage   atomic.Bool  // the link went down since start
+	stream   bool
+	m        counters
+	lastSync atomic.Int64 // unix nanos of the last drain that emptied the outbox
+}
+
+type counters struct {
+	published, duplicates, errors, replayed atomic.Int64
+}
+
+// New returns an uplink with defaults; it starts nothing.
+func New(url, store string, db *bolt.DB) *Uplink {
+	return &Uplink{URL: url, Store: store, DB: db, Window: 64, AckTimeout: 5 * time.Second,
+		ReplayAfter: 30 * time.Second, Pace: 5 * time.Millisecond, Replicas: 1,
+		DuplicateWindow: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, Now: time.Now,
+		Log: slog.Default(), kick: make(chan struct{}, 1)}
+}
+
+// Kick asks the uplink to drain now. It never blocks.
+func (u *Uplink) Kick() {
+	select {
+	case u.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run starts connecting (retrying forever) and the drain loop; it returns
+// at once.
+func (u *Uplink) Run(ctx context.Context) error {
+	u.started = u.Now()
+	opts := []nats.Option{nats.Name(u.Name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(-1), nats.ReconnectWait(500 * time.Millisecond),
+		nats.ConnectHandler(func(*nats.Conn) { u.up() }),
+		nats.ReconnectHandler(func(*nats.Conn) { u.up() }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			u.upSince.Store(0)
+			u.outage.Store(true)
+			u.Log.Warn("nats disconnected; decisions stay in the outbox", "err", err)
+		})}
+	if u.Creds != "" {
+		opts = append(opts, nats.UserCredentials(u.Creds))
+	}
+	nc, err := nats.Connect(u.URL, opts...)
+	if err != nil {
+		return fmt.Errorf("connect nats %s: %w", u.URL, err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*u.Window))
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("jetstream on %s: %w", u.URL, err)
+	}
+	u.nc, u.js = nc, js
+	if nc.IsConnected() {
+		u.up()
+	}
+	ctx, u.cancel = context.WithCancel(ctx)
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		u.loop(ctx)
+	}()
+	return nil
+}
+
+func (u *Uplink) up() {
+	u.upSince.Store(u.Now().UnixNano())
+	u.Log.Info("nats connected", "url", u.URL)
+	u.Kick()
+}
+
+// Close stops draining, then drains the NATS connection.
+func (u *Uplink) Close() {
+	if u.cancel != nil {
+		u.cancel()
+	}
+	u.wg.Wait()
+	if u.nc != nil {
+		if err := u.nc.Drain(); err != nil {
+			u.nc.Close()
+		}
+	}
+}
+
+func (u *Uplink) loop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-u.kick:
+		case <-t.C:
+		}
+		if !u.nc.IsConnected() {
+			continue
+		}
+		if err := u.drain(ctx); err != nil {
+			u.m.errors.Add(1)
+			u.Log.Warn("publish decisions failed; retrying", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 10*time.Second)
+			u.Kick()
+			continue
+		}
+		backoff = 100 * time.Millisecond
+	}
+}
+
+// drain publishes windows of entries until the outbox is empty.
+func (u *Uplink) drain(ctx context.Context) error {
+	for ctx.Err() == nil {
+		if !u.stream {
+			if err := u.ensureStream(ctx); err != nil {
+				return err
+			}
+		}
+		entries, err := u.DB.PeekOutbox(u.Window)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		if len(entries) == 0 {
+			u.lastSync.Store(u.Now().UnixNano())
+			return nil
+		}
+		if err := u.publish(ctx, entries); err != nil {
+			if isNoStream(err) {
+				u.stream = false
+			}
+			return err
+		}
+		if len(entries) == u.Window && u.Pace > 0 {
+			time.Sleep(u.Pace)
+		}
+	}
+	return ctx.Err()
+}
+
+func isNoStream(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrStreamNotFound)
+}

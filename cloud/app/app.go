@@ -1,0 +1,441 @@
+// Package app wires passline-cloud: an optional embedded NATS server, the
+// JetStream streams and buckets, the relay with its channels, the decision
+// consumer, the assignment subscription and the HTTP API. Tests build Main
+// directly with a temp dir and port 0.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/passline/passline/cloud"
+	"github.com/passline/passline/cloud/api"
+	"github.com/passline/passline/cloud/breaker"
+	"github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/cloud/limit"
+	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/phrase"
+	"github.com/passline/passline/cloud/relay"
+	"github.com/passline/passline/cloud/template"
+	"github.com/passline/passline/wire"
+)
+
+// Main is the relay program. Set Config (and optionally Logger, Channels,
+// Phraser, Gate) before Run.
+type Main struct {
+	Config config.Config
+	Logger *slog.Logger
+	// Channels are delivered to besides the rider NATS subject (webhook,
+	// SMS). Each must have a unique Name.
+	Channels []cloud.Channel
+	Phraser  cloud.Phraser // optional
+	Gate     relay.Gate    // optional per-merchant limit
+
+	Registry *prometheus.Registry // set by Run
+
+	server    *natsd.Server
+	nc        *nats.Conn // first of conns: setup, watches, assignments
+	js        jetstream.JetStream
+	conns     []*nats.Conn
+	jss       []jetstream.JetStream
+	assigns   *natsjs.AssignmentCache
+	templates *natsjs.Templates
+	profiles  *natsjs.Profiles
+	fanout    *relay.Fanout
+	consumer  *natsjs.Consumer
+	assignSub *nats.Subscription
+	relay     *relay.Relay
+	orders    natsjs.Orders
+	pending   natsjs.Pending
+	httpLn    net.Listener
+	httpSrv   *http.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewMain returns a Main with the default config.
+func NewMain() *Main { return &Main{Config: config.DefaultConfig()} }
+
+// NATSURL is the NATS URL the relay uses: the embedded server's, with the
+// port actually bound, or the configured one.
+func (m *Main) NATSURL() string {
+	if m.server != nil {
+		return m.server.ClientURL()
+	}
+	return m.Config.NATS.URL
+}
+
+// HTTPAddr is the address the HTTP API actually listens on.
+func (m *Main) HTTPAddr() string {
+	if m.httpLn == nil {
+		return ""
+	}
+	return m.httpLn.Addr().String()
+}
+
+// Run starts everything and returns once the relay is consuming and the
+// HTTP API is listening. On error, whatever was started is stopped.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.LogLevel)}))
+	}
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+	var runCtx context.Context
+	runCtx, m.cancel = context.WithCancel(context.Background())
+	m.Registry = prometheus.NewRegistry()
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := m.startNATS(ctx); err != nil {
+		return err
+	}
+	buckets, err := m.setup(ctx)
+	if err != nil {
+		return err
+	}
+	if err := m.startRelay(ctx, runCtx, buckets); err != nil {
+		return err
+	}
+	return m.startHTTP()
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(s))
+	return l
+}
+
+func (m *Main) startNATS(ctx context.Context) error {
+	c := m.Config
+	url := c.NATS.URL
+	if e := c.NATS.Embedded; e.Enabled {
+		srv, err := natsd.Start(natsd.Options{
+			Listen: e.Listen, StoreDir: c.StoreDir(), ServerName: e.ServerName,
+			ClusterName: e.Cluster.Name, ClusterListen: e.Cluster.Listen, Routes: e.Cluster.Routes,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded nats: %w", err)
+		}
+		m.server = srv
+		url = srv.ClientURL()
+	}
+	opts := []nats.Option{
+		nats.Name("passline-cloud"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(250 * time.Millisecond), nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { m.Logger.Warn("nats disconnected", "err", err) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { m.Logger.Info("nats reconnected", "url", nc.ConnectedUrl()) }),
+	}
+	if c.NATS.Creds != "" {
+		opts = append(opts, nats.UserCredentials(c.NATS.Creds))
+	}
+	for range c.Relay.Connections {
+		nc, err := nats.Connect(url, opts...)
+		if err != nil {
+			return fmt.Errorf("connect nats %s: %w", url, err)
+		}
+		m.conns = append(m.conns, nc)
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+		if err != nil {
+			return fmt.Errorf("jetstream: %w", err)
+		}
+		m.jss = append(m.jss, js)
+	}
+	m.nc, m.js = m.conns[0], m.jss[0]
+	return nil
+}
+
+// setup creates streams and buckets, retrying while the cluster elects
+// leaders or the connection is still being made.
+func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
+	c := m.Config
+	o := natsjs.Options{
+		Replicas: c.Stream.Replicas, DuplicateWindow: c.Stream.DuplicateWindow, MaxAge: c.Stream.MaxAge,
+		IdempotencyTTL: c.Relay.IdempotencyTTL, AssignmentTTL: c.Relay.AssignmentTTL, PendingTTL: c.Relay.PendingTTL,
+		ETAInterval: c.Limits.ETAInterval, OrderViewTTL: c.Relay.OrderViewTTL, OutboxDuplicate: c.Relay.OutboxDuplicate,
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		b, err := natsjs.Setup(sctx, m.js, o)
+		cancel()
+		if err == nil {
+			return b, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return nil, fmt.Errorf("set up jetstream: %w", err)
+		}
+		m.Logger.Warn("jetstream setup failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error {
+	c := m.Config
+	set, err := template.NewSet()
+	if err != nil {
+		return err
+	}
+	log := m.Logger.WithGroup("relay")
+	if err := m.startWatches(runCtx, b, set, log); err != nil {
+		return err
+	}
+	metrics := relay.NewMetrics(m.Registry)
+	rider := &natsjs.RiderChannel{NC: m.conns, JS: m.jss, Outbox: c.Relay.RiderOutbox}
+	m.fanout = relay.NewFanout(append([]cloud.Channel{rider}, m.Channels...), c.Relay.ChannelWorkers, c.Relay.ChannelTimeout, metrics)
+	m.fanout.Start(runCtx)
+	m.orders = natsjs.Orders{KV: b.Orders, JS: m.js}
+	m.pending = natsjs.Pending{KV: b.Pending, JS: m.js}
+	if err := m.startLimits(); err != nil {
+		return err
+	}
+	var handlers natsjs.Handlers
+	for k, js := range m.jss {
+		bk := b
+		if k > 0 {
+			if bk, err = natsjs.OpenBuckets(ctx, js); err != nil {
+				return err
+			}
+		}
+		r := &relay.Relay{
+			Marks: natsjs.Marks{KV: bk.Delivered}, Assignments: m.assigns,
+			Pending: natsjs.Pending{KV: bk.Pending, JS: js}, ETALimit: natsjs.ETALimit{KV: bk.ETA},
+			Orders: natsjs.Orders{KV: bk.Orders, JS: js}, Profiles: m.profiles, Templates: set, Fanout: m.fanout,
+			Phraser: m.Phraser, PhraseContext: phrase.WithMerchant, Gate: m.Gate, Locale: c.Locale,
+			PhraseTimeout: c.Relay.ChannelTimeout, Log: log, Metrics: metrics, DedupeWindow: c.Stream.DuplicateWindow,
+		}
+		if c.Limits.ETAInterval == 0 {
+			r.ETALimit = nil
+		}
+		if c.Demo.AutoAssign {
+			r.AutoAssignRiders = c.Demo.Riders
+		}
+		if k == 0 {
+			m.relay = r
+		}
+		handlers = append(handlers, r.HandleDelivery)
+	}
+	m.consumer = &natsjs.Consumer{
+		JS: m.js, Durable: c.Consumer.Durable, MaxDeliver: c.Consumer.MaxDeliver, AckWait: c.Consumer.AckWait,
+		MaxAckPending: c.Consumer.MaxAckPending, Backoff: c.Consumer.Backoff, Workers: c.Relay.Workers,
+		Handlers: handlers, Log: log, Metrics: natsjs.NewConsumerMetrics(m.Registry),
+	}
+	if err := m.consumer.Start(runCtx); err != nil {
+		return err
+	}
+	m.assignSub, err = natsjs.SubscribeAssignments(m.nc, m.relay.Assign, log)
+	if err != nil {
+		return err
+	}
+	m.startSweeper(runCtx, log)
+	return nil
+}
+
+// startLimits builds the per-merchant tier limiter and the phraser from
+// config unless the caller set Gate or Phraser, and exports breaker states.
+func (m *Main) startLimits() error {
+	breakers := breaker.NewCollector()
+	m.Registry.MustRegister(breakers)
+	if m.Gate == nil {
+		lc := m.Config.Limits
+		lc.ETAInterval = 0 // enforced cluster-wide through PASSLINE_ETA instead
+		lim, err := limit.New(lc, nil)
+		if err != nil {
+			return fmt.Errorf("limits: %w", err)
+		}
+		m.Gate = limitGate{lim}
+	}
+	if m.Phraser == nil && m.Config.Phrase.Enabled {
+		p, err := phrase.NewModel(m.Config.Phrase, m.Registry, phrase.Options{})
+		if err != nil {
+			return fmt.Errorf("phrase: %w", err)
+		}
+		breakers.Add("phrase", p.Breaker())
+		m.Phraser = p
+	}
+	return nil
+}
+
+// limitGate adapts limit.Limiter to relay.Gate.
+type limitGate struct{ l *limit.Limiter }
+
+func (g limitGate) Allow(_ context.Context, merchant string, d wire.Decision) (bool, error) {
+	ok, _ := g.l.Allow(merchant, d.Store, d.OrderID, d.Kind)
+	return ok, nil
+}
+
+// startWatches starts the in-memory views of templates, store profiles and
+// assignments that every replica keeps in step with their buckets.
+func (m *Main) startWatches(ctx context.Context, b *natsjs.Buckets, set *template.Set, log *slog.Logger) error {
+	m.templates = &natsjs.Templates{KV: b.Templates, Set: set, Log: log, Metrics: natsjs.NewWatchMetrics(m.Registry)}
+	if err := m.templates.Start(ctx); err != nil {
+		return err
+	}
+	m.profiles = &natsjs.Profiles{KV: b.Stores, Log: log}
+	if err := m.profiles.Start(ctx); err != nil {
+		return err
+	}
+	m.assigns = &natsjs.AssignmentCache{Store: natsjs.Assignments{KV: b.Assign}, TTL: m.Config.Relay.AssignmentTTL, Log: log}
+	return m.assigns.Start(ctx)
+}
+
+// startSweeper drops decisions that expired waiting for a rider.
+func (m *Main) startSweeper(ctx context.Context, log *slog.Logger) {
+	expired := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "passline_relay_waiting_expired_total", Help: "Decisions dropped because they expired before their rider was assigned.",
+	})
+	m.Registry.MustRegister(expired)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTicker(15 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := m.pending.Sweep(ctx, time.Now())
+			if err != nil {
+				log.Warn("sweep waiting decisions", "err", err)
+			}
+			expired.Add(float64(n))
+		}
+	}()
+}
+
+func (m *Main) startHTTP() error {
+	ln, err := net.Listen("tcp", m.Config.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen http %s: %w", m.Config.HTTP.Listen, err)
+	}
+	m.httpLn = ln
+	srv := &api.Server{
+		Assign: m.relay.Assign,
+		Order: func(ctx context.Context, store, order string) (any, bool, error) {
+			return m.orders.Get(ctx, store, order)
+		},
+		Templates: m.templates, Health: m.health, Gatherer: m.Registry, Log: m.Logger.WithGroup("http"),
+	}
+	handler, stopPages := m.pages(srv.Handler())
+	m.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	m.httpSrv.RegisterOnShutdown(stopPages)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := m.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server", "err", err)
+		}
+	}()
+	m.Logger.Info("passline-cloud serving", "nats", m.NATSURL(), "http", m.HTTPAddr())
+	return nil
+}
+
+func (m *Main) health() error {
+	if m.nc == nil || !m.nc.IsConnected() {
+		return errors.New("nats not connected")
+	}
+	return nil
+}
+
+// Close undoes Run in reverse: stop HTTP and assignments, stop consuming
+// (messages in hand finish), stop channels and watchers, drain NATS, stop
+// the embedded server. Unacked decisions are redelivered to another replica.
+func (m *Main) Close() error {
+	var errs []error
+	if m.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, m.httpSrv.Shutdown(ctx))
+		cancel()
+	}
+	if m.assignSub != nil {
+		errs = append(errs, m.assignSub.Unsubscribe())
+	}
+	if m.consumer != nil {
+		m.consumer.Close()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.fanout != nil {
+		m.fanout.Close()
+	}
+	if m.templates != nil {
+		m.templates.Close()
+	}
+	if m.profiles != nil {
+		m.profiles.Close()
+	}
+	if m.assigns != nil {
+		m.assigns.Close()
+	}
+	for _, nc := range m.conns {
+		errs = append(errs, drain(nc))
+	}
+	if m.server != nil {
+		m.server.Shutdown()
+	}
+	*m = Main{Config: m.Config, Logger: m.Logger, Channels: m.Channels, Phraser: m.Phraser, Gate: m.Gate}
+	return errors.Join(errs...)
+}
+
+// drain drains nc, so acks and publishes in flight are sent, then closes it.
+func drain(nc *nats.Conn) error {
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return nil
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		nc.Close()
+	}
+	return nil
+}
+
+// Crash stops the relay as a killed process would, for tests: the NATS
+// connection is closed first, so decisions in hand are neither acked nor
+// marked and go to another replica after AckWait. The embedded server, if
+// any, is left running.
+func (m *Main) Crash() {
+	for _, nc := range m.conns {
+		nc.Close()
+	}
+	if m.httpSrv != nil {
+		_ = m.httpSrv.Close()
+	}
+	if m.consumer != nil {
+		m.consumer.Close()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	m.fanout.Close()
+	m.templates.Close()
+	m.profiles.Close()
+	m.assigns.Close()
+}

@@ -1,0 +1,28 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/passline/passline/cloud/web"
+)
+
+// pages puts the operations page (/ops/) and the rider page
+// (/riders/{rider}/) in front of the API handler. The rider page reads the
+// rider's NATS subject on the relay's connection; the ops page counts
+// decisions from every store's decision subject. The returned func ends
+// open page streams; register it with http.Server.RegisterOnShutdown.
+func (m *Main) pages(api http.Handler) (http.Handler, func()) {
+	log := m.Logger.WithGroup("web")
+	tr := &web.StoreTracker{}
+	if err := tr.Start(m.nc); err != nil {
+		log.Warn("ops page will not show stores", "err", err)
+		tr = nil
+	}
+	h := &web.Handler{Gatherer: m.Registry, Stores: tr, Riders: web.NATSRiders{NC: m.nc}, Next: api, Log: log}
+	return h, func() {
+		h.Close()
+		if tr != nil {
+			_ = tr.Close()
+		}
+	}
+}

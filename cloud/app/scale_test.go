@@ -1,0 +1,241 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/cloud/app"
+	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/cloud/relaytest"
+	"github.com/passline/passline/wire"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// cluster is a 3-node JetStream cluster of embedded servers on loopback.
+type cluster struct {
+	t       *testing.T
+	opts    []natsd.Options
+	servers []*natsd.Server
+}
+
+func startCluster(t *testing.T) *cluster {
+	c := &cluster{t: t}
+	var routes []string
+	clientPorts, routePorts := make([]int, 3), make([]int, 3)
+	for i := range 3 {
+		clientPorts[i], routePorts[i] = freePort(t), freePort(t)
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", routePorts[i]))
+	}
+	dir := t.TempDir()
+	for i := range 3 {
+		c.opts = append(c.opts, natsd.Options{
+			Listen: fmt.Sprintf("127.0.0.1:%d", clientPorts[i]), StoreDir: filepath.Join(dir, fmt.Sprint(i)),
+			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "passline-test",
+			ClusterListen: fmt.Sprintf("127.0.0.1:%d", routePorts[i]), Routes: routes, ReadyTimeout: 30 * time.Second,
+		})
+	}
+	c.servers = make([]*natsd.Server, 3)
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() { errs <- c.start(i) }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for i := range c.servers {
+			c.stop(i)
+		}
+	})
+	c.waitJetStream()
+	return c
+}
+
+// waitJetStream waits until the cluster has elected a JetStream meta leader.
+func (c *cluster) waitJetStream() {
+	_, js := relaytest.Connect(c.t, c.url())
+	ok := relaytest.WaitFor(60*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.AccountInfo(ctx)
+		return err == nil
+	})
+	if !ok {
+		c.t.Fatal("JetStream cluster not ready in 60s")
+	}
+}
+
+func (c *cluster) start(i int) error {
+	s, err := natsd.Start(c.opts[i])
+	if err != nil {
+		return fmt.Errorf("start node %d: %w", i+1, err)
+	}
+	c.servers[i] = s
+	return nil
+}
+
+func (c *cluster) stop(i int) {
+	if c.servers[i] != nil {
+		c.servers[i].Shutdown()
+		c.servers[i] = nil
+	}
+}
+
+func (c *cluster) url() string {
+	var urls []string
+	for _, o := range c.opts {
+		urls = append(urls, "nats://"+o.Listen)
+	}
+	return strings.Join(urls, ",")
+}
+
+func scaleN(t *testing.T) int {
+	if s := os.Getenv("PASSLINE_SCALE_N"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("PASSLINE_SCALE_N=%q", s)
+		}
+		return n
+	}
+	return 1000
+}
+
+// TestScaleOutExactlyOnce: a 3-node cluster, DECISIONS with 3 replicas, two
+// relays; decisions are published while one NATS node and one relay are
+// killed and restarted; every decision reaches its rider subject exactly
+// once. PASSLINE_SCALE_N sets the count (default 1000; make test-cloud-scale
+// runs 10000).
+func TestScaleOutExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test skipped in -short")
+	}
+	n := scaleN(t)
+	cl := startCluster(t)
+	cfg := relaytest.Config(t.TempDir())
+	cfg.NATS.Embedded.Enabled = false
+	cfg.NATS.URL = cl.url()
+	cfg.Stream.Replicas = 3
+	cfg.Consumer.AckWait = 3 * time.Second
+	cfg.Consumer.MaxDeliver = 20
+	relayA := relaytest.MustRun(t, cfg)
+	relayB := relaytest.MustRun(t, cfg)
+
+	nc, js := relaytest.Connect(t, cl.url())
+	riders := relaytest.Subscribe(t, nc)
+	const orders = 50
+	for o := range orders {
+		if err := relaytest.Assign(nc, "s1", fmt.Sprintf("o%d", o), fmt.Sprintf("r%d", o%7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	var relayB2 *app.Main
+	var window []wire.Decision
+	for i := range n {
+		switch i {
+		case n / 3:
+			t.Logf("%d published: killing NATS node 3 and relay B", i)
+			cl.stop(2)
+			relayB.Crash()
+		case 2 * n / 3:
+			t.Logf("%d published: restarting NATS node 3 and relay B", i)
+			if err := cl.start(2); err != nil {
+				t.Fatal(err)
+			}
+			relayB2 = relaytest.MustRun(t, cfg)
+		}
+		kind := wire.KindReady
+		if i%2 == 1 {
+			kind = wire.KindReadySoon
+		}
+		window = append(window, relaytest.Decision(fmt.Sprintf("dec-%06d", i), "s1", fmt.Sprintf("o%d", i%orders), kind))
+		if len(window) == 100 || i == n-1 {
+			publishWindow(t, js, window)
+			window = window[:0]
+		}
+	}
+	t.Logf("published %d decisions in %s", n, time.Since(start).Round(time.Millisecond))
+	if !relaytest.WaitFor(120*time.Second, func() bool { d, _, _, _ := riders.Counts(); return d == n }) {
+		d, total, dups, bad := riders.Counts()
+		t.Fatalf("rider subjects got %d distinct of %d decisions (%d messages, %d duplicates, %d unreadable)", d, n, total, dups, bad)
+	}
+	t.Logf("all %d delivered %s after the first publish", n, time.Since(start).Round(time.Millisecond))
+	time.Sleep(2 * cfg.Consumer.AckWait) // let any redelivery of in-flight messages happen
+	distinct, total, dups, bad := riders.Counts()
+	if distinct != n || total != n || dups != 0 || bad != 0 {
+		t.Fatalf("distinct %d, messages %d, duplicates %d, unreadable %d; want exactly %d once each", distinct, total, dups, bad, n)
+	}
+	for _, m := range []*app.Main{relayA, relayB2} {
+		t.Logf("relay results: delivered %v duplicate %v", relaytest.Metric(t, m.Registry, "passline_relay_decisions_total", map[string]string{"result": "delivered"}),
+			relaytest.Metric(t, m.Registry, "passline_relay_decisions_total", map[string]string{"result": "duplicate"}))
+	}
+}
+
+// publishWindow publishes decisions asynchronously and waits for their
+// acks; any that failed (a node went down) are published again one by one.
+func publishWindow(t *testing.T, js jetstream.JetStream, ds []wire.Decision) {
+	t.Helper()
+	futures := make([]jetstream.PubAckFuture, len(ds))
+	for i, d := range ds {
+		b, err := d.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := nats.NewMsg(wire.DecisionSubject(d.Store))
+		msg.Data = b
+		msg.Header.Set(wire.HeaderMsgID, d.ID)
+		futures[i], _ = js.PublishMsgAsync(msg)
+	}
+	for i, f := range futures {
+		ok := false
+		if f != nil {
+			select {
+			case <-f.Ok():
+				ok = true
+			case <-f.Err():
+			case <-time.After(10 * time.Second):
+			}
+		}
+		if !ok {
+			publishRetry(t, js, ds[i])
+		}
+	}
+}
+
+func publishRetry(t *testing.T, js jetstream.JetStream, d wire.Decision) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := relaytest.Publish(ctx, js, d)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publish %s: %v", d.ID, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

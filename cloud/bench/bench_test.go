@@ -1,0 +1,227 @@
+//go:build bench
+
+package bench_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/relaytest"
+	"github.com/passline/passline/wire"
+)
+
+const orders = 200
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// server starts a fresh embedded JetStream server.
+func server(t *testing.T) *natsd.Server {
+	s, err := natsd.Start(natsd.Options{Listen: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+// preload publishes n decisions (async, bounded) to DECISIONS.
+func preload(t *testing.T, js jetstream.JetStream, n int, prefix string) {
+	ctx := context.Background()
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: wire.StreamDecisions, Subjects: []string{wire.SubjectDecisions}, Duplicates: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		d := relaytest.Decision(fmt.Sprintf("%s-%d", prefix, i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady)
+		b, _ := d.Marshal()
+		msg := nats.NewMsg(wire.DecisionSubject("s1"))
+		msg.Data = b
+		msg.Header.Set(wire.HeaderMsgID, d.ID)
+		publishBounded(t, js, msg, i)
+	}
+	waitAsync(t, js)
+}
+
+// publishBounded publishes async, waiting for acks every 256 messages so
+// the pending window stays bounded.
+func publishBounded(t *testing.T, js jetstream.JetStream, msg *nats.Msg, i int) {
+	if _, err := js.PublishMsgAsync(msg); err != nil {
+		t.Fatal(err)
+	}
+	if i%256 == 255 {
+		waitAsync(t, js)
+	}
+}
+
+func waitAsync(t *testing.T, js jetstream.JetStream) {
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(60 * time.Second):
+		t.Fatal("async publishes not acked in 60s")
+	}
+}
+
+// rawRate consumes and acks n preloaded messages with a durable pull consumer.
+func rawRate(t *testing.T, n int) float64 {
+	s := server(t)
+	_, js := relaytest.Connect(t, s.ClientURL())
+	preload(t, js, n, "raw")
+	cons, err := js.CreateOrUpdateConsumer(context.Background(), wire.StreamDecisions, jetstream.ConsumerConfig{
+		Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 4096,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got atomic.Int64
+	done := make(chan struct{})
+	start := time.Now()
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		_ = m.Ack()
+		if got.Add(1) == int64(n) {
+			close(done)
+		}
+	}, jetstream.PullMaxMessages(512))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Stop()
+	select {
+	case <-done:
+	case <-time.After(120 * time.Second):
+		t.Fatalf("raw consumer got %d of %d", got.Load(), n)
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// relayRate preloads n decisions, starts replicas relays and times until
+// every notification reached a rider subject.
+func relayRate(t *testing.T, n, replicas int, outbox bool) float64 {
+	s := server(t)
+	nc, js := relaytest.Connect(t, s.ClientURL())
+	preload(t, js, n, "relay")
+	cfg := benchConfig(t, s.ClientURL())
+	cfg.Relay.RiderOutbox = outbox
+	// Create buckets and assignments before timing.
+	first := relaytest.MustRun(t, cfg)
+	first.Close()
+	riders := relaytest.Subscribe(t, nc)
+	assignAll(t, js)
+	start := time.Now()
+	for range replicas {
+		relaytest.MustRun(t, cfg)
+	}
+	if !relaytest.WaitFor(300*time.Second, func() bool { d, _, _, _ := riders.Counts(); return d == n }) {
+		d, _, _, _ := riders.Counts()
+		t.Fatalf("relay delivered %d of %d", d, n)
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+func benchConfig(t *testing.T, url string) config.Config {
+	cfg := relaytest.Config(t.TempDir())
+	cfg.NATS.Embedded.Enabled = false
+	cfg.NATS.URL = url
+	cfg.Consumer.AckWait = 30 * time.Second
+	cfg.Stream.DuplicateWindow, cfg.Stream.MaxAge = 2*time.Hour, 72*time.Hour
+	cfg.Relay.Workers = envInt("PASSLINE_BENCH_WORKERS", 128)
+	cfg.Relay.ChannelWorkers = cfg.Relay.Workers
+	return cfg
+}
+
+// assignAll stores an assignment for every order straight into the
+// bucket, so no relay needs to be running.
+func assignAll(t *testing.T, js jetstream.JetStream) {
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, natsjs.BucketAssign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o := range orders {
+		a := wire.Assignment{Store: "s1", OrderID: fmt.Sprintf("o%d", o), Rider: fmt.Sprintf("r%d", o%20), At: time.Now()}
+		if err := (natsjs.Assignments{KV: kv}).Put(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// latency publishes at rate per second for dur through one relay and
+// returns the p50 and p99 of decision → rider-subject latency.
+func latency(t *testing.T, rate float64, dur time.Duration) (p50, p99 time.Duration, count int) {
+	s := server(t)
+	nc, js := relaytest.Connect(t, s.ClientURL())
+	m := relaytest.MustRun(t, benchConfig(t, s.ClientURL()))
+	_ = m
+	assignAll(t, js)
+	lat := make(chan time.Duration, 1<<20)
+	sub, err := nc.Subscribe(wire.RiderWildcard, func(msg *nats.Msg) {
+		if n, err := wire.DecodeNotification(msg.Data); err == nil {
+			lat <- time.Since(n.DecidedAt)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	total := int(rate * dur.Seconds())
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := range total {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		d := relaytest.Decision(fmt.Sprintf("lat-%d", i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady)
+		d.CreatedAt = time.Now()
+		b, _ := d.Marshal()
+		msg := nats.NewMsg(wire.DecisionSubject("s1"))
+		msg.Data = b
+		msg.Header.Set(wire.HeaderMsgID, d.ID)
+		publishBounded(t, js, msg, i)
+	}
+	var all []time.Duration
+	deadline := time.After(60 * time.Second)
+	for len(all) < total {
+		select {
+		case l := <-lat:
+			all = append(all, l)
+		case <-deadline:
+			t.Fatalf("latency run: %d of %d delivered", len(all), total)
+		}
+	}
+	slices.Sort(all)
+	return all[len(all)/2], all[len(all)*99/100], total
+}
+
+func TestBenchCloud(t *testing.T) {
+	n := envInt("PASSLINE_BENCH_N", 20000)
+	raw := rawRate(t, n)
+	one := relayRate(t, n, 1, true)
+	two := relayRate(t, n, 2, true)
+	direct := relayRate(t, n, 1, false)
+	maxRate := max(one, two)
+	p50, p99, count := latency(t, maxRate/2, 10*time.Second)
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("\npassline cloud relay benchmark: %d decisions, embedded nats-server in-process, R1 file storage, %d CPUs, load average %s", n, runtime.NumCPU(), load)
+	fmt.Printf("  raw JetStream consume+ack:          %8.0f msg/s\n", raw)
+	fmt.Printf("  relay end-to-end, 1 replica:        %8.0f msg/s  (%.0f%% of raw)\n", one, 100*one/raw)
+	fmt.Printf("  relay end-to-end, 2 replicas:       %8.0f msg/s  (%.0f%% of raw, %.2fx one replica)\n", two, 100*two/raw, two/one)
+	fmt.Printf("  relay, 1 replica, rider_outbox off: %8.0f msg/s  (%.0f%% of raw)\n", direct, 100*direct/raw)
+	fmt.Printf("  latency at half max (%.0f msg/s, %d msgs): p50 %s  p99 %s\n", maxRate/2, count, p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+	fmt.Printf("  targets: relay >= 60%% of raw: %v; p99 <= 50ms: %v\n", one/raw >= 0.6 || two/raw >= 0.6, p99 <= 50*time.Millisecond)
+}

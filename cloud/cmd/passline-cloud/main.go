@@ -1,0 +1,86 @@
+// Command passline-cloud runs the Passline cloud relay, or tails rider
+// notifications.
+//
+//	passline-cloud [run] [-config PATH]
+//	passline-cloud tail [-nats URL] [-rider ID]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/passline/passline/cloud/app"
+	"github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/cloud/tail"
+)
+
+const usage = `passline-cloud relays Passline decisions from JetStream to riders.
+
+Usage:
+  passline-cloud [run] [-config PATH]     run the relay (default subcommand)
+  passline-cloud tail [-nats URL] [-rider ID]
+                                          print rider notifications, one line each
+  passline-cloud --help                   this text
+
+run reads its YAML config (default /etc/passline/cloud.yaml; $ENV and ${ENV}
+are expanded), connects to NATS or starts an embedded nats-server, serves
+/healthz, /metrics and /v1/... on http.listen, and stops cleanly on SIGINT or
+SIGTERM.
+
+tail subscribes to passline.rider.{rider}.notify (every rider by default) on
+-nats (default nats://127.0.0.1:4222) until interrupted.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "passline-cloud:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "run"
+	if len(args) > 0 && (args[0] == "run" || args[0] == "tail") {
+		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "help" || args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	}
+	fs := flag.NewFlagSet("passline-cloud "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	if cmd == "tail" {
+		url := fs.String("nats", "nats://127.0.0.1:4222", "NATS URL")
+		rider := fs.String("rider", "", "only this rider's notifications")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return tail.Run(ctx, *url, *rider, stdout)
+	}
+	path := fs.String("config", "/etc/passline/cloud.yaml", "config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	m := app.NewMain()
+	m.Config = cfg
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return m.Close()
+}

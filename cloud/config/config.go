@@ -1,0 +1,303 @@
+// Package config is the relay's configuration: defaults, YAML with $ENV
+// expansion, and validation whose errors name the field.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/passline/passline/cloud/limit"
+	"github.com/passline/passline/cloud/phrase"
+)
+
+// Config is everything passline-cloud reads from its YAML file.
+type Config struct {
+	NATS     NATS     `yaml:"nats"`
+	DataDir  string   `yaml:"data_dir"` // state of the embedded NATS server lives under it
+	HTTP     HTTP     `yaml:"http"`
+	Stream   Stream   `yaml:"stream"`
+	Consumer Consumer `yaml:"consumer"`
+	Relay    Relay    `yaml:"relay"`
+	Demo     Demo     `yaml:"demo"`
+	// Limits are per-merchant tier limits (per relay process) and the eta
+	// interval (cluster-wide: one eta per order per limits.eta_interval,
+	// 0 for no eta limit).
+	Limits limit.Config `yaml:"limits"`
+	// Phrase optionally rewrites texts with a language model, for stores
+	// whose profile sets model_text; off by default.
+	Phrase   phrase.Config `yaml:"phrase"`
+	Locale   string        `yaml:"locale"` // locale used when an assignment names none: zh-CN or en
+	LogLevel string        `yaml:"log_level"`
+}
+
+// NATS says which NATS to use: an external cluster at URL, or an embedded
+// server when Embedded.Enabled.
+type NATS struct {
+	URL      string   `yaml:"url"`   // ignored when embedded is enabled
+	Creds    string   `yaml:"creds"` // path of a .creds file, optional
+	Embedded Embedded `yaml:"embedded"`
+}
+
+// Embedded configures the in-process nats-server with JetStream.
+type Embedded struct {
+	Enabled    bool    `yaml:"enabled"`
+	Listen     string  `yaml:"listen"`      // host:port for clients; port 0 picks a free port
+	StoreDir   string  `yaml:"store_dir"`   // JetStream storage; default {data_dir}/jetstream
+	ServerName string  `yaml:"server_name"` // unique per cluster node
+	Cluster    Cluster `yaml:"cluster"`
+}
+
+// Cluster joins the embedded server to a JetStream cluster when Listen is set.
+type Cluster struct {
+	Name   string   `yaml:"name"`
+	Listen string   `yaml:"listen"` // host:port for routes
+	Routes []string `yaml:"routes"` // nats-route://host:port of the other nodes
+}
+
+// HTTP is the API, health and metrics listener.
+type HTTP struct {
+	Listen string `yaml:"listen"` // host:port; port 0 picks a free port
+}
+
+// Stream configures the DECISIONS stream.
+type Stream struct {
+	Replicas        int           `yaml:"replicas"`
+	DuplicateWindow time.Duration `yaml:"duplicate_window"` // Nats-Msg-Id dedupe; size it for a store's outage
+	MaxAge          time.Duration `yaml:"max_age"`
+}
+
+// Consumer configures the durable pull consumer every replica shares.
+type Consumer struct {
+	Durable       string          `yaml:"durable"`
+	MaxDeliver    int             `yaml:"max_deliver"` // then the decision goes to the dead-letter stream
+	AckWait       time.Duration   `yaml:"ack_wait"`
+	Backoff       []time.Duration `yaml:"backoff"` // NAK delays, by delivery attempt; the last repeats
+	MaxAckPending int             `yaml:"max_ack_pending"`
+}
+
+// Relay tunes how decisions become deliveries.
+type Relay struct {
+	Workers         int           `yaml:"workers"`          // decisions processed at once per replica
+	Connections     int           `yaml:"connections"`      // NATS connections the workers are spread over
+	ChannelWorkers  int           `yaml:"channel_workers"`  // deliveries in flight per channel
+	ChannelTimeout  time.Duration `yaml:"channel_timeout"`  // one delivery attempt on one channel
+	IdempotencyTTL  time.Duration `yaml:"idempotency_ttl"`  // how long a delivered decision id is remembered
+	AssignmentTTL   time.Duration `yaml:"assignment_ttl"`   // how long an assignment is kept
+	PendingTTL      time.Duration `yaml:"pending_ttl"`      // longest a decision waits for its rider
+	OrderViewTTL    time.Duration `yaml:"order_view_ttl"`   // how long the order view keeps an order
+	OutboxDuplicate time.Duration `yaml:"outbox_duplicate"` // dedupe window of the rider outbox stream
+	// RiderOutbox publishes rider notifications through the RIDER_OUTBOX
+	// stream, which drops a repeat after a relay crash; false publishes
+	// straight to the rider subject: faster, but a crash between delivery
+	// and mark can repeat a message.
+	RiderOutbox bool `yaml:"rider_outbox"`
+}
+
+// Demo simulates the delivery platform for `make demo`.
+type Demo struct {
+	// AutoAssign gives any decision whose order has no rider the rider
+	// rider-{k}, k chosen from the order id. Never enable in production.
+	AutoAssign bool `yaml:"auto_assign"`
+	Riders     int  `yaml:"riders"`
+}
+
+// DefaultConfig is what a file overrides: a local NATS, one replica.
+func DefaultConfig() Config {
+	return Config{
+		NATS:    NATS{URL: "nats://127.0.0.1:4222"},
+		DataDir: "/var/lib/passline/cloud",
+		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
+		Stream:  Stream{Replicas: 1, DuplicateWindow: 2 * time.Hour, MaxAge: 72 * time.Hour},
+		Consumer: Consumer{
+			Durable: "relay", MaxDeliver: 8, AckWait: 30 * time.Second, MaxAckPending: 4096,
+			Backoff: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute},
+		},
+		Relay: Relay{
+			Workers: 64, Connections: 4, ChannelWorkers: 64, ChannelTimeout: 5 * time.Second,
+			IdempotencyTTL: 7 * 24 * time.Hour, AssignmentTTL: 24 * time.Hour, PendingTTL: time.Hour,
+			OrderViewTTL: 24 * time.Hour, OutboxDuplicate: 10 * time.Minute, RiderOutbox: true,
+		},
+		Demo:     Demo{Riders: 5},
+		Limits:   limit.DefaultConfig(),
+		Phrase:   phrase.DefaultConfig(),
+		Locale:   "zh-CN",
+		LogLevel: "info",
+	}
+}
+
+// Parse expands $ENV and ${ENV} in the text, decodes it over the defaults
+// (unknown fields are errors) and validates the result.
+func Parse(r io.Reader) (Config, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(b)))))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("decode config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Load parses the file at path.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("open config %s: %w", path, err)
+	}
+	defer f.Close()
+	cfg, err := Parse(f)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// StoreDir is where the embedded server keeps JetStream data.
+func (c Config) StoreDir() string {
+	if c.NATS.Embedded.StoreDir != "" {
+		return c.NATS.Embedded.StoreDir
+	}
+	return c.DataDir + "/jetstream"
+}
+
+// Validate checks every field; the error names the first bad one.
+func (c Config) Validate() error {
+	checks := []func() error{c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
+		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") }}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fieldErr(field, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
+}
+
+func checkHostPort(field, s string) error {
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return fieldErr(field, "%q is not host:port: %v", s, err)
+	}
+	return nil
+}
+
+func (c Config) validateNATS() error {
+	e := c.NATS.Embedded
+	if !e.Enabled {
+		if c.NATS.URL == "" {
+			return fieldErr("nats.url", "required unless nats.embedded.enabled")
+		}
+		return nil
+	}
+	if err := checkHostPort("nats.embedded.listen", e.Listen); err != nil {
+		return err
+	}
+	if e.StoreDir == "" && c.DataDir == "" {
+		return fieldErr("nats.embedded.store_dir", "required when data_dir is empty")
+	}
+	if e.Cluster.Listen != "" {
+		if err := checkHostPort("nats.embedded.cluster.listen", e.Cluster.Listen); err != nil {
+			return err
+		}
+		if e.Cluster.Name == "" {
+			return fieldErr("nats.embedded.cluster.name", "required with cluster.listen")
+		}
+		if e.ServerName == "" {
+			return fieldErr("nats.embedded.server_name", "required in a cluster, unique per node")
+		}
+	}
+	return nil
+}
+
+func (c Config) validateStream() error {
+	s := c.Stream
+	switch {
+	case s.Replicas < 1 || s.Replicas > 5:
+		return fieldErr("stream.replicas", "%d is not in 1-5", s.Replicas)
+	case s.DuplicateWindow <= 0:
+		return fieldErr("stream.duplicate_window", "must be positive")
+	case s.MaxAge < s.DuplicateWindow:
+		return fieldErr("stream.max_age", "%s is shorter than duplicate_window %s", s.MaxAge, s.DuplicateWindow)
+	}
+	return nil
+}
+
+func (c Config) validateConsumer() error {
+	k := c.Consumer
+	switch {
+	case k.Durable == "":
+		return fieldErr("consumer.durable", "required")
+	case k.MaxDeliver < 1:
+		return fieldErr("consumer.max_deliver", "must be at least 1")
+	case k.AckWait < time.Second:
+		return fieldErr("consumer.ack_wait", "%s is under 1s", k.AckWait)
+	case k.MaxAckPending < 1:
+		return fieldErr("consumer.max_ack_pending", "must be at least 1")
+	}
+	for i, d := range k.Backoff {
+		if d <= 0 {
+			return fieldErr(fmt.Sprintf("consumer.backoff[%d]", i), "must be positive")
+		}
+	}
+	return nil
+}
+
+func (c Config) validateRelay() error {
+	r := c.Relay
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"relay.channel_timeout", r.ChannelTimeout}, {"relay.idempotency_ttl", r.IdempotencyTTL},
+		{"relay.assignment_ttl", r.AssignmentTTL}, {"relay.pending_ttl", r.PendingTTL},
+		{"relay.order_view_ttl", r.OrderViewTTL},
+		{"relay.outbox_duplicate", r.OutboxDuplicate},
+	} {
+		if f.d <= 0 {
+			return fieldErr(f.name, "must be positive")
+		}
+	}
+	if r.Workers < 1 || r.Workers > 4096 {
+		return fieldErr("relay.workers", "%d is not in 1-4096", r.Workers)
+	}
+	if r.Connections < 1 || r.Connections > 64 {
+		return fieldErr("relay.connections", "%d is not in 1-64", r.Connections)
+	}
+	if r.ChannelWorkers < 1 || r.ChannelWorkers > 4096 {
+		return fieldErr("relay.channel_workers", "%d is not in 1-4096", r.ChannelWorkers)
+	}
+	return nil
+}
+
+func (c Config) validateMisc() error {
+	if err := checkHostPort("http.listen", c.HTTP.Listen); err != nil {
+		return err
+	}
+	if c.Locale != "zh-CN" && c.Locale != "en" {
+		return fieldErr("locale", "%q is not zh-CN or en", c.Locale)
+	}
+	if c.Demo.AutoAssign && (c.Demo.Riders < 1 || c.Demo.Riders > 1000) {
+		return fieldErr("demo.riders", "%d is not in 1-1000", c.Demo.Riders)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fieldErr("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}

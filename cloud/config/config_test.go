@@ -1,0 +1,92 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/cloud/config"
+)
+
+func TestExampleConfigsLoad(t *testing.T) {
+	t.Setenv("PASSLINE_NATS_URL", "nats://127.0.0.1:4222")
+	paths, _ := filepath.Glob("../../configs/*cloud*.yaml")
+	demo, _ := filepath.Glob("../../configs/*/*cloud*.yaml")
+	paths = append(paths, demo...)
+	if len(paths) < 2 {
+		t.Fatalf("found %d cloud configs in configs/, want at least 2: %v", len(paths), paths)
+	}
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			if _, err := config.Load(p); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestDemoConfig(t *testing.T) {
+	c, err := config.Load("../../configs/demo/cloud.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.NATS.Embedded.Enabled || c.NATS.Embedded.Listen != "127.0.0.1:14222" || c.HTTP.Listen != "127.0.0.1:18080" || !c.Demo.AutoAssign {
+		t.Fatalf("demo config = %+v", c)
+	}
+}
+
+func TestEnvExpansion(t *testing.T) {
+	t.Setenv("X_NATS", "nats://10.0.0.1:4222")
+	c, err := config.Parse(strings.NewReader("nats:\n  url: ${X_NATS}\nstream:\n  duplicate_window: 30m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NATS.URL != "nats://10.0.0.1:4222" || c.Stream.DuplicateWindow != 30*time.Minute {
+		t.Fatalf("got url %q window %s", c.NATS.URL, c.Stream.DuplicateWindow)
+	}
+}
+
+func TestValidateNamesField(t *testing.T) {
+	for _, tc := range []struct{ yaml, field string }{
+		{"nats:\n  url: \"\"\n", "nats.url"},
+		{"nats:\n  embedded:\n    enabled: true\n    listen: nope\n", "nats.embedded.listen"},
+		{"nats:\n  embedded:\n    enabled: true\n    listen: 127.0.0.1:0\n    cluster:\n      listen: 127.0.0.1:0\n", "nats.embedded.cluster.name"},
+		{"stream:\n  replicas: 7\n", "stream.replicas"},
+		{"stream:\n  duplicate_window: 3h\n  max_age: 1h\n", "stream.max_age"},
+		{"consumer:\n  max_deliver: 0\n", "consumer.max_deliver"},
+		{"consumer:\n  backoff: [1s, -1s]\n", "consumer.backoff[1]"},
+		{"relay:\n  workers: 0\n", "relay.workers"},
+		{"relay:\n  order_view_ttl: 0s\n", "relay.order_view_ttl"},
+		{"limits:\n  default_tier: gold\n", "limits.default_tier"},
+		{"phrase:\n  enabled: true\n  base_url: nope\n", "phrase.base_url"},
+		{"http:\n  listen: x\n", "http.listen"},
+		{"locale: fr\n", "locale"},
+		{"demo:\n  auto_assign: true\n  riders: 0\n", "demo.riders"},
+		{"log_level: loud\n", "log_level"},
+		{"nosuch: 1\n", "nosuch"},
+	} {
+		_, err := config.Parse(strings.NewReader(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%q: err = %v, want it to name %s", tc.yaml, err, tc.field)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "none.yaml"))
+	if err == nil || !os.IsNotExist(errorsUnwrap(err)) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func errorsUnwrap(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}

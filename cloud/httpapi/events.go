@@ -1,0 +1,210 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/wire"
+)
+
+// StreamRiders is the stream RiderEvents reads when the relay keeps no
+// other stream over rider subjects; EnsureRiderStream creates it.
+const StreamRiders = "RIDERS"
+
+// EnsureRiderStream makes sure a JetStream stream captures every rider
+// notification (wire.RiderWildcard), so RiderEvents can replay them. When
+// a stream already does (for example the relay's own outbox stream), its
+// name is returned and nothing changes; otherwise RIDERS is created,
+// keeping notifications for maxAge.
+func EnsureRiderStream(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, replicas int) (string, error) {
+	name, err := js.StreamNameBySubject(ctx, wire.RiderSubject("probe"))
+	if err == nil {
+		return name, nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return "", fmt.Errorf("find rider stream: %w", err)
+	}
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: StreamRiders, Subjects: []string{wire.RiderWildcard}, MaxAge: maxAge,
+		Replicas: max(replicas, 1), Storage: jetstream.FileStorage,
+		Description: "rider notifications kept for SSE Last-Event-ID replay",
+	})
+	if err != nil {
+		return "", fmt.Errorf("create stream %s: %w", StreamRiders, err)
+	}
+	return StreamRiders, nil
+}
+
+// RiderEvents serves GET /v1/riders/{rider}/events: a Server-Sent Events
+// stream of the rider's notifications read from JetStream. Each event's id
+// is the notification's stream sequence; a client reconnecting with
+// Last-Event-ID N gets every notification after N that the stream still
+// holds, then live ones. Without Last-Event-ID it gets only new ones.
+// Mount it behind Auth.RequireStream and RequireRider("rider").
+//
+// Each open stream holds one ordered JetStream consumer, removed when the
+// client goes. Disable the server's WriteTimeout for this route or the
+// stream is cut; the handler clears the write deadline itself where the
+// server supports it.
+type RiderEvents struct {
+	JS jetstream.JetStream
+	// Stream holds the rider subjects; found by subject when empty.
+	Stream string
+	// Heartbeat is how often a comment line keeps proxies from closing an
+	// idle stream; 15s when 0.
+	Heartbeat time.Duration
+	Log       *slog.Logger
+
+	once      sync.Once
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+func (h *RiderEvents) doneCh() chan struct{} {
+	h.once.Do(func() { h.done = make(chan struct{}) })
+	return h.done
+}
+
+// Close ends every open stream and refuses new ones with 503; clients
+// reconnect with Last-Event-ID, to another replica. http.Server.Shutdown
+// does not end streaming requests, so register Close with
+// RegisterOnShutdown.
+func (h *RiderEvents) Close() {
+	done := h.doneCh()
+	h.closeOnce.Do(func() { close(done) })
+}
+
+func (h *RiderEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-h.doneCh():
+		WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "this replica is shutting down; reconnect"))
+		return
+	default:
+	}
+	rider := r.PathValue("rider")
+	if !wire.ValidToken(rider) {
+		WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "rider", Message: "rider must be 1-64 characters of A-Z a-z 0-9 _ -"})
+		return
+	}
+	var after uint64
+	if v := r.Header.Get("Last-Event-ID"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "Last-Event-ID", Message: "Last-Event-ID must be the id of an event this stream sent"})
+			return
+		}
+		after = n
+	}
+	cons, err := h.consumer(r.Context(), wire.RiderSubject(rider), after)
+	if err != nil {
+		h.log().Error("open rider stream", "rider", rider, "err", err)
+		WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "rider stream unavailable; retry"))
+		return
+	}
+	h.stream(w, r, cons)
+}
+
+func (h *RiderEvents) consumer(ctx context.Context, subject string, after uint64) (jetstream.Consumer, error) {
+	stream := h.Stream
+	if stream == "" {
+		var err error
+		if stream, err = h.JS.StreamNameBySubject(ctx, subject); err != nil {
+			return nil, fmt.Errorf("find stream for %s: %w", subject, err)
+		}
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverNewPolicy, InactiveThreshold: time.Minute}
+	if after > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
+	}
+	return h.JS.OrderedConsumer(ctx, stream, cfg)
+}
+
+// stream writes events until the client goes. Only this goroutine writes
+// to w; the consumer's callback hands messages over a small channel.
+func (h *RiderEvents) stream(w http.ResponseWriter, r *http.Request, cons jetstream.Consumer) {
+	ctx := r.Context()
+	msgs := make(chan jetstream.Msg, 16)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+		}
+	})
+	if err != nil {
+		h.log().Error("consume rider stream", "err", err)
+		WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "rider stream unavailable; retry"))
+		return
+	}
+	defer cc.Stop()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("retry: 2000\n\n"))
+	if rc.Flush() != nil {
+		return
+	}
+	hb := h.Heartbeat
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	tick := time.NewTicker(hb)
+	defer tick.Stop()
+	done := h.doneCh()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-tick.C:
+			_, err = w.Write([]byte(": keep-alive\n\n"))
+		case m := <-msgs:
+			err = writeEvent(w, m)
+		}
+		if err == nil {
+			err = rc.Flush()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func writeEvent(w http.ResponseWriter, m jetstream.Msg) error {
+	meta, err := m.Metadata()
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "id: %d\nevent: notification\n", meta.Sequence.Stream)
+	data := bytes.ReplaceAll(m.Data(), []byte("\r\n"), []byte("\n"))
+	data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	for line := range bytes.SplitSeq(data, []byte("\n")) { // SSE ends a field at any CR or LF
+		b.WriteString("data: ")
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+func (h *RiderEvents) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}

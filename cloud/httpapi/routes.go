@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/passline/passline/cloud/token"
+)
+
+// Routes are issue 6's API routes and what guards each. Handler mounts
+// every non-nil handler behind its guards; a nil one is not mounted.
+//
+//	POST /oauth/token                                       Token (no bearer; it throttles itself)
+//	GET  /v1/stores/{store}/orders/{order}                  bearer, limit, orders:read, store
+//	POST /v1/assignments                                    bearer, limit, assignments:write
+//	PUT  /v1/merchants/{merchant}/templates/{kind}/{locale} bearer, limit, templates:write, merchant
+//	PUT  /v1/stores/{store}/config                          bearer, limit, config:write, store
+//	GET  /v1/riders/{rider}/events                          bearer or ?access_token, limit, rider:{rider}
+//	GET  /healthz, GET /metrics, GET /openapi.yaml          public
+//
+// Every route also gets Recover and LimitBody(MaxBody); anything else
+// answers a JSON 404 no_route.
+type Routes struct {
+	Auth *Auth
+	// Limit is the per-client rate limit middleware
+	// ((*ratelimit.Limiter).Middleware); it runs after Auth. nil: none.
+	Limit func(http.Handler) http.Handler
+	// MaxBody caps request bodies; MaxBody (64 KiB) when 0.
+	MaxBody int64
+	Log     *slog.Logger
+
+	Token    http.Handler // *token.Handler
+	Order    http.Handler
+	Assign   http.Handler
+	Template http.Handler
+	Config   http.Handler
+	Events   http.Handler // *RiderEvents
+	Health   http.Handler
+	Metrics  http.Handler
+	Spec     http.Handler // openapi.Handler()
+}
+
+// Handler returns the mux of every mounted route.
+func (rt *Routes) Handler() http.Handler {
+	mux := http.NewServeMux()
+	guarded := func(h http.Handler, stream bool, checks ...func(http.Handler) http.Handler) http.Handler {
+		for i := len(checks) - 1; i >= 0; i-- {
+			h = checks[i](h)
+		}
+		if rt.Limit != nil {
+			h = rt.Limit(h)
+		}
+		if stream {
+			return rt.Auth.RequireStream(h)
+		}
+		return rt.Auth.Require(h)
+	}
+	scope := func(s string) func(http.Handler) http.Handler {
+		return func(h http.Handler) http.Handler { return RequireScope(s, h) }
+	}
+	store := func(h http.Handler) http.Handler { return RequireStore("store", h) }
+	merchant := func(h http.Handler) http.Handler { return RequireMerchant("merchant", h) }
+	rider := func(h http.Handler) http.Handler { return RequireRider("rider", h) }
+	routes := []struct {
+		pattern string
+		h       http.Handler
+		wrap    func(http.Handler) http.Handler
+	}{
+		{"POST /oauth/token", rt.Token, nil},
+		{"GET /v1/stores/{store}/orders/{order}", rt.Order, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeOrdersRead), store) }},
+		{"POST /v1/assignments", rt.Assign, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeAssignmentsWrite)) }},
+		{"PUT /v1/merchants/{merchant}/templates/{kind}/{locale}", rt.Template, func(h http.Handler) http.Handler {
+			return guarded(h, false, scope(token.ScopeTemplatesWrite), merchant)
+		}},
+		{"PUT /v1/stores/{store}/config", rt.Config, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeConfigWrite), store) }},
+		{"GET /v1/riders/{rider}/events", rt.Events, func(h http.Handler) http.Handler { return guarded(h, true, rider) }},
+		{"GET /healthz", rt.Health, nil},
+		{"GET /metrics", rt.Metrics, nil},
+		{"GET /openapi.yaml", rt.Spec, nil},
+	}
+	for _, r := range routes {
+		if r.h == nil {
+			continue
+		}
+		h := r.h
+		if r.wrap != nil {
+			h = r.wrap(h)
+		}
+		mux.Handle(r.pattern, h)
+	}
+	mux.HandleFunc("/", NoRoute)
+	limit := rt.MaxBody
+	if limit <= 0 {
+		limit = MaxBody
+	}
+	return Recover(rt.Log, LimitBody(limit, mux))
+}

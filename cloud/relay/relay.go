@@ -1,0 +1,369 @@
+// Package relay turns decisions into rider notifications: it finds the
+// order's rider, renders the merchant's text, delivers it through every
+// configured channel independently, and remembers what was delivered so a
+// redelivered decision is never sent twice. It knows nothing of NATS: the
+// stores it needs are the small interfaces below, implemented by
+// cloud/natsjs and by fakes in tests.
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/passline/passline/cloud"
+	"github.com/passline/passline/wire"
+)
+
+// Mark records which channels a decision was delivered on (or failed on
+// for good). A decision whose mark lists every channel is a duplicate.
+type Mark struct {
+	Channels []string  `json:"channels"`
+	At       time.Time `json:"at"`
+}
+
+// Marks remembers delivered decisions by id, for longer than JetStream's
+// duplicate window.
+type Marks interface {
+	// Get returns the mark and its revision; revision 0 means none.
+	Get(ctx context.Context, id string) (Mark, uint64, error)
+	// Save creates the mark when rev is 0 (failing if one appeared
+	// meanwhile) or replaces revision rev.
+	Save(ctx context.Context, id string, m Mark, rev uint64) error
+}
+
+// Assignments stores which rider carries which order.
+type Assignments interface {
+	Get(ctx context.Context, store, order string) (wire.Assignment, bool, error)
+	Put(ctx context.Context, a wire.Assignment) error
+}
+
+// Pending keeps decisions that wait for their order's rider.
+type Pending interface {
+	// Park keeps the raw decision until its order is assigned or it expires.
+	Park(ctx context.Context, d wire.Decision, raw []byte) error
+	// Release hands every parked decision of the order back for delivery
+	// and returns how many it released.
+	Release(ctx context.Context, store, order string) (int, error)
+}
+
+// ETALimit allows at most one eta per order per interval. A redelivery of
+// the allowed decision is allowed again.
+type ETALimit interface {
+	AllowETA(ctx context.Context, d wire.Decision) (bool, error)
+}
+
+// OrderView keeps each order's latest status for the API.
+type OrderView interface {
+	Update(ctx context.Context, d wire.Decision) error
+}
+
+// Gate is an outbound limit such as a per-merchant tier limit. Allow
+// reports whether the notification may go out now.
+type Gate interface {
+	Allow(ctx context.Context, merchant string, d wire.Decision) (bool, error)
+}
+
+// Profile is what the relay knows of a store.
+type Profile struct {
+	Name     string `json:"name,omitempty"`
+	Merchant string `json:"merchant,omitempty"` // templates are looked up by merchant; default the store id
+	Locale   string `json:"locale,omitempty"`
+	Shelf    string `json:"shelf,omitempty"` // pickup shelf
+	Tone     string `json:"tone,omitempty"`
+	// ModelText lets the Phraser rewrite this store's texts.
+	ModelText bool `json:"model_text,omitempty"`
+}
+
+// Profiles looks up a store's profile; unknown stores get a zero Profile.
+type Profiles interface {
+	Profile(store string) Profile
+}
+
+// Renderer renders the text of a notification from facts.
+type Renderer interface {
+	Render(merchant string, f cloud.Facts, orderID string) (text string, version uint64, err error)
+}
+
+// Action is what the consumer does with a decision's message.
+type Action int
+
+// Actions on a message.
+const (
+	Ack   Action = iota // done: delivered, duplicate, dropped or parked
+	Retry               // NAK with backoff; dead-lettered after max deliveries
+	Dead                // dead-letter now with the reason, then ack
+)
+
+// Outcome is the result of handling one decision.
+type Outcome struct {
+	Action Action
+	Result string // delivered, duplicate, expired, waiting, eta_limited, limited, invalid, failed
+	Err    error
+}
+
+// Relay handles decisions. Set every field before the first Handle; the
+// optional ones are ETALimit (nil: no eta limit), Phraser, PhraseContext,
+// Gate, AutoAssignRiders and Now.
+type Relay struct {
+	Marks       Marks
+	Assignments Assignments
+	Pending     Pending
+	ETALimit    ETALimit
+	Orders      OrderView
+	Profiles    Profiles
+	Templates   Renderer
+	Fanout      *Fanout
+	Phraser     cloud.Phraser // optional: rewrites the text of stores whose profile sets ModelText
+	// PhraseContext, when set, tags the Phraser's context with the merchant
+	// (phrase.WithMerchant), so budgets are per merchant.
+	PhraseContext func(ctx context.Context, merchant string) context.Context
+	Gate          Gate   // optional: per-merchant limits
+	Locale        string // when neither assignment nor profile names one
+	// AutoAssignRiders > 0 simulates the platform (demo only): an order
+	// with no rider gets rider-{k}, k in 1..AutoAssignRiders from its id.
+	AutoAssignRiders int
+	PhraseTimeout    time.Duration
+	// DedupeWindow is the DECISIONS stream's duplicate window; when set, a
+	// first delivery stored well within it skips the mark read (firstSight).
+	DedupeWindow time.Duration
+	Now          func() time.Time
+	Log          *slog.Logger
+	Metrics      *Metrics
+}
+
+func (r *Relay) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Delivery is one delivery of a decision's message.
+type Delivery struct {
+	Raw      []byte
+	Attempt  int       // 1 for the first delivery; 0 when unknown
+	StoredAt time.Time // when the stream stored the message; zero when unknown
+}
+
+// Handle is HandleDelivery for a message whose delivery count is unknown.
+func (r *Relay) Handle(ctx context.Context, raw []byte) Outcome {
+	return r.HandleDelivery(ctx, Delivery{Raw: raw})
+}
+
+// HandleDelivery processes one decision and says what to do with its
+// message. It delivers only on channels the decision's mark does not list
+// yet, and saves the mark before returning Ack, so a crash after delivery
+// and before the mark can repeat a delivery only within the rider outbox's
+// dedupe window, where the server drops it.
+func (r *Relay) HandleDelivery(ctx context.Context, del Delivery) Outcome {
+	raw := del.Raw
+	d, err := wire.DecodeDecision(raw)
+	if err != nil {
+		return r.done(Outcome{Action: Dead, Result: "invalid", Err: err})
+	}
+	if err := r.Orders.Update(ctx, d); err != nil {
+		r.Log.Warn("order view update failed", "store", d.Store, "order", d.OrderID, "err", err)
+	}
+	if !r.now().Before(d.ExpiresAt) {
+		return r.done(Outcome{Action: Ack, Result: "expired"})
+	}
+	var mark Mark
+	var rev uint64
+	if !r.firstSight(d, del) {
+		if mark, rev, err = r.Marks.Get(ctx, d.ID); err != nil {
+			return r.done(Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("read mark: %w", err)})
+		}
+	}
+	if r.Fanout.Complete(mark.Channels) {
+		return r.done(Outcome{Action: Ack, Result: "duplicate"})
+	}
+	a, ok, err := r.assignment(ctx, d)
+	if err != nil {
+		return r.done(Outcome{Action: Retry, Result: "failed", Err: err})
+	}
+	if !ok {
+		return r.done(r.park(ctx, d, raw))
+	}
+	if out, stop := r.limit(ctx, d); stop {
+		return r.done(out)
+	}
+	return r.done(r.deliver(ctx, d, a, mark, rev))
+}
+
+// firstSight reports whether the decision cannot have been delivered
+// before, so its mark need not be read: this is the message's first
+// delivery, and the stream stored it less than half of JetStream's
+// duplicate window after the decision was made. Any earlier copy was then
+// stored within the window of this one, and JetStream would have dropped
+// this one. The other half of the window absorbs the store's clock skew.
+func (r *Relay) firstSight(d wire.Decision, del Delivery) bool {
+	if r.DedupeWindow <= 0 || del.Attempt != 1 || del.StoredAt.IsZero() {
+		return false
+	}
+	age := del.StoredAt.Sub(d.CreatedAt)
+	return age > -time.Minute && age < r.DedupeWindow/2
+}
+
+func (r *Relay) done(o Outcome) Outcome {
+	r.Metrics.decisions.WithLabelValues(o.Result).Inc()
+	return o
+}
+
+func (r *Relay) assignment(ctx context.Context, d wire.Decision) (wire.Assignment, bool, error) {
+	a, ok, err := r.Assignments.Get(ctx, d.Store, d.OrderID)
+	if err != nil {
+		return a, false, fmt.Errorf("read assignment: %w", err)
+	}
+	if ok || r.AutoAssignRiders <= 0 {
+		return a, ok, nil
+	}
+	return AutoAssign(d, r.AutoAssignRiders, r.now()), true, nil
+}
+
+// AutoAssign picks rider-{k} for the order, k in 1..riders, the same k for
+// the same order id. It simulates the delivery platform in the demo.
+func AutoAssign(d wire.Decision, riders int, now time.Time) wire.Assignment {
+	h := fnv.New32a()
+	h.Write([]byte(d.Store + "/" + d.OrderID))
+	k := int(h.Sum32()%uint32(riders)) + 1
+	return wire.Assignment{Store: d.Store, OrderID: d.OrderID, Rider: fmt.Sprintf("rider-%d", k), At: now}
+}
+
+func (r *Relay) park(ctx context.Context, d wire.Decision, raw []byte) Outcome {
+	if err := r.Pending.Park(ctx, d, raw); err != nil {
+		return Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("park: %w", err)}
+	}
+	// The assignment may have landed between our read and the park.
+	if _, ok, err := r.Assignments.Get(ctx, d.Store, d.OrderID); err == nil && ok {
+		if _, err := r.Pending.Release(ctx, d.Store, d.OrderID); err != nil {
+			r.Log.Warn("release after park failed", "store", d.Store, "order", d.OrderID, "err", err)
+		}
+	}
+	return Outcome{Action: Ack, Result: "waiting"}
+}
+
+func (r *Relay) limit(ctx context.Context, d wire.Decision) (Outcome, bool) {
+	if d.Kind == wire.KindETA && r.ETALimit != nil {
+		ok, err := r.ETALimit.AllowETA(ctx, d)
+		if err != nil {
+			return Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("eta limit: %w", err)}, true
+		}
+		if !ok {
+			return Outcome{Action: Ack, Result: "eta_limited"}, true
+		}
+	}
+	if r.Gate != nil && !d.Kind.Critical() {
+		ok, err := r.Gate.Allow(ctx, r.merchant(d.Store), d)
+		if err != nil {
+			return Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("merchant limit: %w", err)}, true
+		}
+		if !ok {
+			return Outcome{Action: Ack, Result: "limited"}, true
+		}
+	}
+	return Outcome{}, false
+}
+
+func (r *Relay) merchant(store string) string {
+	if m := r.Profiles.Profile(store).Merchant; m != "" {
+		return m
+	}
+	return store
+}
+
+func (r *Relay) deliver(ctx context.Context, d wire.Decision, a wire.Assignment, mark Mark, rev uint64) Outcome {
+	n, err := r.Notification(ctx, d, a)
+	if err != nil {
+		return Outcome{Action: Dead, Result: "invalid", Err: err}
+	}
+	results := r.Fanout.Deliver(ctx, n, d.CreatedAt, mark.Channels)
+	var retry error
+	for name, err := range results {
+		if err == nil || errors.Is(err, cloud.ErrPermanent) {
+			mark.Channels = append(mark.Channels, name)
+			continue
+		}
+		retry = errors.Join(retry, fmt.Errorf("channel %s: %w", name, err))
+	}
+	slices.Sort(mark.Channels)
+	mark.At = r.now()
+	if err := r.Marks.Save(ctx, d.ID, mark, rev); err != nil {
+		return Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("save mark: %w", err)}
+	}
+	if retry != nil {
+		return Outcome{Action: Retry, Result: "failed", Err: retry}
+	}
+	return Outcome{Action: Ack, Result: "delivered"}
+}
+
+// Notification builds the rider notification for d: the text from the
+// merchant's template, passed through the Phraser when one is set.
+func (r *Relay) Notification(ctx context.Context, d wire.Decision, a wire.Assignment) (wire.Notification, error) {
+	now := r.now()
+	p := r.Profiles.Profile(d.Store)
+	f := cloud.Facts{Kind: d.Kind, ShortCode: d.ShortCode, StoreName: p.Name, Shelf: p.Shelf, Tone: p.Tone,
+		Locale: firstOf(a.Locale, p.Locale, r.Locale), Minutes: minutesUntil(d.ETA, now)}
+	if f.StoreName == "" {
+		f.StoreName = d.Store
+	}
+	text, _, err := r.Templates.Render(r.merchant(d.Store), f, d.OrderID)
+	if err != nil {
+		return wire.Notification{}, fmt.Errorf("render: %w", err)
+	}
+	if r.Phraser != nil && p.ModelText {
+		pctx, cancel := context.WithTimeout(ctx, r.PhraseTimeout)
+		if r.PhraseContext != nil {
+			pctx = r.PhraseContext(pctx, r.merchant(d.Store))
+		}
+		text, _ = r.Phraser.Phrase(pctx, f, text)
+		cancel()
+	}
+	return wire.Notification{
+		ID: d.ID, Rider: a.Rider, Store: d.Store, StoreName: f.StoreName, OrderID: d.OrderID,
+		ShortCode: d.ShortCode, Kind: d.Kind, Locale: f.Locale, Text: text, Minutes: f.Minutes,
+		ETA: d.ETA, Shelf: f.Shelf, DecidedAt: d.CreatedAt, SentAt: now, Replayed: d.Replayed, TraceID: d.TraceID,
+	}, nil
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v == "zh-CN" || v == "en" {
+			return v
+		}
+	}
+	return "en"
+}
+
+func minutesUntil(eta *time.Time, now time.Time) *int {
+	if eta == nil {
+		return nil
+	}
+	m := int(math.Ceil(eta.Sub(now).Minutes()))
+	if m < 0 {
+		m = 0
+	}
+	return &m
+}
+
+// Assign stores an assignment and releases the decisions that waited for it.
+func (r *Relay) Assign(ctx context.Context, a wire.Assignment) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if err := r.Assignments.Put(ctx, a); err != nil {
+		return fmt.Errorf("store assignment: %w", err)
+	}
+	r.Metrics.assignments.Inc()
+	n, err := r.Pending.Release(ctx, a.Store, a.OrderID)
+	if err != nil {
+		return fmt.Errorf("release waiting decisions of %s/%s: %w", a.Store, a.OrderID, err)
+	}
+	r.Metrics.released.Add(float64(n))
+	return nil
+}

@@ -1,0 +1,33 @@
+package sms_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/passline/passline/cloud/sms"
+	"gopkg.in/yaml.v3"
+)
+
+// TestConfigYAML loads testdata/config.yaml the way the relay config does
+// ($ENV expansion, known fields only, over the defaults), so the yaml tags
+// and the example cannot rot.
+func TestConfigYAML(t *testing.T) {
+	t.Setenv("PASSLINE_TEST_SMS_KEY", "k-1")
+	raw, err := os.ReadFile("testdata/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sms.DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(raw)))))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if err := cfg.Validate("sms"); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	if cfg.APIKey != "k-1" || cfg.MaxSegments != 2 || len(cfg.Kinds) != 3 || cfg.Retry.Initial.Milliseconds() != 200 || cfg.Breaker.CoolDown.Seconds() != 15 {
+		t.Fatalf("decoded %+v", cfg)
+	}
+}

@@ -1,0 +1,131 @@
+// Package web serves the relay's pages: the operations page (stores
+// online, decisions per second, deliveries by channel and outcome, dead
+// letters, breaker states) and the rider page, which shows one rider's
+// notifications live. Pages, styles and scripts are embedded; both pages
+// are fed by Server-Sent Events.
+//
+// The rider page reads notifications from the rider's NATS subject
+// (wire.RiderSubject) on the relay's own connection, through RiderFeed; it
+// needs no other rider stream.
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passline/passline/wire"
+)
+
+//go:embed static
+var static embed.FS
+
+// Handler serves:
+//
+//	GET /ops/                  the operations page
+//	GET /ops/summary.json      one Summary
+//	GET /ops/events            SSE: event "summary" every OpsInterval
+//	GET /riders/{rider}/       the rider page
+//	GET /riders/{rider}/events SSE: event "notification" per notification
+//	GET /web/...               embedded styles and scripts
+//
+// Unknown paths fall through to Next (the API), when set.
+type Handler struct {
+	Gatherer prometheus.Gatherer // the relay's metrics registry
+	Stores   *StoreTracker       // nil means stores are not shown
+	Riders   RiderFeed
+	Next     http.Handler
+	// OpsInterval is how often the ops page is refreshed; 0 means 2 s.
+	OpsInterval time.Duration
+	// KeepAlive is how often an idle stream gets a comment; 0 means 15 s.
+	KeepAlive time.Duration
+	Log       *slog.Logger
+
+	once sync.Once
+	done chan struct{}
+	mux  *http.ServeMux
+	ops  *opsSampler
+}
+
+// ServeHTTP routes a request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.once.Do(h.init)
+	h.mux.ServeHTTP(w, r)
+}
+
+// Close ends every open event stream and makes new ones end at once. Call
+// it when the HTTP server shuts down (http.Server.RegisterOnShutdown).
+func (h *Handler) Close() {
+	h.once.Do(h.init)
+	select {
+	case <-h.done:
+	default:
+		close(h.done)
+	}
+}
+
+func (h *Handler) init() {
+	h.done = make(chan struct{})
+	h.ops = &opsSampler{gatherer: h.Gatherer, stores: h.Stores}
+	sub, _ := fs.Sub(static, "static")
+	files := http.FileServerFS(sub)
+	mux := http.NewServeMux()
+	page := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			http.ServeFileFS(w, r, sub, name)
+		}
+	}
+	mux.HandleFunc("GET /ops/{$}", page("ops.html"))
+	mux.HandleFunc("GET /ops/summary.json", h.summary)
+	mux.HandleFunc("GET /ops/events", h.opsEvents)
+	mux.HandleFunc("GET /riders/{rider}/{$}", func(w http.ResponseWriter, r *http.Request) {
+		if !wire.ValidToken(r.PathValue("rider")) {
+			http.Error(w, "rider must be 1-64 characters of A-Z a-z 0-9 _ -", http.StatusBadRequest)
+			return
+		}
+		page("rider.html")(w, r)
+	})
+	mux.HandleFunc("GET /riders/{rider}/events", h.riderEvents)
+	mux.Handle("GET /ops", http.RedirectHandler("/ops/", http.StatusFound))
+	mux.HandleFunc("GET /riders/{rider}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/riders/"+url.PathEscape(r.PathValue("rider"))+"/", http.StatusFound)
+	})
+	mux.Handle("GET /web/", http.StripPrefix("/web", files))
+	if h.Next != nil {
+		mux.Handle("/", h.Next)
+	}
+	h.mux = mux
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.Default()
+	}
+	return h.Log
+}
+
+// sse starts an event stream response and returns its controller.
+func sse(w http.ResponseWriter) *http.ResponseController {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_ = rc.Flush()
+	return rc
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}

@@ -1,0 +1,113 @@
+// Package app wires the firmware-bridge: the MQTT client and the drivers
+// the configuration enables. Tests build a Main directly with a temp
+// config and random ports, so they run the real program.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/passline/passline/firmware-bridge/config"
+	"github.com/passline/passline/firmware-bridge/escpos"
+	"github.com/passline/passline/firmware-bridge/mqtt"
+	"github.com/passline/passline/firmware-bridge/sim"
+)
+
+// Main is the bridge program.
+type Main struct {
+	Config config.Config
+	Logger *slog.Logger
+
+	// PinByName finds GPIO pins; nil means periph's gpioreg.ByName (the
+	// program calls host.Init first). Tests plug gpiotest pins in here.
+	PinByName func(name string) gpio.PinIO
+
+	// Set by Run, for tests and diagnostics.
+	MQTT  *mqtt.Client
+	Sim   *sim.Driver
+	Proxy *escpos.Proxy // its Addr is the print port actually bound
+
+	cancel  context.CancelFunc
+	closers []namedCloser
+}
+
+type namedCloser struct {
+	name  string
+	close func() error
+}
+
+// NewMain returns a Main with the default config; set Config before Run.
+func NewMain() *Main {
+	return &Main{Config: config.DefaultConfig(), Logger: slog.Default()}
+}
+
+// Run validates the config, connects to the broker and starts every
+// enabled driver, then returns; drivers run until Close, whatever happens
+// to ctx afterwards (ctx bounds start-up only). On error,
+// whatever was started is closed again.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	// ctx bounds start-up only; what Run starts lives until Close.
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+	c := m.Config
+	m.MQTT = mqtt.New(mqtt.Options{
+		URL: c.MQTT.URL, Username: c.MQTT.Username, Password: c.MQTT.Password,
+		ClientID: c.ClientID(), Store: c.Store, DeviceID: c.DeviceID,
+		KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
+		PublishTimeout: c.MQTT.PublishTimeout, Logger: m.Logger,
+	})
+	if err := m.MQTT.Connect(ctx); err != nil {
+		return err
+	}
+	m.push("mqtt", m.MQTT.Close)
+	return m.startDrivers(bg)
+}
+
+func (m *Main) push(name string, close func() error) {
+	m.closers = append(m.closers, namedCloser{name, close})
+}
+
+func (m *Main) startSim(ctx context.Context) error {
+	c := m.Config.Sim
+	d, err := sim.NewDriver(c.Kitchen, m.Config.SimStores(), c.Seed, time.Now(), m.MQTT)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	d.Tick, d.Logger = c.Tick, m.Logger.With("driver", "sim")
+	if err := d.Start(ctx); err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	m.Sim = d
+	m.push("sim", d.Close)
+	m.Logger.Info("sim kitchen running", "stores", m.Config.SimStores(), "speed", c.Kitchen.Speed, "orders_per_minute", c.Kitchen.OrdersPerMinute)
+	return nil
+}
+
+// Close stops the drivers, then marks the bridge offline and disconnects,
+// in reverse order of Run. It is safe to call more than once.
+func (m *Main) Close() error {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i].close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", m.closers[i].name, err))
+		}
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}

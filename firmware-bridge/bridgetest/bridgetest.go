@@ -1,0 +1,75 @@
+// Package bridgetest provides a recording bridge.Publisher for tests of
+// drivers and of the bridge program.
+package bridgetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/wire"
+)
+
+// Published is one event a Recorder received.
+type Published struct {
+	Device wire.Device
+	Event  wire.Event
+}
+
+// Recorder is a bridge.Publisher that validates and keeps every event. Err,
+// when set, is returned by Publish (the event is then not kept).
+type Recorder struct {
+	mu     sync.Mutex
+	events []Published
+	Err    error
+}
+
+// Publish validates ev as the real publisher would (by marshaling it) and
+// records it.
+func (r *Recorder) Publish(dev wire.Device, ev wire.Event) error {
+	if _, err := ev.Marshal(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Err != nil {
+		return r.Err
+	}
+	r.events = append(r.events, Published{Device: dev, Event: ev})
+	return nil
+}
+
+// Events returns a copy of what was recorded so far.
+func (r *Recorder) Events() []Published {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Published(nil), r.events...)
+}
+
+// Kind returns the recorded events of one kind.
+func (r *Recorder) Kind(k wire.EventKind) []wire.Event {
+	var out []wire.Event
+	for _, p := range r.Events() {
+		if p.Event.Kind == k {
+			out = append(out, p.Event)
+		}
+	}
+	return out
+}
+
+// WaitKind polls until at least n events of kind k were recorded or the
+// timeout passes, then returns them; it fails the test on timeout.
+func (r *Recorder) WaitKind(tb testing.TB, k wire.EventKind, n int, timeout time.Duration) []wire.Event {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		evs := r.Kind(k)
+		if len(evs) >= n {
+			return evs
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited %s for %d %s events, got %d: %+v", timeout, n, k, len(evs), r.Events())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,136 @@
+package config_test
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/firmware-bridge/config"
+	"github.com/passline/passline/firmware-bridge/sim"
+	"github.com/passline/passline/wire"
+)
+
+// Every bridge config shipped in configs/ loads and validates.
+func TestShippedConfigsLoad(t *testing.T) {
+	root := filepath.Join("..", "..", "configs")
+	var found []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), "bridge") && strings.HasSuffix(d.Name(), ".yaml") {
+			found = append(found, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) < 2 {
+		t.Fatalf("found %v; want configs/bridge.yaml and configs/demo/bridge.yaml", found)
+	}
+	for _, path := range found {
+		t.Run(path, func(t *testing.T) {
+			cfg, err := config.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Store == "" || cfg.ClientID() != cfg.Store+"-bridge" {
+				t.Fatalf("store %q client id %q", cfg.Store, cfg.ClientID())
+			}
+		})
+	}
+}
+
+func TestDemoConfigIsFastSim(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("..", "..", "configs", "demo", "bridge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store != "demo-1" || !cfg.Sim.Enabled || cfg.MQTT.URL != "tcp://127.0.0.1:18830" {
+		t.Fatalf("demo config: store %q sim %v url %q", cfg.Store, cfg.Sim.Enabled, cfg.MQTT.URL)
+	}
+	if perWallMinute := cfg.Sim.Kitchen.OrdersPerMinute * cfg.Sim.Kitchen.Speed; perWallMinute < 12 || perWallMinute > 60 {
+		t.Fatalf("demo sim makes %.0f orders per real minute; want a handful per 10 s", perWallMinute)
+	}
+	// The demo's kitchen, stepped with a fake clock: the first bump comes
+	// within about 5 s and a handful of orders flow every 10 s.
+	start := time.Now()
+	k := cfg.Sim.Kitchen
+	k.Store = cfg.Store
+	kitchen, err := sim.NewKitchen(k, cfg.Sim.Seed, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(evs []wire.Event, kind wire.EventKind) int {
+		n := 0
+		for _, e := range evs {
+			if e.Kind == kind {
+				n++
+			}
+		}
+		return n
+	}
+	first := kitchen.Step(start.Add(6 * time.Second))
+	if count(first, wire.EventKey) == 0 {
+		t.Fatalf("no bump within 6 s of start: %d events", len(first))
+	}
+	var minute []wire.Event
+	for s := 1; s <= 60; s++ {
+		minute = append(minute, kitchen.Step(start.Add(6*time.Second+time.Duration(s)*time.Second))...)
+	}
+	if n := count(minute, wire.EventTicket); n < 15 || n > 60 {
+		t.Fatalf("%d tickets in a minute of demo; want a handful per 10 s", n)
+	}
+}
+
+func TestParseExpandsEnvAndRejectsUnknownFields(t *testing.T) {
+	t.Setenv("BRIDGE_TEST_PW", "s3cret")
+	cfg, err := config.Parse(strings.NewReader("store: s1\nmqtt:\n  password: ${BRIDGE_TEST_PW}\nsim:\n  enabled: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MQTT.Password != "s3cret" || cfg.Sim.Kitchen.Speed != 1 {
+		t.Fatalf("password %q speed %v", cfg.MQTT.Password, cfg.Sim.Kitchen.Speed)
+	}
+	if _, err := config.Parse(strings.NewReader("store: s1\nsim:\n  enabled: true\n  speeed: 3\n")); err == nil || !strings.Contains(err.Error(), "speeed") {
+		t.Fatalf("unknown field: %v", err)
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	base := "store: s1\nsim:\n  enabled: true\n"
+	for _, tc := range []struct{ yaml, field string }{
+		{"store: 'a/b'\nsim: {enabled: true}\n", "store:"},
+		{base + "mqtt: {url: 'nope'}\n", "mqtt.url"},
+		{base + "mqtt: {publish_timeout: 0s}\n", "mqtt.publish_timeout"},
+		{"store: s1\n", "sim.enabled"},
+		{base + "  speed: 0\n", "sim.speed"},
+		{base + "  stores: [ok, 'b a d']\n", "sim.stores[1]"},
+		{base + "escpos: {enabled: true, printer: 'nohost'}\n", "escpos.printer"},
+		{base + "escpos: {enabled: true, printer: 'p:9100', code_page: ebcdic}\n", "escpos.code_page"},
+		{base + "escpos: {enabled: true, printer: 'p:9100', patterns: [{order_id: '(['}]}\n", "escpos.patterns[0].order_id"},
+		{base + "scale: {enabled: true}\n", "scale.port"},
+		{base + "scale: {enabled: true, port: /dev/x, baud: 7}\n", "scale.baud"},
+		{base + "evdev: {enabled: true}\n", "evdev.device"},
+		{base + "evdev: {enabled: true, device: /dev/x, keys: {KEY_1: fly}}\n", "evdev.keys"},
+		{base + "gpio: {enabled: true, buttons: [{pin: GPIO1, action: bump}, {pin: GPIO1, action: bump}]}\n", "gpio.buttons[1].pin"},
+		{base + "gpio: {enabled: true, buttons: [{pin: GPIO1, action: 'select:0'}]}\n", "gpio.buttons[0].action"},
+		{base + "gpio: {enabled: true, outputs: [{pin: GPIO2, name: 'a b'}]}\n", "gpio.outputs[0].name"},
+	} {
+		_, err := config.Parse(strings.NewReader(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("config\n%s\ngave error %v; want one naming %s", tc.yaml, err, tc.field)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+}

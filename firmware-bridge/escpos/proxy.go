@@ -1,0 +1,161 @@
+package escpos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bridge "github.com/passline/passline/firmware-bridge"
+	"github.com/passline/passline/wire"
+)
+
+// Proxy sits between the POS and the ticket printer. Every byte the POS
+// sends goes to the printer unchanged and every byte the printer answers
+// (status) goes back unchanged; when the printer cannot be reached the
+// POS's connection is reset, so the POS sees the printer's failure. On the
+// way, tickets are decoded and published: a ticket event when a pattern
+// reads it, an unparsed-ticket event with the raw text when none does.
+// Publishing never delays printing: tickets wait in a bounded queue and
+// are dropped (and counted) when it is full.
+type Proxy struct {
+	Listen      string // e.g. ":9100"
+	Printer     string // host:port of the real printer
+	DialTimeout time.Duration
+	IdleTimeout time.Duration // a POS silent this long is disconnected
+	// Linger is how long the printer may still answer after the POS has
+	// finished sending; 0 means 2 s.
+	Linger    time.Duration
+	CodePage  CodePage
+	Extractor *Extractor
+	Pub       bridge.Publisher
+	Store     string
+	DeviceID  string
+	Logger    *slog.Logger
+	Now       func() time.Time // nil means time.Now
+
+	ln        net.Listener
+	health    *bridge.Health
+	queue     chan printed
+	cancel    context.CancelFunc
+	acceptor  sync.WaitGroup // the accept loop
+	conns     sync.WaitGroup // one per POS connection
+	publisher sync.WaitGroup // the publish loop
+	mu        sync.Mutex
+	open      map[net.Conn]struct{}
+
+	parsed, unparsed, dropped, jobs atomic.Int64
+}
+
+type printed struct {
+	text string
+	at   time.Time
+}
+
+// Stats are the proxy's counters.
+type Stats struct {
+	Jobs, Parsed, Unparsed, Dropped int64
+}
+
+// Stats returns the counters: POS connections served, tickets published
+// parsed and unparsed, and tickets dropped because the queue was full.
+func (p *Proxy) Stats() Stats {
+	return Stats{Jobs: p.jobs.Load(), Parsed: p.parsed.Load(), Unparsed: p.unparsed.Load(), Dropped: p.dropped.Load()}
+}
+
+// Addr is the address the proxy listens on (after Start).
+func (p *Proxy) Addr() net.Addr { return p.ln.Addr() }
+
+// Start listens and serves POS connections until Close.
+func (p *Proxy) Start(ctx context.Context) error {
+	if p.Logger == nil {
+		p.Logger = slog.Default()
+	}
+	if p.Linger <= 0 {
+		p.Linger = 2 * time.Second
+	}
+	if p.CodePage.Encoding == nil {
+		p.CodePage = codePages["cp437"]
+	}
+	ln, err := net.Listen("tcp", p.Listen)
+	if err != nil {
+		return fmt.Errorf("print proxy listen %s: %w", p.Listen, err)
+	}
+	p.ln = ln
+	p.health = &bridge.Health{Pub: p.Pub, Device: wire.DevicePrinter, Store: p.Store, DeviceID: p.DeviceID, Now: p.Now}
+	p.queue = make(chan printed, 64)
+	p.open = map[net.Conn]struct{}{}
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.acceptor.Add(1)
+	go p.accept(ctx)
+	p.publisher.Add(1)
+	go p.publishLoop()
+	p.Logger.Info("print proxy listening", "addr", ln.Addr().String(), "printer", p.Printer)
+	return nil
+}
+
+// Close stops accepting, cuts open connections, publishes the tickets
+// already queued, and returns.
+func (p *Proxy) Close() error {
+	if p.ln == nil {
+		return nil
+	}
+	p.cancel()
+	err := p.ln.Close()
+	p.acceptor.Wait() // no connection is added after this
+	p.mu.Lock()
+	for c := range p.open {
+		_ = c.Close()
+	}
+	p.mu.Unlock()
+	p.conns.Wait()
+	close(p.queue) // no session is left to enqueue
+	p.publisher.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (p *Proxy) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Proxy) accept(ctx context.Context) {
+	defer p.acceptor.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			p.Logger.Warn("print proxy accept", "err", err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		p.track(c, true)
+		p.conns.Add(1)
+		go func() {
+			defer p.conns.Done()
+			defer p.track(c, false)
+			p.serve(ctx, c)
+		}()
+	}
+}
+
+func (p *Proxy) track(c net.Conn, add bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if add {
+		p.open[c] = struct{}{}
+	} else {
+		delete(p.open, c)
+	}
+}

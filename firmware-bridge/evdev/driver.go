@@ -1,0 +1,164 @@
+package evdev
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	bridge "github.com/passline/passline/firmware-bridge"
+	"github.com/passline/passline/wire"
+)
+
+// eviocgrab is EVIOCGRAB, _IOW('E', 0x90, int).
+const eviocgrab = 0x40044590
+
+// Driver reads one input device and publishes its mapped key presses.
+// When the device is missing or unplugged it reports the bump bar offline
+// and tries again every Retry until Close.
+type Driver struct {
+	Device     string // /dev/input/by-id/...-event-kbd
+	Keys       KeyMap
+	Station    string
+	RecordSize int // 0 means NativeRecordSize
+	Retry      time.Duration
+	Pub        bridge.Publisher
+	Store      string
+	DeviceID   string
+	Logger     *slog.Logger
+	Now        func() time.Time // nil means time.Now
+
+	health  *bridge.Health
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	file    *os.File
+	presses atomic.Int64
+	ignored atomic.Int64
+}
+
+// Counts returns key presses published and presses of unmapped keys.
+func (d *Driver) Counts() (published, unmapped int64) { return d.presses.Load(), d.ignored.Load() }
+
+// Start runs the read loop until Close.
+func (d *Driver) Start(ctx context.Context) error {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.RecordSize == 0 {
+		d.RecordSize = NativeRecordSize
+	}
+	if _, err := NewDecoder(d.RecordSize); err != nil {
+		return err
+	}
+	if d.Retry <= 0 {
+		d.Retry = 2 * time.Second
+	}
+	d.health = &bridge.Health{Pub: d.Pub, Device: wire.DeviceBumpBar, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
+	ctx, d.cancel = context.WithCancel(ctx)
+	d.wg.Add(1)
+	go d.loop(ctx)
+	return nil
+}
+
+// Close stops reading, releases the device and reports the bar offline.
+func (d *Driver) Close() error {
+	if d.cancel == nil {
+		return nil
+	}
+	d.cancel()
+	d.mu.Lock()
+	if d.file != nil {
+		_ = d.file.Close() // unblocks the read
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+	_ = d.health.Set(false, "bridge stopped")
+	return nil
+}
+
+func (d *Driver) loop(ctx context.Context) {
+	defer d.wg.Done()
+	for ctx.Err() == nil {
+		err := d.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		d.Logger.Warn("bump bar unavailable; retrying", "device", d.Device, "err", err, "retry", d.Retry)
+		if herr := d.health.Set(false, err.Error()); herr != nil {
+			d.Logger.Warn("publish bump bar status", "err", herr)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(d.Retry):
+		}
+	}
+}
+
+func (d *Driver) session(ctx context.Context) error {
+	// Non-blocking open: Close can always interrupt it, and reads still
+	// block in the runtime poller.
+	f, err := os.OpenFile(d.Device, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", d.Device, err)
+	}
+	d.mu.Lock()
+	d.file = f
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.file = nil
+		d.mu.Unlock()
+		_ = f.Close()
+	}()
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err := unix.IoctlSetInt(int(f.Fd()), eviocgrab, 1); err != nil {
+		d.Logger.Debug("could not grab the input device; its keys also reach the console", "device", d.Device, "err", err)
+	}
+	if err := d.health.Set(true, ""); err != nil {
+		d.Logger.Warn("publish bump bar status", "err", err)
+	}
+	dec, _ := NewDecoder(d.RecordSize)
+	buf := make([]byte, 64*d.RecordSize)
+	for {
+		n, err := f.Read(buf)
+		for _, ev := range dec.Write(buf[:n]) {
+			d.key(ev)
+		}
+		if err == io.EOF {
+			return fmt.Errorf("%s: device gone (EOF)", d.Device)
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", d.Device, err)
+		}
+	}
+}
+
+func (d *Driver) key(ev InputEvent) {
+	if !ev.Pressed() {
+		return
+	}
+	a, ok := d.Keys[ev.Code]
+	if !ok {
+		d.ignored.Add(1)
+		d.Logger.Debug("unmapped key", "code", ev.Code)
+		return
+	}
+	now := time.Now()
+	if d.Now != nil {
+		now = d.Now()
+	}
+	if err := d.Pub.Publish(wire.DeviceBumpBar, a.Event(d.Store, d.DeviceID, d.Station, int(ev.Code), now)); err != nil {
+		d.Logger.Warn("publish key", "code", ev.Code, "err", err)
+		return
+	}
+	d.presses.Add(1)
+}

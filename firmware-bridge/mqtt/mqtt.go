@@ -1,0 +1,298 @@
+// Package mqtt is the bridge's MQTT client (paho): it publishes device
+// events at QoS 1 on their wire topics, keeps the bridge's online status
+// retained with a last will that flips it to offline when the connection
+// dies, and delivers commands (GPIO outputs) to handlers.
+//
+// Events published while the broker is unreachable wait in paho's
+// in-memory store and are sent on reconnect; they are lost if the bridge
+// stops first. The bridge is a sensor, not a ledger: the agent's bbolt
+// outbox is what must survive.
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	bridge "github.com/passline/passline/firmware-bridge"
+	"github.com/passline/passline/wire"
+)
+
+// Options configure a Client.
+type Options struct {
+	URL, Username, Password string
+	ClientID                string // stable: {store}-bridge
+	Store                   string // the bridge's store
+	DeviceID                string // the bridge's id in its status topic
+	KeepAlive               time.Duration
+	ConnectTimeout          time.Duration
+	PublishTimeout          time.Duration
+	// WillRefresh is how often the connection is renewed to restamp the
+	// last will; 0 means daily.
+	WillRefresh time.Duration
+	Logger      *slog.Logger
+}
+
+// Handler receives a command. It runs on paho's delivery goroutine: it must
+// return quickly and never publish and wait.
+type Handler func(topic string, payload []byte)
+
+// Client publishes events and receives commands. Build it with New, then
+// Connect; it is safe for concurrent use.
+type Client struct {
+	opts   Options
+	log    *slog.Logger
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	cmu    sync.RWMutex // guards client, swapped by refresh
+	client paho.Client
+
+	mu   sync.Mutex
+	subs map[string]Handler
+
+	published, failed atomic.Int64
+	online            atomic.Bool
+}
+
+// New returns an unconnected client.
+func New(opts Options) *Client {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Client{opts: opts, log: log.With("component", "mqtt"), subs: map[string]Handler{}}
+}
+
+// StatusTopic is where the bridge's own online status is kept (retained).
+func (c *Client) StatusTopic() string {
+	return wire.StatusTopic(c.opts.Store, wire.DeviceBridge, c.opts.DeviceID)
+}
+
+// Connect starts connecting and waits up to ConnectTimeout for the first
+// connection. When the broker is not there yet it returns nil anyway:
+// paho keeps retrying in the background and events wait in its store.
+// It also starts the last-will refresh, which runs until Close.
+func (c *Client) Connect(ctx context.Context) error {
+	cl, err := c.newPaho()
+	if err != nil {
+		return err
+	}
+	c.cmu.Lock()
+	c.client = cl
+	c.cmu.Unlock()
+	if err := c.connect(ctx, cl); err != nil {
+		cl.Disconnect(0)
+		return err
+	}
+	refresh := c.opts.WillRefresh
+	if refresh <= 0 {
+		refresh = 24 * time.Hour
+	}
+	var bg context.Context
+	bg, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	c.wg.Add(1)
+	go c.refreshLoop(bg, refresh)
+	return nil
+}
+
+// newPaho builds a paho client whose last will is an offline status
+// stamped now.
+func (c *Client) newPaho() (paho.Client, error) {
+	will, err := c.status(false, "connection lost").Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("build last will: %w", err)
+	}
+	o := paho.NewClientOptions().
+		AddBroker(c.opts.URL).
+		SetClientID(c.opts.ClientID).
+		SetUsername(c.opts.Username).
+		SetPassword(c.opts.Password).
+		SetCleanSession(false).
+		SetKeepAlive(c.opts.KeepAlive).
+		SetConnectTimeout(c.opts.ConnectTimeout).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(time.Second).
+		SetAutoReconnect(true).
+		SetMaxReconnectInterval(30*time.Second).
+		SetOrderMatters(false).
+		SetBinaryWill(c.StatusTopic(), will, 1, true).
+		SetDefaultPublishHandler(c.deliver).
+		SetOnConnectHandler(c.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			c.online.Store(false)
+			c.log.Warn("broker connection lost", "url", c.opts.URL, "err", err)
+		})
+	return paho.NewClient(o), nil
+}
+
+func (c *Client) connect(ctx context.Context, cl paho.Client) error {
+	tok := cl.Connect()
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("connect to %s: %w", c.opts.URL, err)
+		}
+	case <-time.After(c.opts.ConnectTimeout):
+		c.log.Warn("broker not reachable yet; retrying in the background", "url", c.opts.URL)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// refreshLoop replaces the connection every period so the broker holds a
+// recent last will: the agent refuses events older than wire.MaxEventAge,
+// and a will stamped at a connect months ago would be refused.
+func (c *Client) refreshLoop(ctx context.Context, period time.Duration) {
+	defer c.wg.Done()
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.refresh(ctx); err != nil {
+				c.log.Warn("last will refresh", "err", err)
+			}
+		}
+	}
+}
+
+// refresh disconnects cleanly (so the broker drops the old will without
+// publishing it) and connects again with a fresh will. Publishers wait
+// meanwhile; what the old client could not deliver within a second of
+// quiesce is lost, as on any disconnect.
+func (c *Client) refresh(ctx context.Context) error {
+	nc, err := c.newPaho()
+	if err != nil {
+		return err
+	}
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	c.client.Disconnect(1000)
+	c.client = nc
+	return c.connect(ctx, nc)
+}
+
+// onConnect runs on every (re)connect, in its own goroutine: it marks the
+// bridge online (retained) and restores the command subscriptions.
+func (c *Client) onConnect(cl paho.Client) {
+	c.online.Store(true)
+	c.log.Info("connected to broker", "url", c.opts.URL, "client_id", c.opts.ClientID)
+	// QoS 0: paho's resume (which runs right after this handler starts)
+	// flips the Dup flag of stored QoS 1 packets while the writer sends
+	// them, a data race; a QoS 0 packet is never stored. The connection is
+	// up, and the status is retained, so nothing is lost in practice.
+	if b, err := c.status(true, "").Marshal(); err == nil {
+		cl.Publish(c.StatusTopic(), 0, true, b)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for topic := range c.subs {
+		cl.Subscribe(topic, 1, c.deliver)
+	}
+}
+
+func (c *Client) status(online bool, detail string) wire.Event {
+	return bridge.StatusEvent(c.opts.Store, c.opts.DeviceID, online, detail, time.Now())
+}
+
+// Connected reports whether the broker connection is up right now.
+func (c *Client) Connected() bool { return c.online.Load() }
+
+// Counts returns the events acked by the broker and those that failed or
+// timed out (a timed-out event may still be delivered later).
+func (c *Client) Counts() (published, failed int64) { return c.published.Load(), c.failed.Load() }
+
+// Publish sends ev at QoS 1 on its device topic; status events are
+// retained. It waits up to PublishTimeout for the broker's ack.
+func (c *Client) Publish(dev wire.Device, ev wire.Event) error {
+	c.cmu.RLock()
+	defer c.cmu.RUnlock()
+	if c.client == nil {
+		return errors.New("mqtt: publish before connect")
+	}
+	b, err := ev.Marshal()
+	if err != nil {
+		c.failed.Add(1)
+		return fmt.Errorf("encode %s event: %w", ev.Kind, err)
+	}
+	topic := wire.Topic{Store: ev.Store, Device: dev, DeviceID: ev.DeviceID, Event: ev.Kind}.String()
+	tok := c.client.Publish(topic, 1, ev.Kind == wire.EventStatus, b)
+	if !tok.WaitTimeout(c.opts.PublishTimeout) {
+		c.failed.Add(1)
+		return fmt.Errorf("publish %s: no ack within %s (kept queued)", topic, c.opts.PublishTimeout)
+	}
+	if err := tok.Error(); err != nil {
+		c.failed.Add(1)
+		return fmt.Errorf("publish %s: %w", topic, err)
+	}
+	c.published.Add(1)
+	return nil
+}
+
+// Subscribe routes commands on topic (may contain wildcards) to h, now and
+// after every reconnect.
+func (c *Client) Subscribe(topic string, h Handler) error {
+	c.mu.Lock()
+	c.subs[topic] = h
+	c.mu.Unlock()
+	c.cmu.RLock()
+	defer c.cmu.RUnlock()
+	if c.client == nil || !c.client.IsConnectionOpen() {
+		return nil // onConnect subscribes
+	}
+	tok := c.client.Subscribe(topic, 1, c.deliver)
+	if !tok.WaitTimeout(c.opts.PublishTimeout) {
+		return fmt.Errorf("subscribe %s: no ack within %s (retried on reconnect)", topic, c.opts.PublishTimeout)
+	}
+	return tok.Error()
+}
+
+// deliver hands a message to the handler of the first matching subscription.
+func (c *Client) deliver(_ paho.Client, m paho.Message) {
+	c.mu.Lock()
+	var h Handler
+	for filter, fh := range c.subs {
+		if match(filter, m.Topic()) {
+			h = fh
+			break
+		}
+	}
+	c.mu.Unlock()
+	if h == nil {
+		c.log.Debug("message on an unexpected topic", "topic", m.Topic())
+		return
+	}
+	h(m.Topic(), m.Payload())
+}
+
+// Close marks the bridge offline (retained, so the agent knows this was a
+// clean stop) and disconnects.
+func (c *Client) Close() error {
+	if c.cancel != nil {
+		c.cancel()
+		c.wg.Wait()
+	}
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	if c.client == nil {
+		return nil
+	}
+	if c.client.IsConnectionOpen() {
+		if b, err := c.status(false, "stopped").Marshal(); err == nil {
+			c.client.Publish(c.StatusTopic(), 1, true, b).WaitTimeout(2 * time.Second)
+		}
+	}
+	c.client.Disconnect(500)
+	c.online.Store(false)
+	return nil
+}

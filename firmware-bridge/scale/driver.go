@@ -1,0 +1,158 @@
+package scale
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.bug.st/serial"
+
+	bridge "github.com/passline/passline/firmware-bridge"
+	"github.com/passline/passline/wire"
+)
+
+// Port is an open serial port; go.bug.st/serial's Port satisfies it.
+type Port interface {
+	io.ReadCloser
+	SetReadTimeout(time.Duration) error
+}
+
+// Driver reads a scale and publishes stable weights. When the port cannot
+// be opened or fails (unplugged), it reports the scale offline and tries
+// again every Retry until Close.
+type Driver struct {
+	Port           string // e.g. /dev/ttyUSB0
+	Baud           int
+	StableReadings int
+	ToleranceGrams float64
+	MinGrams       float64
+	Retry          time.Duration
+	Pub            bridge.Publisher
+	Store          string
+	DeviceID       string
+	Logger         *slog.Logger
+	Now            func() time.Time // nil means time.Now
+	// Open opens the port; nil means go.bug.st/serial at Baud, 8N1.
+	Open func(name string) (Port, error)
+
+	health  *bridge.Health
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	lines   atomic.Int64
+	noise   atomic.Int64
+	weights atomic.Int64
+}
+
+// Counts returns lines read, lines that were not weights, weights published.
+func (d *Driver) Counts() (lines, noise, weights int64) {
+	return d.lines.Load(), d.noise.Load(), d.weights.Load()
+}
+
+// Start runs the read loop until Close.
+func (d *Driver) Start(ctx context.Context) error {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Open == nil {
+		d.Open = d.openSerial
+	}
+	if d.Retry <= 0 {
+		d.Retry = 2 * time.Second
+	}
+	d.health = &bridge.Health{Pub: d.Pub, Device: wire.DeviceScale, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
+	ctx, d.cancel = context.WithCancel(ctx)
+	d.wg.Add(1)
+	go d.loop(ctx)
+	return nil
+}
+
+// Close stops reading, closes the port and reports the scale offline.
+func (d *Driver) Close() error {
+	if d.cancel == nil {
+		return nil
+	}
+	d.cancel()
+	d.wg.Wait()
+	_ = d.health.Set(false, "bridge stopped")
+	return nil
+}
+
+func (d *Driver) openSerial(name string) (Port, error) {
+	return serial.Open(name, &serial.Mode{BaudRate: d.Baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+}
+
+func (d *Driver) loop(ctx context.Context) {
+	defer d.wg.Done()
+	for ctx.Err() == nil {
+		err := d.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		d.Logger.Warn("scale unavailable; retrying", "port", d.Port, "err", err, "retry", d.Retry)
+		if herr := d.health.Set(false, err.Error()); herr != nil {
+			d.Logger.Warn("publish scale status", "err", herr)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(d.Retry):
+		}
+	}
+}
+
+// session opens the port and reads it until an error or ctx ends.
+func (d *Driver) session(ctx context.Context) error {
+	p, err := d.Open(d.Port)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", d.Port, err)
+	}
+	defer p.Close()
+	if err := p.SetReadTimeout(200 * time.Millisecond); err != nil {
+		return fmt.Errorf("set read timeout on %s: %w", d.Port, err)
+	}
+	if err := d.health.Set(true, ""); err != nil {
+		d.Logger.Warn("publish scale status", "err", err)
+	}
+	var fr Framer
+	det := NewDetector(d.StableReadings, d.ToleranceGrams, d.MinGrams)
+	buf := make([]byte, 256)
+	for ctx.Err() == nil {
+		n, err := p.Read(buf) // n == 0 on the read timeout; an unplugged adapter errors
+		if err != nil {
+			return fmt.Errorf("read %s: %w", d.Port, err)
+		}
+		for _, line := range fr.Write(buf[:n]) {
+			d.line(line, det)
+		}
+	}
+	return nil
+}
+
+func (d *Driver) line(line []byte, det *Detector) {
+	d.lines.Add(1)
+	r, err := ParseLine(line)
+	if err != nil {
+		d.noise.Add(1)
+		return
+	}
+	grams, publish := det.Add(r)
+	if !publish {
+		return
+	}
+	now := time.Now()
+	if d.Now != nil {
+		now = d.Now()
+	}
+	ev := wire.Event{
+		ID: bridge.NewEventID(d.DeviceID, now), Kind: wire.EventWeight, Store: d.Store, DeviceID: d.DeviceID, At: now,
+		Weight: &wire.Weight{Grams: grams, Stable: true},
+	}
+	if err := d.Pub.Publish(wire.DeviceScale, ev); err != nil {
+		d.Logger.Warn("publish weight", "grams", grams, "err", err)
+		return
+	}
+	d.weights.Add(1)
+}
