@@ -9,9 +9,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	agentconfig "github.com/passline/passline/agent/config"
+	cloudconfig "github.com/passline/passline/cloud/config"
 	bridgeapp "github.com/passline/passline/firmware-bridge/app"
 	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
-	cloudconfig "github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/wire"
 )
 
