@@ -40,10 +40,11 @@ type Change struct {
 // reloads it from the database when that transaction fails, so it never
 // drifts from what was committed.
 type Kitchen struct {
-	Store string
+	Store string `json:"-"`
 	// Orders are the open orders, including placeholders made by an event
-	// that came before its ticket.
-	Orders map[string]*Order
+	// that came before its ticket. They are stored one per key, not with
+	// the bump-bar state.
+	Orders map[string]*Order `json:"-"`
 	// Selected is, per station, the order a select key chose.
 	Selected map[string]string `json:"selected"`
 	// LastBumped is, per station, the order the last bump finished, for recall.

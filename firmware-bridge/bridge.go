@@ -12,6 +12,7 @@ package bridge
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,6 +29,12 @@ import (
 type Publisher interface {
 	Publish(dev wire.Device, ev wire.Event) error
 }
+
+// ErrQueued is returned (wrapped) by a Publisher whose broker is away: the
+// event waits in memory and goes out on reconnect, unless the bridge stops
+// first. Drivers treat it as "not yet delivered", not as a failure to log
+// loudly.
+var ErrQueued = errors.New("broker unreachable: event queued in memory until reconnect")
 
 // PublisherFunc adapts a function to the Publisher interface.
 type PublisherFunc func(dev wire.Device, ev wire.Event) error

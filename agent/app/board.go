@@ -10,19 +10,32 @@ import (
 )
 
 // mountBoard serves the pass board at /board/ (and redirects / to it),
-// fed from the state db, the decider's model and the links' states. The
-// returned func ends the board's event streams; register it with
-// http.Server.RegisterOnShutdown so Close does not wait for open tablets.
+// fed from the state db, the decider's model, the links' states and the
+// devices' retained status topics (its own MQTT session, client id
+// {store}-board). The returned func ends the board's event streams and
+// that session; register it with http.Server.RegisterOnShutdown so Close
+// does not wait for open tablets.
 func (m *Main) mountBoard(mux *http.ServeMux) (stop func()) {
 	src := &passboard.AgentSource{Store: m.Config.Store, DB: m.DB, LeadTime: m.Config.Params.LeadTime,
 		Links: boardLinks(m.Source, m.Uplink, m.mqttURL(), m.Config.NATS.URL)}
 	if bm, ok := m.Decider.(encoding.BinaryMarshaler); ok {
 		src.Model = bm
 	}
-	h := &passboard.Handler{Source: src, Log: m.Log.With("component", "passboard")}
+	log := m.Log.With("component", "passboard")
+	devices := &passboard.DeviceWatcher{URL: m.mqttURL(), ClientID: m.Config.Store + "-board",
+		Username: m.Config.MQTT.Username, Password: m.Config.MQTT.Password, Store: m.Config.Store, Log: log}
+	if err := devices.Start(); err != nil {
+		log.Warn("pass board will not show device health", "err", err)
+	} else {
+		src.Devices = devices.Devices
+	}
+	h := &passboard.Handler{Source: src, Log: log}
 	mux.Handle("GET /board/", http.StripPrefix("/board", h))
 	mux.Handle("GET /{$}", http.RedirectHandler("/board/", http.StatusFound))
-	return h.Close
+	return func() {
+		h.Close()
+		devices.Close()
+	}
 }
 
 // boardLinks reports the links from the components Run started; it holds

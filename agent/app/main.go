@@ -132,6 +132,7 @@ func (m *Main) startUplink(ctx context.Context) error {
 	u.Window, u.AckTimeout, u.ReplayAfter = c.PublishWindow, c.AckTimeout, c.ReplayAfter
 	u.Replicas, u.DuplicateWindow, u.MaxAge = c.Replicas, c.DuplicateWindow, c.MaxAge
 	u.Log = m.Log.With("component", "uplink")
+	u.Remove = m.Writer.Remove
 	m.Uplink = u
 	m.Writer.Notify = u.Kick
 	return u.Run(ctx)
@@ -163,7 +164,7 @@ func (m *Main) mqttURL() string {
 func (m *Main) startSource(ctx context.Context) error {
 	c := m.Config.MQTT
 	m.Source = &mqtt.Source{URL: m.mqttURL(), ClientID: c.ClientID, Username: c.Username, Password: c.Password,
-		Store: m.Config.Store, Offer: m.Writer.Offer, Log: m.Log.With("component", "mqtt"),
+		Store: m.Config.Store, Offer: m.Writer.OfferWait, Log: m.Log.With("component", "mqtt"),
 		Room: func() bool { return m.Writer.QueueLen() < m.Config.Ingest.Queue/2 }}
 	return m.Source.Run(ctx)
 }

@@ -110,11 +110,14 @@ func (t *Tx) deleteOutbox(key uint64, size int, reason string) error {
 }
 
 // PeekOutbox returns up to n of the oldest outbox entries, in order.
-func (d *DB) PeekOutbox(n int) ([]Entry, error) {
+func (d *DB) PeekOutbox(n int) ([]Entry, error) { return d.PeekOutboxAfter(0, n) }
+
+// PeekOutboxAfter returns up to n outbox entries with keys above after, in order.
+func (d *DB) PeekOutboxAfter(after uint64, n int) ([]Entry, error) {
 	var out []Entry
 	err := d.View(func(t *Tx) error {
 		c := t.b(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < n; k, v = c.Next() {
 			var dec wire.Decision
 			if err := json.Unmarshal(v, &dec); err != nil {
 				return fmt.Errorf("decode outbox entry %d: %w", getU64(k), err)
@@ -138,18 +141,21 @@ func (d *DB) RemoveOutbox(rs []Removal) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	return d.Update(func(t *Tx) error {
-		for _, r := range rs {
-			v := t.b(bucketOutbox).Get(u64(r.Key))
-			if v == nil {
-				continue
-			}
-			if err := t.deleteOutbox(r.Key, len(v), r.Reason); err != nil {
-				return err
-			}
+	return d.Update(func(t *Tx) error { return t.RemoveOutbox(rs) })
+}
+
+// RemoveOutbox deletes entries inside this transaction (see DB.RemoveOutbox).
+func (t *Tx) RemoveOutbox(rs []Removal) error {
+	for _, r := range rs {
+		v := t.b(bucketOutbox).Get(u64(r.Key))
+		if v == nil {
+			continue
 		}
-		return nil
-	})
+		if err := t.deleteOutbox(r.Key, len(v), r.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OldestOutbox returns the CreatedAt of the oldest outbox entry, zero if empty.

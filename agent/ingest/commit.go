@@ -19,7 +19,11 @@ import (
 func (w *Writer) commit(items []item) (int, error) {
 	added := 0
 	now := w.Now()
+	rs := w.takeRemovals()
 	err := w.DB.Update(func(tx *bolt.Tx) error {
+		if err := tx.RemoveOutbox(rs); err != nil {
+			return err
+		}
 		w.k.Closed = tx.InHistory
 		learned := false
 		for i := range items {
@@ -38,6 +42,9 @@ func (w *Writer) commit(items []item) (int, error) {
 		}
 		return tx.PutKitchenState(w.k)
 	})
+	if err != nil {
+		w.restoreRemovals(rs)
+	}
 	return added, err
 }
 

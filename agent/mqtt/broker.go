@@ -41,7 +41,7 @@ func (b *Broker) Run() error {
 	}
 	if b.Persist != "" {
 		opts := &mochibolt.Options{Path: b.Persist, Options: &bbolt.Options{Timeout: 3e9}}
-		if err := srv.AddHook(new(mochibolt.Hook), opts); err != nil {
+		if err := srv.AddHook(boltStore{new(mochibolt.Hook)}, opts); err != nil {
 			return fmt.Errorf("embedded broker store %s: %w", b.Persist, err)
 		}
 	}

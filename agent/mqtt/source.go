@@ -24,15 +24,24 @@ import (
 // reconnects. Auto-ack is off: each message is acked by the writer only
 // after its bbolt commit.
 //
-// The message handler never blocks: it offers the message to the writer's
-// bounded queue and returns. If the queue is full the message is left
-// unacked and counted; once the queue has room again the source reconnects,
-// and the broker redelivers every unacked message of the session.
+// The message handler only hands the message to the writer's bounded queue
+// and returns; it never publishes or waits for the network. When the queue
+// is full (a burst larger than the queue: a broker such as mochi puts no
+// in-flight limit on MQTT 3.1.1 clients) it waits up to MaxWait for room,
+// which pushes back on the broker through TCP; the writer drains the queue
+// on its own goroutine, so this cannot deadlock. If there is still no room,
+// the message is left unacked and counted, and once the queue has room
+// again the source reconnects so the broker redelivers every unacked
+// message of the session.
 type Source struct {
 	URL, ClientID, Username, Password string
 	Store                             string
-	// Offer hands a message to the writer without blocking (ingest.Writer.Offer).
-	Offer func(ingest.Input) bool
+	// Offer hands a message to the writer, waiting at most the given time
+	// for room (ingest.Writer.OfferWait).
+	Offer func(ingest.Input, time.Duration) bool
+	// MaxWait bounds the wait for queue room; zero means 5 s (a third of
+	// the keepalive).
+	MaxWait time.Duration
 	// Room reports whether the writer's queue has room again after an overflow.
 	Room func() bool
 	Log  *slog.Logger
@@ -94,7 +103,11 @@ func (s *Source) handle(_ paho.Client, m paho.Message) {
 		return
 	}
 	in := ingest.Input{Topic: m.Topic(), Payload: m.Payload(), Ack: m.Ack, Received: time.Now()}
-	if !s.Offer(in) {
+	wait := s.MaxWait
+	if wait <= 0 {
+		wait = 5 * time.Second
+	}
+	if !s.Offer(in, wait) {
 		s.overflow.Add(1)
 		s.resync.Store(true)
 	}

@@ -11,13 +11,13 @@ import (
 
 // takeoverHook closes a gap in mochi-mqtt's session takeover: when a
 // client reconnects to a persistent session, mochi clones the old
-// session's in-flight messages and only then registers the new client, so
-// a QoS 1 message routed to the old client object in between is stored
-// there and lost (seen as a lost event in the agent's crash test). The hook
-// remembers which in-flight ids the old session had before the takeover
-// and, once the new session is established, queues and sends every message
-// that landed on the old object afterwards. A message it resends that was
-// also delivered is a duplicate the agent drops by event id.
+// session's in-flight messages, clears the old ones, and only then
+// registers the new client, so a QoS 1 message routed to the old client
+// object in between is lost (seen as a lost event in the agent's crash
+// test). The hook records every message stored on the old object while a
+// takeover is under way and, once the new session is established, queues
+// and sends those the clone missed. A message it resends that was also
+// delivered is a duplicate the agent drops by event id.
 type takeoverHook struct {
 	mochi.HookBase
 	srv     *mochi.Server
@@ -26,26 +26,36 @@ type takeoverHook struct {
 }
 
 type takeover struct {
-	old    *mochi.Client
-	before map[uint16]bool
+	old  *mochi.Client
+	mu   sync.Mutex
+	late []packets.Packet
 }
 
 func (h *takeoverHook) ID() string { return "passline-takeover" }
 
 func (h *takeoverHook) Provides(b byte) bool {
-	return b == mochi.OnSessionEstablish || b == mochi.OnSessionEstablished
+	return b == mochi.OnSessionEstablish || b == mochi.OnSessionEstablished || b == mochi.OnQosPublish
 }
 
 func (h *takeoverHook) OnSessionEstablish(cl *mochi.Client, pk packets.Packet) {
-	old, ok := h.srv.Clients.Get(cl.ID)
-	if !ok || pk.Connect.Clean {
+	if old, ok := h.srv.Clients.Get(cl.ID); ok && !pk.Connect.Clean {
+		h.pending.Store(cl.ID, &takeover{old: old})
+	}
+}
+
+// OnQosPublish records messages stored on a client object being taken over.
+func (h *takeoverHook) OnQosPublish(cl *mochi.Client, pk packets.Packet, _ int64, resends int) {
+	v, ok := h.pending.Load(cl.ID)
+	if !ok || resends > 0 {
 		return
 	}
-	before := map[uint16]bool{}
-	for _, p := range old.State.Inflight.GetAll(false) {
-		before[p.PacketID] = true
+	t := v.(*takeover)
+	if t.old != cl {
+		return
 	}
-	h.pending.Store(cl.ID, &takeover{old: old, before: before})
+	t.mu.Lock()
+	t.late = append(t.late, pk.Copy(true))
+	t.mu.Unlock()
 }
 
 func (h *takeoverHook) OnSessionEstablished(cl *mochi.Client, _ packets.Packet) {
@@ -54,16 +64,16 @@ func (h *takeoverHook) OnSessionEstablished(cl *mochi.Client, _ packets.Packet) 
 		return
 	}
 	t := v.(*takeover)
-	for _, p := range t.old.State.Inflight.GetAll(false) {
-		if t.before[p.PacketID] || p.FixedHeader.Type != packets.Publish {
-			continue
-		}
+	t.mu.Lock()
+	late := t.late
+	t.mu.Unlock()
+	for _, p := range late {
 		if q, ok := cl.State.Inflight.Get(p.PacketID); ok && q.TopicName == p.TopicName && bytes.Equal(q.Payload, p.Payload) {
 			continue // carried over by mochi's own clone
 		}
 		id, err := cl.NextPacketID()
 		if err != nil {
-			h.log.Error("takeover: no packet id left; message stays lost", "client", cl.ID, "topic", p.TopicName)
+			h.log.Error("takeover: no packet id left; message lost", "client", cl.ID, "topic", p.TopicName)
 			continue
 		}
 		p.PacketID = uint16(id)

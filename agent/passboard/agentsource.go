@@ -18,7 +18,12 @@ type StateDB interface {
 	View(fn func(*bolt.Tx) error) error
 	Stats() (bolt.Stats, error)
 	Rejects(n int) ([]bolt.Reject, error)
+	PeekOutbox(n int) ([]bolt.Entry, error)
 }
+
+// maxQueuedShown bounds the outbox entries read per board to mark what is
+// still waiting; beyond it, older-than-shown decisions look sent.
+const maxQueuedShown = 1000
 
 // AgentSource builds boards from the agent's state db: open orders and
 // what their riders were told from short read transactions, predictions
@@ -67,8 +72,18 @@ func (s *AgentSource) Board(ctx context.Context) (Board, error) {
 	}); err != nil {
 		return Board{}, err
 	}
+	queued := map[string]bool{}
+	if b.Outbox.Depth > 0 {
+		es, err := s.DB.PeekOutbox(maxQueuedShown)
+		if err != nil {
+			return Board{}, err
+		}
+		for _, e := range es {
+			queued[e.Decision.ID] = true
+		}
+	}
 	s.mu.Lock() // predict.Model is not safe for concurrent use
-	b.Stations = s.stations(orders, now)
+	b.Stations = s.stations(orders, queued, now)
 	s.mu.Unlock()
 	if err := s.rejects(&b); err != nil {
 		return Board{}, err
@@ -99,7 +114,7 @@ func (s *AgentSource) rejects(b *Board) error {
 
 // stations groups open orders by station, oldest first; orders with no
 // station go under "kitchen".
-func (s *AgentSource) stations(orders []*agent.Order, now time.Time) []Station {
+func (s *AgentSource) stations(orders []*agent.Order, queued map[string]bool, now time.Time) []Station {
 	model := s.currentModel(now)
 	by := map[string][]Order{}
 	for _, o := range orders {
@@ -110,7 +125,7 @@ func (s *AgentSource) stations(orders []*agent.Order, now time.Time) []Station {
 		if name == "" {
 			name = "kitchen"
 		}
-		by[name] = append(by[name], s.order(o, model, now))
+		by[name] = append(by[name], s.order(o, model, queued, now))
 	}
 	out := make([]Station, 0, len(by))
 	for name, os := range by {
@@ -126,9 +141,9 @@ func (s *AgentSource) stations(orders []*agent.Order, now time.Time) []Station {
 	return out
 }
 
-func (s *AgentSource) order(o *agent.Order, model *predict.Model, now time.Time) Order {
+func (s *AgentSource) order(o *agent.Order, model *predict.Model, queued map[string]bool, now time.Time) Order {
 	v := Order{ID: o.ID, ShortCode: o.ShortCode, Status: string(o.Status), Items: o.ItemCount(),
-		AcceptedAt: o.AcceptedAt, Told: told(o), TraceID: o.TraceID}
+		AcceptedAt: o.AcceptedAt, Told: told(o, queued), TraceID: o.TraceID}
 	if !o.AcceptedAt.IsZero() {
 		v.ElapsedS = max(now.Sub(o.AcceptedAt), 0).Seconds()
 	}
@@ -147,10 +162,10 @@ func (s *AgentSource) order(o *agent.Order, model *predict.Model, now time.Time)
 	return v
 }
 
-func told(o *agent.Order) []Told {
+func told(o *agent.Order, queued map[string]bool) []Told {
 	out := []Told{}
 	for kind, sent := range o.Sent {
-		t := Told{Kind: string(kind), At: sent.At, Count: sent.Count}
+		t := Told{Kind: string(kind), At: sent.At, Count: sent.Count, Queued: queued[sent.ID]}
 		if !sent.ETA.IsZero() {
 			eta := sent.ETA
 			t.ETA = &eta

@@ -42,6 +42,10 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 				return err
 			}
 		}
+		d := wire.Decision{ID: "a-1", Store: "s1", OrderID: "a", Kind: wire.KindETA, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if _, err := tx.AppendOutbox(d, now); err != nil {
+			return err
+		}
 		return tx.AddReject(bolt.Reject{At: now, Reason: "malformed", Detail: "not JSON"})
 	}); err != nil {
 		t.Fatal(err)
@@ -65,7 +69,7 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 		t.Fatalf("wok orders = %+v, want b then a (oldest first), picked-up order left out", wok)
 	}
 	a := wok[1]
-	if a.ElapsedS != 240 || len(a.Told) != 1 || a.Told[0].Kind != "eta" || a.Told[0].ETA == nil || a.Told[0].Count != 2 {
+	if a.ElapsedS != 240 || len(a.Told) != 1 || a.Told[0].Kind != "eta" || a.Told[0].ETA == nil || a.Told[0].Count != 2 || !a.Told[0].Queued {
 		t.Fatalf("order a = %+v", a)
 	}
 	p := a.Prediction
@@ -77,6 +81,9 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 	}
 	if c := b.Stations[0].Orders[0]; c.ID != "c" || c.Prediction != nil {
 		t.Fatalf("done order = %+v, want no prediction", c)
+	}
+	if b.Outbox.Depth != 1 {
+		t.Errorf("outbox = %+v, want depth 1", b.Outbox)
 	}
 	if len(b.Rejects) != 1 || b.Rejects[0].Reason != "malformed" || len(b.Links) != 2 || b.Devices != nil {
 		t.Fatalf("rejects %+v links %+v devices %+v", b.Rejects, b.Links, b.Devices)

@@ -67,12 +67,15 @@ type Prediction struct {
 	PReady  float64   `json:"p_ready"` // P(ready within the lead time | elapsed)
 }
 
-// Told is the last decision of one kind sent about an order.
+// Told is the last decision of one kind made about an order for its rider.
 type Told struct {
 	Kind  string     `json:"kind"`
 	At    time.Time  `json:"at"`
 	ETA   *time.Time `json:"eta,omitempty"`
 	Count int        `json:"count"`
+	// Queued is true while the decision waits in the outbox: the rider
+	// has not been told yet.
+	Queued bool `json:"queued,omitempty"`
 }
 
 // Link is one connection's state.

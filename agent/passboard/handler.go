@@ -95,8 +95,9 @@ func (h *Handler) encode(ctx context.Context) ([]byte, error) {
 	return json.Marshal(b)
 }
 
-// events streams snapshots until the client goes away. A snapshot is sent
-// only when it differs from the last one sent, ignoring the clock field.
+// events streams snapshots until the client goes away or Close. A
+// snapshot is sent only when it differs from the last one sent, ignoring
+// the clocks (the page advances those itself).
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server WriteTimeout
@@ -104,13 +105,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	interval, keep := or(h.Interval, 500*time.Millisecond), or(h.KeepAlive, 15*time.Second)
-	tick := time.NewTicker(interval)
+	st := &stream{h: h, w: w, rc: rc, keep: or(h.KeepAlive, 15*time.Second)}
+	tick := time.NewTicker(or(h.Interval, 500*time.Millisecond))
 	defer tick.Stop()
-	var last []byte
-	lastWrite := time.Time{}
 	for {
-		if err := h.push(w, rc, r.Context(), &last, &lastWrite, keep); err != nil {
+		if err := st.push(r.Context()); err != nil {
 			h.log().Debug("pass board stream ended", "err", err)
 			return
 		}
@@ -124,38 +123,46 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// push sends the board when it changed, a keep-alive comment when nothing
-// was written for keep, and reports write errors (the client went away).
-func (h *Handler) push(w http.ResponseWriter, rc *http.ResponseController, ctx context.Context, last *[]byte, lastWrite *time.Time, keep time.Duration) error {
-	b, err := h.encode(ctx)
+// stream is one open event stream and what it last sent.
+type stream struct {
+	h         *Handler
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	keep      time.Duration
+	last      []byte // the last board sent, clocks stripped
+	problem   string // the last problem sent
+	lastWrite time.Time
+}
+
+// push sends the board when it changed, a problem when the source fails
+// (once per distinct problem), a keep-alive comment when nothing was
+// written for keep, and reports write errors (the client went away).
+func (s *stream) push(ctx context.Context) error {
+	b, err := s.h.encode(ctx)
 	switch {
+	case err != nil && err.Error() == s.problem:
+		return nil
 	case err != nil:
-		h.log().Warn("pass board snapshot failed", "err", err)
-		_, err = fmt.Fprintf(w, "event: problem\ndata: %q\n\n", err.Error())
-	case !sameBoard(*last, b):
-		*last = b
-		_, err = fmt.Fprintf(w, "event: board\ndata: %s\n\n", b)
-	case time.Since(*lastWrite) >= keep:
-		_, err = fmt.Fprint(w, ": keep-alive\n\n")
+		s.h.log().Warn("pass board snapshot failed", "err", err)
+		s.problem, s.last = err.Error(), nil // resend the board once it recovers
+		_, err = fmt.Fprintf(s.w, "event: problem\ndata: %q\n\n", err.Error())
+	case !bytes.Equal(s.last, stripClock(b)):
+		s.last, s.problem = stripClock(b), ""
+		_, err = fmt.Fprintf(s.w, "event: board\ndata: %s\n\n", b)
+	case time.Since(s.lastWrite) >= s.keep:
+		_, err = fmt.Fprint(s.w, ": keep-alive\n\n")
 	default:
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	*lastWrite = time.Now()
-	return rc.Flush()
+	s.lastWrite = time.Now()
+	return s.rc.Flush()
 }
 
-// sameBoard compares two encoded boards, ignoring "now" and elapsed times,
-// which change every poll; the page advances its clocks itself.
-func sameBoard(a, b []byte) bool {
-	if a == nil {
-		return false
-	}
-	return bytes.Equal(stripClock(a), stripClock(b))
-}
-
+// stripClock re-encodes a board without what changes every poll: the
+// clock, elapsed times, and predictions finer than 30 s or 5 %.
 func stripClock(b []byte) []byte {
 	var v Board
 	if json.Unmarshal(b, &v) != nil {

@@ -176,4 +176,13 @@ func TestEventsStreamChangesOnly(t *testing.T) {
 	if name, _ := next(t, ch); name != "problem" {
 		t.Fatalf("failing source: event %q, want problem", name)
 	}
+	select { // the same problem is not repeated every poll
+	case ev := <-ch:
+		t.Fatalf("problem repeated: %v", ev)
+	case <-time.After(200 * time.Millisecond):
+	}
+	src.set(board("#1", "#2"), nil)
+	if name, b := next(t, ch); name != "board" || len(b.Stations[0].Orders) != 2 {
+		t.Fatalf("after recovery: %q %+v, want the board again", name, b)
+	}
 }

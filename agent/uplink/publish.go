@@ -80,10 +80,28 @@ func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
 		futures, keys = append(futures, f), append(keys, e.Key)
 	}
 	err := u.await(ctx, futures, keys, &removals)
-	if rerr := u.DB.RemoveOutbox(removals); rerr != nil {
+	u.advance(entries, removals)
+	if u.Remove != nil {
+		u.Remove(removals)
+	} else if rerr := u.DB.RemoveOutbox(removals); rerr != nil {
 		return fmt.Errorf("remove published decisions from outbox: %w", rerr)
 	}
 	return errors.Join(err, sendErr)
+}
+
+// advance moves the mark over the leading entries that were published or
+// dropped; it stops at the first entry still to be sent.
+func (u *Uplink) advance(entries []bolt.Entry, removals []bolt.Removal) {
+	done := make(map[uint64]bool, len(removals))
+	for _, r := range removals {
+		done[r.Key] = true
+	}
+	for _, e := range entries {
+		if !done[e.Key] {
+			return
+		}
+		u.mark = e.Key
+	}
 }
 
 // send starts one async publish, marking a late decision as replayed.

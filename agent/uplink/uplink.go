@@ -37,8 +37,12 @@ type Uplink struct {
 	// Stream settings used when the stream must be created.
 	Replicas                int
 	DuplicateWindow, MaxAge time.Duration
-	Now                     func() time.Time
-	Log                     *slog.Logger
+	// Remove applies outbox deletions; nil means DB.RemoveOutbox at once.
+	// The app passes the writer's Remove, which folds them into its next
+	// transaction (ingest.Writer.Remove).
+	Remove func([]bolt.Removal)
+	Now    func() time.Time
+	Log    *slog.Logger
 
 	kick     chan struct{}
 	nc       *nats.Conn
@@ -49,6 +53,9 @@ type Uplink struct {
 	upSince  atomic.Int64 // unix nanos of the current connection, 0 when down
 	outage   atomic.Bool  // the link went down since start
 	stream   bool
+	// mark is the highest outbox key published or dropped in order; entries
+	// up to it wait for their removal and are not sent again by this process.
+	mark uint64
 	m        counters
 	lastSync atomic.Int64 // unix nanos of the last drain that emptied the outbox
 }
@@ -168,7 +175,7 @@ func (u *Uplink) drain(ctx context.Context) error {
 				return err
 			}
 		}
-		entries, err := u.DB.PeekOutbox(u.Window)
+		entries, err := u.DB.PeekOutboxAfter(u.mark, u.Window)
 		if err != nil {
 			return fmt.Errorf("read outbox: %w", err)
 		}

@@ -36,17 +36,21 @@ type Server struct {
 
 // Handler routes:
 //
-//	POST /v1/assignments                          wire.Assignment JSON → 204 once stored
-//	GET  /v1/orders/{store}/{order}               latest status, ETA, probability
-//	PUT  /v1/templates/{merchant}/{kind}/{locale} template text → 200 {"version":N}, 400 {"line":L,"error":...}
-//	GET  /v1/templates/{merchant}/{kind}/{locale} stored text and version
+//	POST /v1/assignments                                    wire.Assignment JSON → 204 once stored
+//	GET  /v1/stores/{store}/orders/{order}                  latest status, ETA, probability
+//	PUT  /v1/merchants/{merchant}/templates/{kind}/{locale} template text → 200 {"key":K,"version":N}, 400 {"line":L,"error":...}
+//	GET  /v1/merchants/{merchant}/templates/{kind}/{locale} stored text and version
 //	GET  /healthz, GET /metrics
+//
+// The paths are those of cloud/openapi; this handler has no authentication
+// (for the demo and tests): production mounts cloud/httpapi's Routes over
+// the same functions (see app.Main.HTTP).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/assignments", s.postAssignment)
-	mux.HandleFunc("GET /v1/orders/{store}/{order}", s.getOrder)
-	mux.HandleFunc("PUT /v1/templates/{merchant}/{kind}/{locale}", s.putTemplate)
-	mux.HandleFunc("GET /v1/templates/{merchant}/{kind}/{locale}", s.getTemplate)
+	mux.HandleFunc("GET /v1/stores/{store}/orders/{order}", s.getOrder)
+	mux.HandleFunc("PUT /v1/merchants/{merchant}/templates/{kind}/{locale}", s.putTemplate)
+	mux.HandleFunc("GET /v1/merchants/{merchant}/templates/{kind}/{locale}", s.getTemplate)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	return mux

@@ -24,13 +24,11 @@ import (
 	"github.com/passline/passline/cloud/api"
 	"github.com/passline/passline/cloud/breaker"
 	"github.com/passline/passline/cloud/config"
-	"github.com/passline/passline/cloud/limit"
 	"github.com/passline/passline/cloud/natsd"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/relay"
 	"github.com/passline/passline/cloud/template"
-	"github.com/passline/passline/wire"
 )
 
 // Main is the relay program. Set Config (and optionally Logger, Channels,
@@ -43,6 +41,11 @@ type Main struct {
 	Channels []cloud.Channel
 	Phraser  cloud.Phraser // optional
 	Gate     relay.Gate    // optional per-merchant limit
+	// HTTP, when set, builds the HTTP handler instead of the built-in
+	// unauthenticated cloud/api one; it is called once the relay runs, so
+	// it may use Assign, Order, Templates, Health and Registry (this is
+	// where cloud/httpapi's authenticated Routes are mounted).
+	HTTP func(m *Main) (http.Handler, error)
 
 	Registry *prometheus.Registry // set by Run
 
@@ -90,6 +93,9 @@ func (m *Main) HTTPAddr() string {
 // Run starts everything and returns once the relay is consuming and the
 // HTTP API is listening. On error, whatever was started is stopped.
 func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.LogLevel)}))
 	}
@@ -121,74 +127,6 @@ func logLevel(s string) slog.Level {
 	return l
 }
 
-func (m *Main) startNATS(ctx context.Context) error {
-	c := m.Config
-	url := c.NATS.URL
-	if e := c.NATS.Embedded; e.Enabled {
-		srv, err := natsd.Start(natsd.Options{
-			Listen: e.Listen, StoreDir: c.StoreDir(), ServerName: e.ServerName,
-			ClusterName: e.Cluster.Name, ClusterListen: e.Cluster.Listen, Routes: e.Cluster.Routes,
-		})
-		if err != nil {
-			return fmt.Errorf("embedded nats: %w", err)
-		}
-		m.server = srv
-		url = srv.ClientURL()
-	}
-	opts := []nats.Option{
-		nats.Name("passline-cloud"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
-		nats.ReconnectWait(250 * time.Millisecond), nats.ReconnectBufSize(-1),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { m.Logger.Warn("nats disconnected", "err", err) }),
-		nats.ReconnectHandler(func(nc *nats.Conn) { m.Logger.Info("nats reconnected", "url", nc.ConnectedUrl()) }),
-	}
-	if c.NATS.Creds != "" {
-		opts = append(opts, nats.UserCredentials(c.NATS.Creds))
-	}
-	for range c.Relay.Connections {
-		nc, err := nats.Connect(url, opts...)
-		if err != nil {
-			return fmt.Errorf("connect nats %s: %w", url, err)
-		}
-		m.conns = append(m.conns, nc)
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
-		if err != nil {
-			return fmt.Errorf("jetstream: %w", err)
-		}
-		m.jss = append(m.jss, js)
-	}
-	m.nc, m.js = m.conns[0], m.jss[0]
-	return nil
-}
-
-// setup creates streams and buckets, retrying while the cluster elects
-// leaders or the connection is still being made.
-func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
-	c := m.Config
-	o := natsjs.Options{
-		Replicas: c.Stream.Replicas, DuplicateWindow: c.Stream.DuplicateWindow, MaxAge: c.Stream.MaxAge,
-		IdempotencyTTL: c.Relay.IdempotencyTTL, AssignmentTTL: c.Relay.AssignmentTTL, PendingTTL: c.Relay.PendingTTL,
-		ETAInterval: c.Limits.ETAInterval, OrderViewTTL: c.Relay.OrderViewTTL, OutboxDuplicate: c.Relay.OutboxDuplicate,
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		b, err := natsjs.Setup(sctx, m.js, o)
-		cancel()
-		if err == nil {
-			return b, nil
-		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			return nil, fmt.Errorf("set up jetstream: %w", err)
-		}
-		m.Logger.Warn("jetstream setup failed; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
-	}
-}
-
 func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error {
 	c := m.Config
 	set, err := template.NewSet()
@@ -200,12 +138,19 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 		return err
 	}
 	metrics := relay.NewMetrics(m.Registry)
-	rider := &natsjs.RiderChannel{NC: m.conns, JS: m.jss, Outbox: c.Relay.RiderOutbox}
-	m.fanout = relay.NewFanout(append([]cloud.Channel{rider}, m.Channels...), c.Relay.ChannelWorkers, c.Relay.ChannelTimeout, metrics)
+	breakers := breaker.NewCollector()
+	m.Registry.MustRegister(breakers)
+	addons, err := m.addonChannels(b, breakers)
+	if err != nil {
+		return err
+	}
+	channels := []cloud.Channel{&natsjs.RiderChannel{NC: m.conns, JS: m.jss, Outbox: c.Relay.RiderOutbox}}
+	channels = append(append(channels, addons...), m.Channels...)
+	m.fanout = relay.NewFanout(channels, c.Relay.ChannelWorkers, c.Relay.ChannelTimeout, c.Relay.ChannelTimeouts, metrics)
 	m.fanout.Start(runCtx)
 	m.orders = natsjs.Orders{KV: b.Orders, JS: m.js}
 	m.pending = natsjs.Pending{KV: b.Pending, JS: m.js}
-	if err := m.startLimits(); err != nil {
+	if err := m.startLimits(breakers); err != nil {
 		return err
 	}
 	var handlers natsjs.Handlers
@@ -250,39 +195,6 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	return nil
 }
 
-// startLimits builds the per-merchant tier limiter and the phraser from
-// config unless the caller set Gate or Phraser, and exports breaker states.
-func (m *Main) startLimits() error {
-	breakers := breaker.NewCollector()
-	m.Registry.MustRegister(breakers)
-	if m.Gate == nil {
-		lc := m.Config.Limits
-		lc.ETAInterval = 0 // enforced cluster-wide through PASSLINE_ETA instead
-		lim, err := limit.New(lc, nil)
-		if err != nil {
-			return fmt.Errorf("limits: %w", err)
-		}
-		m.Gate = limitGate{lim}
-	}
-	if m.Phraser == nil && m.Config.Phrase.Enabled {
-		p, err := phrase.NewModel(m.Config.Phrase, m.Registry, phrase.Options{})
-		if err != nil {
-			return fmt.Errorf("phrase: %w", err)
-		}
-		breakers.Add("phrase", p.Breaker())
-		m.Phraser = p
-	}
-	return nil
-}
-
-// limitGate adapts limit.Limiter to relay.Gate.
-type limitGate struct{ l *limit.Limiter }
-
-func (g limitGate) Allow(_ context.Context, merchant string, d wire.Decision) (bool, error) {
-	ok, _ := g.l.Allow(merchant, d.Store, d.OrderID, d.Kind)
-	return ok, nil
-}
-
 // startWatches starts the in-memory views of templates, store profiles and
 // assignments that every replica keeps in step with their buckets.
 func (m *Main) startWatches(ctx context.Context, b *natsjs.Buckets, set *template.Set, log *slog.Logger) error {
@@ -324,20 +236,22 @@ func (m *Main) startSweeper(ctx context.Context, log *slog.Logger) {
 	}()
 }
 
-func (m *Main) startHTTP() error {
+func (m *Main) startHTTP() (err error) {
 	ln, err := net.Listen("tcp", m.Config.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTP.Listen, err)
 	}
 	m.httpLn = ln
-	srv := &api.Server{
-		Assign: m.relay.Assign,
-		Order: func(ctx context.Context, store, order string) (any, bool, error) {
-			return m.orders.Get(ctx, store, order)
-		},
-		Templates: m.templates, Health: m.health, Gatherer: m.Registry, Log: m.Logger.WithGroup("http"),
+	var apiHandler http.Handler = (&api.Server{
+		Assign: m.Assign, Order: m.Order, Templates: m.templates, Health: m.Health,
+		Gatherer: m.Registry, Log: m.Logger.WithGroup("http"),
+	}).Handler()
+	if m.HTTP != nil {
+		if apiHandler, err = m.HTTP(m); err != nil {
+			return fmt.Errorf("http handler: %w", err)
+		}
 	}
-	handler, stopPages := m.pages(srv.Handler())
+	handler, stopPages := m.pages(apiHandler)
 	m.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	m.httpSrv.RegisterOnShutdown(stopPages)
 	m.wg.Add(1)
@@ -348,13 +262,6 @@ func (m *Main) startHTTP() error {
 		}
 	}()
 	m.Logger.Info("passline-cloud serving", "nats", m.NATSURL(), "http", m.HTTPAddr())
-	return nil
-}
-
-func (m *Main) health() error {
-	if m.nc == nil || !m.nc.IsConnected() {
-		return errors.New("nats not connected")
-	}
 	return nil
 }
 
@@ -398,44 +305,4 @@ func (m *Main) Close() error {
 	}
 	*m = Main{Config: m.Config, Logger: m.Logger, Channels: m.Channels, Phraser: m.Phraser, Gate: m.Gate}
 	return errors.Join(errs...)
-}
-
-// drain drains nc, so acks and publishes in flight are sent, then closes it.
-func drain(nc *nats.Conn) error {
-	closed := make(chan struct{})
-	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
-	if err := nc.Drain(); err != nil {
-		nc.Close()
-		return nil
-	}
-	select {
-	case <-closed:
-	case <-time.After(10 * time.Second):
-		nc.Close()
-	}
-	return nil
-}
-
-// Crash stops the relay as a killed process would, for tests: the NATS
-// connection is closed first, so decisions in hand are neither acked nor
-// marked and go to another replica after AckWait. The embedded server, if
-// any, is left running.
-func (m *Main) Crash() {
-	for _, nc := range m.conns {
-		nc.Close()
-	}
-	if m.httpSrv != nil {
-		_ = m.httpSrv.Close()
-	}
-	if m.consumer != nil {
-		m.consumer.Close()
-	}
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.wg.Wait()
-	m.fanout.Close()
-	m.templates.Close()
-	m.profiles.Close()
-	m.assigns.Close()
 }

@@ -65,7 +65,7 @@ func TestAutoAssignAndHTTP(t *testing.T) {
 		t.Fatalf("rider %q", r)
 	}
 	base := "http://" + m.HTTPAddr()
-	for path, want := range map[string]int{"/healthz": 200, "/metrics": 200, "/v1/orders/s1/o9": 200, "/v1/orders/s1/nope": 404} {
+	for path, want := range map[string]int{"/healthz": 200, "/metrics": 200, "/v1/stores/s1/orders/o9": 200, "/v1/stores/s1/orders/nope": 404} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

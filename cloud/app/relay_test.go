@@ -150,7 +150,7 @@ func TestTemplateChangePropagation(t *testing.T) {
 	if code != http.StatusNoContent {
 		t.Fatalf("POST assignment = %d %s", code, body)
 	}
-	code, body = httpDo(t, "PUT", base+"/v1/templates/s1/ready/en", "Bag {{.ShortCode}} v1")
+	code, body = httpDo(t, "PUT", base+"/v1/merchants/s1/templates/ready/en", "Bag {{.ShortCode}} v1")
 	if code != 200 {
 		t.Fatalf("PUT template = %d %s", code, body)
 	}
@@ -171,15 +171,15 @@ func TestTemplateChangePropagation(t *testing.T) {
 	}
 	t.Logf("template change propagation (upload answered → delivered message uses it): %s", took)
 
-	code, body = httpDo(t, "PUT", base+"/v1/templates/s1/ready/en", "ok\n{{.ShortCode")
+	code, body = httpDo(t, "PUT", base+"/v1/merchants/s1/templates/ready/en", "ok\n{{.ShortCode")
 	if code != 400 || !strings.Contains(body, `"line":2`) {
 		t.Fatalf("bad template = %d %s, want 400 naming line 2", code, body)
 	}
-	code, body = httpDo(t, "GET", base+"/v1/templates/s1/ready/en", "")
+	code, body = httpDo(t, "GET", base+"/v1/merchants/s1/templates/ready/en", "")
 	if code != 200 || !strings.Contains(body, "v1") {
 		t.Fatalf("GET template = %d %s", code, body)
 	}
-	code, body = httpDo(t, "GET", base+"/v1/orders/s1/o1", "")
+	code, body = httpDo(t, "GET", base+"/v1/stores/s1/orders/o1", "")
 	if code != 200 || !strings.Contains(body, `"status":"ready"`) {
 		t.Fatalf("GET order = %d %s", code, body)
 	}

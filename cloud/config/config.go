@@ -15,6 +15,8 @@ import (
 
 	"github.com/passline/passline/cloud/limit"
 	"github.com/passline/passline/cloud/phrase"
+	"github.com/passline/passline/cloud/sms"
+	"github.com/passline/passline/cloud/webhook"
 )
 
 // Config is everything passline-cloud reads from its YAML file.
@@ -32,9 +34,15 @@ type Config struct {
 	Limits limit.Config `yaml:"limits"`
 	// Phrase optionally rewrites texts with a language model, for stores
 	// whose profile sets model_text; off by default.
-	Phrase   phrase.Config `yaml:"phrase"`
-	Locale   string        `yaml:"locale"` // locale used when an assignment names none: zh-CN or en
-	LogLevel string        `yaml:"log_level"`
+	Phrase phrase.Config `yaml:"phrase"`
+	// Webhook endpoints each become a channel (CloudEvents, Standard
+	// Webhooks signatures, a breaker per endpoint); none by default.
+	Webhook webhook.Config `yaml:"webhook"`
+	// SMS sends through an HTTP gateway to riders whose phone is in KV
+	// PASSLINE_RIDERS; off while sms.url is empty.
+	SMS      sms.Config `yaml:"sms"`
+	Locale   string     `yaml:"locale"` // locale used when an assignment names none: zh-CN or en
+	LogLevel string     `yaml:"log_level"`
 }
 
 // NATS says which NATS to use: an external cluster at URL, or an embedded
@@ -84,15 +92,18 @@ type Consumer struct {
 
 // Relay tunes how decisions become deliveries.
 type Relay struct {
-	Workers         int           `yaml:"workers"`          // decisions processed at once per replica
-	Connections     int           `yaml:"connections"`      // NATS connections the workers are spread over
-	ChannelWorkers  int           `yaml:"channel_workers"`  // deliveries in flight per channel
-	ChannelTimeout  time.Duration `yaml:"channel_timeout"`  // one delivery attempt on one channel
-	IdempotencyTTL  time.Duration `yaml:"idempotency_ttl"`  // how long a delivered decision id is remembered
-	AssignmentTTL   time.Duration `yaml:"assignment_ttl"`   // how long an assignment is kept
-	PendingTTL      time.Duration `yaml:"pending_ttl"`      // longest a decision waits for its rider
-	OrderViewTTL    time.Duration `yaml:"order_view_ttl"`   // how long the order view keeps an order
-	OutboxDuplicate time.Duration `yaml:"outbox_duplicate"` // dedupe window of the rider outbox stream
+	Workers        int           `yaml:"workers"`         // decisions processed at once per replica
+	Connections    int           `yaml:"connections"`     // NATS connections the workers are spread over
+	ChannelWorkers int           `yaml:"channel_workers"` // deliveries in flight per channel
+	ChannelTimeout time.Duration `yaml:"channel_timeout"` // one delivery (with its retries) on one channel
+	// ChannelTimeouts override ChannelTimeout by channel name ("rider",
+	// "sms", "webhook" for every endpoint, or "webhook:<name>").
+	ChannelTimeouts map[string]time.Duration `yaml:"channel_timeouts"`
+	IdempotencyTTL  time.Duration            `yaml:"idempotency_ttl"`  // how long a delivered decision id is remembered
+	AssignmentTTL   time.Duration            `yaml:"assignment_ttl"`   // how long an assignment is kept
+	PendingTTL      time.Duration            `yaml:"pending_ttl"`      // longest a decision waits for its rider
+	OrderViewTTL    time.Duration            `yaml:"order_view_ttl"`   // how long the order view keeps an order
+	OutboxDuplicate time.Duration            `yaml:"outbox_duplicate"` // dedupe window of the rider outbox stream
 	// RiderOutbox publishes rider notifications through the RIDER_OUTBOX
 	// stream, which drops a repeat after a relay crash; false publishes
 	// straight to the rider subject: faster, but a crash between delivery
@@ -127,6 +138,8 @@ func DefaultConfig() Config {
 		Demo:     Demo{Riders: 5},
 		Limits:   limit.DefaultConfig(),
 		Phrase:   phrase.DefaultConfig(),
+		Webhook:  webhook.DefaultConfig(),
+		SMS:      sms.DefaultConfig(),
 		Locale:   "zh-CN",
 		LogLevel: "info",
 	}
@@ -176,7 +189,8 @@ func (c Config) StoreDir() string {
 // Validate checks every field; the error names the first bad one.
 func (c Config) Validate() error {
 	checks := []func() error{c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
-		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") }}
+		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") },
+		func() error { return c.Webhook.Validate("webhook") }, func() error { return c.SMS.Validate("sms") }}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err
@@ -271,6 +285,16 @@ func (c Config) validateRelay() error {
 		if f.d <= 0 {
 			return fieldErr(f.name, "must be positive")
 		}
+	}
+	longest := r.ChannelTimeout
+	for name, d := range r.ChannelTimeouts {
+		if d <= 0 {
+			return fieldErr("relay.channel_timeouts."+name, "must be positive")
+		}
+		longest = max(longest, d)
+	}
+	if c.Consumer.AckWait <= longest+time.Second {
+		return fieldErr("consumer.ack_wait", "%s must exceed the longest channel timeout %s by more than 1s, or decisions still being delivered are redelivered", c.Consumer.AckWait, longest)
 	}
 	if r.Workers < 1 || r.Workers > 4096 {
 		return fieldErr("relay.workers", "%d is not in 1-4096", r.Workers)

@@ -31,6 +31,8 @@ type Auth struct {
 	// Now is the cache's clock; time.Now when nil.
 	Now func() time.Time
 	Log *slog.Logger
+	// Metrics counts refusals by reason; nil: none.
+	Metrics *Metrics
 
 	mu    sync.Mutex
 	cache map[string]activeEntry
@@ -83,6 +85,7 @@ func (a *Auth) require(next http.Handler, query bool) http.Handler {
 			if errors.As(err, &ve) {
 				reason = ve.Reason
 			}
+			a.Metrics.refusedToken(reason)
 			unauthorized(w, reason)
 			return
 		}
@@ -91,6 +94,7 @@ func (a *Auth) require(next http.Handler, query bool) http.Handler {
 			WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "cannot check the client now; retry"))
 			return
 		} else if !active {
+			a.Metrics.refusedToken(token.ReasonRevoked)
 			unauthorized(w, token.ReasonRevoked)
 			return
 		}

@@ -1,8 +1,10 @@
-// Package httpapi holds the pieces every route of the relay's HTTP API
-// shares: the JSON error body, a strict JSON body decoder, and middleware
-// for bearer-token authentication, scopes, tenant checks, body size limits
-// and panics. Handlers that need relay state live with the relay; they
-// compose these.
+// Package httpapi is the relay's secured HTTP API (issue 6): the JSON
+// error body, a strict JSON body decoder, middleware for bearer-token
+// authentication, scopes, tenant (store, merchant, rider) checks, body size
+// limits and panics, the handlers that need only a function of the relay
+// (Assignments, Order, Template), the rider SSE stream over JetStream
+// (RiderEvents), and Routes, which mounts all of it with the right guards
+// on each route.
 package httpapi
 
 import (
@@ -39,6 +41,7 @@ type Error struct {
 	Field   string `json:"field,omitempty"`
 }
 
+// Error says the status, code, field and message.
 func (e *Error) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("%d %s: field %q: %s", e.Status, e.Code, e.Field, e.Message)

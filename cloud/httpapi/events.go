@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -83,6 +84,7 @@ func (h *RiderEvents) Close() {
 	h.closeOnce.Do(func() { close(done) })
 }
 
+// ServeHTTP opens the stream of r's {rider}, replaying after Last-Event-ID.
 func (h *RiderEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-h.doneCh():
@@ -98,7 +100,7 @@ func (h *RiderEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var after uint64
 	if v := r.Header.Get("Last-Event-ID"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
+		if err != nil || n == math.MaxUint64 {
 			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "Last-Event-ID", Message: "Last-Event-ID must be the id of an event this stream sent"})
 			return
 		}
@@ -133,10 +135,11 @@ func (h *RiderEvents) consumer(ctx context.Context, subject string, after uint64
 func (h *RiderEvents) stream(w http.ResponseWriter, r *http.Request, cons jetstream.Consumer) {
 	ctx := r.Context()
 	msgs := make(chan jetstream.Msg, 16)
+	stop := make(chan struct{}) // unblocks the callback before Stop, whatever Stop waits for
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
 		case msgs <- m:
-		case <-ctx.Done():
+		case <-stop:
 		}
 	})
 	if err != nil {
@@ -144,7 +147,10 @@ func (h *RiderEvents) stream(w http.ResponseWriter, r *http.Request, cons jetstr
 		WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "rider stream unavailable; retry"))
 		return
 	}
-	defer cc.Stop()
+	defer func() {
+		close(stop)
+		cc.Stop()
+	}()
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")

@@ -221,6 +221,8 @@ func TestRiderEventsRefusals(t *testing.T) {
 		{"no token", "X", "", "", 401},
 		{"expired token", "X", expired(t, f.auth), "", 401},
 		{"bad Last-Event-ID", "X", f.riderToken(t, "X"), "abc", 400},
+		{"Last-Event-ID overflows", "X", f.riderToken(t, "X"), "18446744073709551615", 400},
+		{"negative Last-Event-ID", "X", f.riderToken(t, "X"), "-1", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,6 +250,9 @@ func TestRiderEventsCloseEndsStreams(t *testing.T) {
 	tok := f.riderToken(t, "X")
 	events, _, _ := f.open(t, "X", tok, "")
 	f.waitSubscribed(t, "X", events)
+	for i := range 50 { // messages in flight while the stream closes
+		f.publish(t, "X", fmt.Sprint("busy-", i))
+	}
 	f.events.Close()
 	f.events.Close() // twice is fine
 	select {

@@ -28,6 +28,9 @@ type Routes struct {
 	// MaxBody caps request bodies; MaxBody (64 KiB) when 0.
 	MaxBody int64
 	Log     *slog.Logger
+	// APIMetrics counts answers per route (NewMetrics); nil: none. Give
+	// the same one to Auth to count token refusals by reason.
+	APIMetrics *Metrics
 
 	Token    http.Handler // *token.Handler
 	Order    http.Handler
@@ -86,7 +89,7 @@ func (rt *Routes) Handler() http.Handler {
 		if r.wrap != nil {
 			h = r.wrap(h)
 		}
-		mux.Handle(r.pattern, h)
+		mux.Handle(r.pattern, rt.APIMetrics.instrument(r.pattern, r.pattern == "GET /v1/riders/{rider}/events", h))
 	}
 	mux.HandleFunc("/", NoRoute)
 	limit := rt.MaxBody

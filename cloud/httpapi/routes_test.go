@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/ratelimit"
 	"github.com/passline/passline/cloud/token"
@@ -83,6 +85,49 @@ func TestRoutesGuards(t *testing.T) {
 		}
 		if i == 11 && rec.Header().Get("Retry-After") != "1" {
 			t.Fatalf("Retry-After %q", rec.Header().Get("Retry-After"))
+		}
+	}
+}
+
+func TestRoutesMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := httpapi.NewMetrics(reg)
+	a, _ := token.NewHS256([]byte("0123456789abcdef0123456789abcdef"))
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h := (&httpapi.Routes{Auth: &httpapi.Auth{Verifier: a, Metrics: m}, APIMetrics: m, Assign: ok}).Handler()
+	tok, _, _ := a.Issue(token.Client{ID: "c"}, []string{token.ScopeAssignmentsWrite})
+	for _, bearer := range []string{tok, "", "junk"} {
+		r := httptest.NewRequest("POST", "/v1/assignments", nil)
+		if bearer != "" {
+			r.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	got := map[string]float64{}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, mt := range f.GetMetric() {
+			key := f.GetName()
+			for _, l := range mt.GetLabel() {
+				key += " " + l.GetName() + "=" + l.GetValue()
+			}
+			if c := mt.GetCounter(); c != nil {
+				got[key] = c.GetValue()
+			}
+		}
+	}
+	want := map[string]float64{
+		"passline_api_requests_total code=204 route=POST /v1/assignments": 1,
+		"passline_api_requests_total code=401 route=POST /v1/assignments": 2,
+		"passline_api_token_refused_total reason=missing":                 1,
+		"passline_api_token_refused_total reason=malformed":               1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
 		}
 	}
 }

@@ -88,7 +88,8 @@ func (c *Consumer) Start(ctx context.Context) error {
 }
 
 // Close stops pulling, lets the workers finish the message in hand, and
-// returns. Messages fetched but not handled are redelivered after AckWait.
+// NAKs messages fetched but not yet handled, so another replica gets them
+// at once instead of after AckWait.
 func (c *Consumer) Close() {
 	if c.cc != nil {
 		c.cc.Stop()
@@ -97,6 +98,14 @@ func (c *Consumer) Close() {
 		c.cancel()
 	}
 	c.wg.Wait()
+	for {
+		select {
+		case m := <-c.jobs:
+			_ = m.Nak()
+		default:
+			return
+		}
+	}
 }
 
 func (c *Consumer) work(ctx context.Context, h Handler) {

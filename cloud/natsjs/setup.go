@@ -29,6 +29,7 @@ const (
 	BucketOrders    = "PASSLINE_ORDERS"
 	BucketTemplates = "PASSLINE_TEMPLATES"
 	BucketStores    = "PASSLINE_STORES"
+	BucketRiders    = "PASSLINE_RIDERS" // key {rider}, JSON {"phone": "+86..."}
 
 	// Headers on a dead-lettered decision.
 	HeaderDLQReason     = "Passline-Dlq-Reason"
@@ -59,7 +60,7 @@ type Options struct {
 
 // Buckets are the relay's key-value buckets.
 type Buckets struct {
-	Delivered, Assign, Pending, ETA, Orders, Templates, Stores jetstream.KeyValue
+	Delivered, Assign, Pending, ETA, Orders, Templates, Stores, Riders jetstream.KeyValue
 }
 
 // Setup creates or updates every stream and bucket the relay uses. It is
@@ -78,13 +79,24 @@ func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Buckets, er
 		},
 		{
 			Name: StreamOutbox, Subjects: []string{SubjectOutbox}, Replicas: o.Replicas,
-			Duplicates: o.OutboxDuplicate, MaxAge: o.OutboxDuplicate, Storage: jetstream.FileStorage,
+			// Memory: the outbox only carries dedupe state for a few minutes;
+			// replicas keep it across a node's loss, and the delivered marks
+			// cover a whole-cluster restart.
+			Duplicates: o.OutboxDuplicate, MaxAge: o.OutboxDuplicate, Storage: jetstream.MemoryStorage,
 			RePublish:   &jetstream.RePublish{Source: SubjectOutbox, Destination: "passline.rider.{{wildcard(1)}}.notify"},
 			Description: "Rider notifications, deduplicated by decision id, republished to rider subjects.",
 		},
 	}
 	for _, cfg := range streams {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		_, err := js.CreateOrUpdateStream(ctx, cfg)
+		if err != nil && cfg.Name == StreamOutbox {
+			// An outbox made by an older version (file storage) cannot be
+			// switched in place; it works as it is.
+			if s, serr := js.Stream(ctx, cfg.Name); serr == nil && s.CachedInfo().Config.RePublish != nil {
+				err = nil
+			}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("create stream %s: %w", cfg.Name, err)
 		}
 	}
@@ -100,7 +112,7 @@ func OpenBuckets(ctx context.Context, js jetstream.JetStream) (*Buckets, error) 
 		name string
 	}{
 		{&b.Delivered, BucketDelivered}, {&b.Assign, BucketAssign}, {&b.Pending, BucketPending}, {&b.ETA, BucketETA},
-		{&b.Orders, BucketOrders}, {&b.Templates, BucketTemplates}, {&b.Stores, BucketStores},
+		{&b.Orders, BucketOrders}, {&b.Templates, BucketTemplates}, {&b.Stores, BucketStores}, {&b.Riders, BucketRiders},
 	} {
 		kv, err := js.KeyValue(ctx, k.name)
 		if err != nil {
@@ -126,6 +138,7 @@ func setupBuckets(ctx context.Context, js jetstream.JetStream, o Options) (*Buck
 		{&b.Orders, BucketOrders, o.OrderViewTTL, 1},
 		{&b.Templates, BucketTemplates, 0, 16},
 		{&b.Stores, BucketStores, 0, 4},
+		{&b.Riders, BucketRiders, 0, 1},
 	} {
 		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: k.name, TTL: k.ttl, History: k.history, Replicas: o.Replicas, Storage: jetstream.FileStorage,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/relay"
 	"github.com/passline/passline/wire"
 )
@@ -177,4 +178,26 @@ func (o Orders) get(ctx context.Context, key string) (OrderState, uint64, error)
 		return OrderState{}, 0, fmt.Errorf("decode order %s: %w", key, err)
 	}
 	return st, e.Revision(), nil
+}
+
+// RiderPhones looks up riders' phone numbers in PASSLINE_RIDERS (key
+// {rider}, JSON {"phone": "+8613800138000"}) for the SMS channel.
+type RiderPhones struct{ KV jetstream.KeyValue }
+
+// Phone returns the rider's E.164 number, or "" when the rider has none.
+func (r RiderPhones) Phone(ctx context.Context, rider string) (string, error) {
+	e, err := r.KV.Get(ctx, rider)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var v struct {
+		Phone string `json:"phone"`
+	}
+	if err := json.Unmarshal(e.Value(), &v); err != nil {
+		return "", fmt.Errorf("rider %s: %w: %w", rider, err, cloud.ErrPermanent)
+	}
+	return v.Phone, nil
 }

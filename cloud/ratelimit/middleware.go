@@ -23,7 +23,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		d := l.Allow(c.Subject, string(c.Tier))
+		d := l.AllowContext(r.Context(), c.Subject, string(c.Tier))
 		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(d.Plan.PerSecond))
 		if d.LeftToday >= 0 {
 			w.Header().Set("X-RateLimit-Remaining-Day", strconv.Itoa(d.LeftToday))

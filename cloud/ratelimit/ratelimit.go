@@ -7,13 +7,15 @@
 // accepted requests per calendar day in Location (UTC by default) and
 // resets at its midnight. Refused requests do not count.
 //
-// Counts live in this process's memory: with N relay replicas behind a
-// load balancer a client can get up to N times the limit, and a restart
-// forgets the day's count. Put the limiter behind sticky routing by client
-// (or one replica) until counts move to a shared store.
+// The per-second window lives in this process's memory: with N relay
+// replicas behind a round-robin load balancer a client can get up to N
+// times PerSecond. Daily counts are per process too unless Limiter.Shared
+// is set (KVDayCounter), which makes the daily cap exact across replicas
+// and restarts at the cost of a KV read and write per capped request.
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -52,6 +54,13 @@ type Decision struct {
 // Limiter counts requests per client. The zero value is not usable; use
 // New.
 type Limiter struct {
+	// Shared, when set before use, keeps the daily counts for every
+	// replica (KVDayCounter), so the cap holds cluster-wide; the
+	// per-second window stays per process. nil: counts are per process.
+	Shared DayCounter
+	// OnError is told when Shared fails; nil: ignored.
+	OnError func(error)
+
 	plans    map[string]Plan
 	now      func() time.Time
 	location *time.Location
@@ -100,11 +109,40 @@ func (l *Limiter) dayOf(t time.Time) (int, time.Time) {
 }
 
 // Allow decides whether client (of tier) may make one more request now,
-// and counts it when it may.
+// and counts it when it may. It is AllowContext without a deadline.
 func (l *Limiter) Allow(client, tier string) Decision {
+	return l.AllowContext(context.Background(), client, tier)
+}
+
+// AllowContext is Allow; ctx bounds the Shared day counter's call. When
+// Shared fails, the request is allowed (fail open) and OnError is told.
+func (l *Limiter) AllowContext(ctx context.Context, client, tier string) Decision {
 	p := l.plan(tier)
 	now := l.now()
 	day, nextMidnight := l.dayOf(now)
+	shared := l.Shared != nil && p.PerDay > 0
+	d := l.local(client, p, now, day, nextMidnight, !shared)
+	if !d.Allowed || !shared {
+		return d
+	}
+	ok, n, err := l.Shared.Take(ctx, client, now.In(l.location).Format("20060102"), p.PerDay)
+	switch {
+	case err != nil:
+		if l.OnError != nil {
+			l.OnError(err)
+		}
+		d.LeftToday = -1
+	case !ok:
+		d.Allowed, d.Limit, d.RetryAfter, d.LeftToday = false, LimitDay, nextMidnight.Sub(now), 0
+	default:
+		d.LeftToday = p.PerDay - n
+	}
+	return d
+}
+
+// local applies the per-second window and, when capDay, this process's
+// daily count, recording an accepted request.
+func (l *Limiter) local(client string, p Plan, now time.Time, day int, nextMidnight time.Time, capDay bool) Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now, day)
@@ -120,7 +158,7 @@ func (l *Limiter) Allow(client, tier string) Decision {
 		w.day, w.count = day, 0
 	}
 	d := Decision{Plan: p, LeftToday: -1}
-	if p.PerDay > 0 {
+	if capDay && p.PerDay > 0 {
 		d.LeftToday = p.PerDay - w.count
 		if w.count >= p.PerDay {
 			d.Limit, d.RetryAfter = LimitDay, nextMidnight.Sub(now)

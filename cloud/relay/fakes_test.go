@@ -166,7 +166,7 @@ func newHarness(t *testing.T, now time.Time, channels ...*fakeChannel) *harness 
 		chs = append(chs, c)
 	}
 	metrics := relay.NewMetrics(prometheus.NewRegistry())
-	fan := relay.NewFanout(chs, 2, 200*time.Millisecond, metrics)
+	fan := relay.NewFanout(chs, 2, 200*time.Millisecond, nil, metrics)
 	ctx, cancel := context.WithCancel(context.Background())
 	fan.Start(ctx)
 	t.Cleanup(func() { cancel(); fan.Close() })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,8 +35,9 @@ type Fanout struct {
 }
 
 type lane struct {
-	ch   cloud.Channel
-	jobs chan job
+	ch      cloud.Channel
+	jobs    chan job
+	timeout time.Duration
 }
 
 type job struct {
@@ -50,12 +52,20 @@ type result struct {
 	err  error
 }
 
-// NewFanout prepares channels with workers each and a per-attempt timeout.
-// It starts nothing; call Start.
-func NewFanout(channels []cloud.Channel, workers int, timeout time.Duration, m *Metrics) *Fanout {
+// NewFanout prepares channels with workers each and a per-attempt timeout:
+// timeouts[name] for the channel of that name, or for a "webhook:x"
+// channel timeouts["webhook"], else timeout. It starts nothing; call Start.
+func NewFanout(channels []cloud.Channel, workers int, timeout time.Duration, timeouts map[string]time.Duration, m *Metrics) *Fanout {
 	f := &Fanout{workers: workers, timeout: timeout, metrics: m}
 	for _, c := range channels {
-		f.lanes = append(f.lanes, &lane{ch: c, jobs: make(chan job, workers)})
+		t := timeout
+		if d, ok := timeouts[c.Name()]; ok {
+			t = d
+		} else if d, ok := timeouts[strings.SplitN(c.Name(), ":", 2)[0]]; ok {
+			t = d
+		}
+		f.timeout = max(f.timeout, t)
+		f.lanes = append(f.lanes, &lane{ch: c, jobs: make(chan job, workers), timeout: t})
 	}
 	return f
 }
@@ -107,13 +117,14 @@ func (f *Fanout) work(ctx context.Context, l *lane) {
 		case <-ctx.Done():
 			return
 		case j := <-l.jobs:
-			j.done <- result{name: l.ch.Name(), err: f.attempt(l.ch, j)}
+			j.done <- result{name: l.ch.Name(), err: f.attempt(l, j)}
 		}
 	}
 }
 
-func (f *Fanout) attempt(c cloud.Channel, j job) error {
-	ctx, cancel := context.WithTimeout(j.ctx, f.timeout)
+func (f *Fanout) attempt(l *lane, j job) error {
+	c := l.ch
+	ctx, cancel := context.WithTimeout(j.ctx, l.timeout)
 	defer cancel()
 	err := c.Deliver(ctx, j.n)
 	if err == nil && ctx.Err() != nil {
@@ -125,7 +136,7 @@ func (f *Fanout) attempt(c cloud.Channel, j job) error {
 
 // Deliver sends n on every channel not named in skip and returns each
 // attempted channel's error (nil on success). It returns within the
-// channel timeout plus a second, whatever the channels do.
+// longest channel timeout plus a second, whatever the channels do.
 func (f *Fanout) Deliver(ctx context.Context, n wire.Notification, decided time.Time, skip []string) map[string]error {
 	done := make(chan result, len(f.lanes))
 	out := make(map[string]error, len(f.lanes))

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/relay"
 	"github.com/passline/passline/cloud/relaytest"
@@ -265,5 +267,30 @@ func TestFirstSightSkipsMarkRead(t *testing.T) {
 	out := h.relay.HandleDelivery(context.Background(), relay.Delivery{Raw: raw(t, decision("d2", "o1", wire.KindReady)), Attempt: 1, StoredAt: d.CreatedAt.Add(time.Second)})
 	if out.Result != "delivered" {
 		t.Fatalf("fresh first delivery: %+v", out)
+	}
+}
+
+// A channel with its own longer timeout finishes; the others keep the default.
+func TestPerChannelTimeouts(t *testing.T) {
+	slow := func(ctx context.Context, _ wire.Notification) error {
+		select {
+		case <-time.After(300 * time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	hook := &fakeChannel{name: "webhook:m1", fn: slow}
+	sms := &fakeChannel{name: "sms", fn: slow}
+	fan := relay.NewFanout([]cloud.Channel{hook, sms}, 1, 100*time.Millisecond, map[string]time.Duration{"webhook": time.Second},
+		relay.NewMetrics(prometheus.NewRegistry()))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fan.Start(ctx)
+	defer fan.Close()
+	n := wire.Notification{ID: "d1", Rider: "r1", Store: "s1", OrderID: "o1", Kind: wire.KindReady, Text: "x", SentAt: t0}
+	res := fan.Deliver(ctx, n, t0, nil)
+	if res["webhook:m1"] != nil || !errors.Is(res["sms"], relay.ErrTimeout) && !errors.Is(res["sms"], context.DeadlineExceeded) {
+		t.Fatalf("results %v", res)
 	}
 }

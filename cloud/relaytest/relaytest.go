@@ -35,7 +35,7 @@ func Config(dir string) config.Config {
 	c.Stream.MaxAge = time.Hour
 	c.Consumer.AckWait = 2 * time.Second
 	c.Consumer.Backoff = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}
-	c.Relay.ChannelTimeout = 2 * time.Second
+	c.Relay.ChannelTimeout = 500 * time.Millisecond
 	c.Relay.Workers = 16
 	c.Relay.ChannelWorkers = 16
 	c.LogLevel = "warn"

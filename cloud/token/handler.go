@@ -45,6 +45,7 @@ type oauthError struct {
 	Description string `json:"error_description"`
 }
 
+// ServeHTTP answers one token request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

@@ -66,7 +66,10 @@ type VerifyError struct {
 	Err    error
 }
 
+// Error says the reason and the parser's error.
 func (e *VerifyError) Error() string { return fmt.Sprintf("token %s: %v", e.Reason, e.Err) }
+
+// Unwrap returns the parser's error.
 func (e *VerifyError) Unwrap() error { return e.Err }
 
 // Authority signs and verifies access tokens with one key: HS256 with a

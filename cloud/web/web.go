@@ -28,6 +28,7 @@ var static embed.FS
 
 // Handler serves:
 //
+//	GET /                      redirect to /ops/
 //	GET /ops/                  the operations page
 //	GET /ops/summary.json      one Summary
 //	GET /ops/events            SSE: event "summary" every OpsInterval
@@ -46,6 +47,13 @@ type Handler struct {
 	// KeepAlive is how often an idle stream gets a comment; 0 means 15 s.
 	KeepAlive time.Duration
 	Log       *slog.Logger
+	// RiderGuard, when set, wraps the rider event stream, for example
+	// auth.RequireStream(httpapi.RequireRider("rider", h)); the page hands
+	// its own query string (access_token=...) to the stream. OpsGuard wraps
+	// the ops summary and stream likewise. NIL LEAVES THEM OPEN to anyone
+	// who reaches the listener: a rider's notifications name the store and
+	// the order.
+	RiderGuard, OpsGuard func(http.Handler) http.Handler
 
 	once sync.Once
 	done chan struct{}
@@ -83,8 +91,8 @@ func (h *Handler) init() {
 		}
 	}
 	mux.HandleFunc("GET /ops/{$}", page("ops.html"))
-	mux.HandleFunc("GET /ops/summary.json", h.summary)
-	mux.HandleFunc("GET /ops/events", h.opsEvents)
+	mux.Handle("GET /ops/summary.json", guard(h.OpsGuard, http.HandlerFunc(h.summary)))
+	mux.Handle("GET /ops/events", guard(h.OpsGuard, http.HandlerFunc(h.opsEvents)))
 	mux.HandleFunc("GET /riders/{rider}/{$}", func(w http.ResponseWriter, r *http.Request) {
 		if !wire.ValidToken(r.PathValue("rider")) {
 			http.Error(w, "rider must be 1-64 characters of A-Z a-z 0-9 _ -", http.StatusBadRequest)
@@ -92,8 +100,9 @@ func (h *Handler) init() {
 		}
 		page("rider.html")(w, r)
 	})
-	mux.HandleFunc("GET /riders/{rider}/events", h.riderEvents)
+	mux.Handle("GET /riders/{rider}/events", guard(h.RiderGuard, http.HandlerFunc(h.riderEvents)))
 	mux.Handle("GET /ops", http.RedirectHandler("/ops/", http.StatusFound))
+	mux.Handle("GET /{$}", http.RedirectHandler("/ops/", http.StatusFound))
 	mux.HandleFunc("GET /riders/{rider}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/riders/"+url.PathEscape(r.PathValue("rider"))+"/", http.StatusFound)
 	})
@@ -102,6 +111,13 @@ func (h *Handler) init() {
 		mux.Handle("/", h.Next)
 	}
 	h.mux = mux
+}
+
+func guard(g func(http.Handler) http.Handler, next http.Handler) http.Handler {
+	if g == nil {
+		return next
+	}
+	return g(next)
 }
 
 func (h *Handler) log() *slog.Logger {

@@ -65,7 +65,7 @@ func TestPagesAreEmbeddedAndAPIFallsThrough(t *testing.T) {
 		"/riders/r-1/":   `src="/web/rider.js"`,
 		"/riders/r-1":    `src="/web/rider.js"`, // redirected
 		"/web/web.css":   ".note",
-		"/web/rider.js":  `new EventSource("events")`,
+		"/web/rider.js":  `new EventSource("events" + location.search)`,
 		"/healthz":       "api /healthz",
 		"/v1/orders/a/b": "api /v1/orders/a/b",
 	} {
@@ -208,5 +208,64 @@ func TestRiderEventsStreamNotifications(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no notification streamed within 10s")
+	}
+}
+
+func TestOpsEventsStreamSummariesUntilClose(t *testing.T) {
+	tr := &web.StoreTracker{}
+	tr.Seen("s1")
+	h := &web.Handler{Stores: tr, OpsInterval: 20 * time.Millisecond}
+	srv := serve(t, h)
+	resp, err := http.Get(srv.URL + "/ops/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	summaries := 0
+	for summaries < 2 && sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var s web.Summary
+			if err := json.Unmarshal([]byte(data), &s); err != nil || s.StoresOnline != 1 {
+				t.Fatalf("summary %q: %v", data, err)
+			}
+			summaries++
+		}
+	}
+	h.Close()
+	done := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream still open 5s after Close")
+	}
+}
+
+func TestGuardsWrapStreams(t *testing.T) {
+	guard := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("access_token") != "good" {
+				http.Error(w, "no", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv := serve(t, &web.Handler{RiderGuard: guard, OpsGuard: guard})
+	for path, want := range map[string]int{
+		"/riders/r1/events":                   401,
+		"/ops/events":                         401,
+		"/ops/summary.json":                   401,
+		"/ops/summary.json?access_token=good": 200,
+		"/riders/r1/":                         200, // the page itself carries no data
+	} {
+		if code, _ := get(t, srv.URL+path); code != want {
+			t.Errorf("GET %s = %d, want %d", path, code, want)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,7 +50,10 @@ type browser struct {
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	bin := chromiumPath(t)
-	profile := t.TempDir()
+	profile, err := os.MkdirTemp("", "passline-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-dev-shm-usage", "--hide-scrollbars", "--force-color-profile=srgb",
@@ -60,13 +64,17 @@ func startBrowser(t *testing.T) *browser {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = stderr, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helpers die with it
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		stderr.Close()
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond) // helpers still exiting
+		}
 	})
 	portFile := filepath.Join(profile, "DevToolsActivePort")
 	deadline := time.Now().Add(30 * time.Second)

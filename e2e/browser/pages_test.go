@@ -30,10 +30,14 @@ func TestPassBoardShowsNewOrderAndBump(t *testing.T) {
 	s.ticket(t, "o-1003", "#43", "cold", wire.Item{SKU: "salad", Qty: 1, Station: "cold"})
 	s.ticket(t, "o-1004", "#44", "grill", wire.Item{SKU: "burger", Qty: 2, Station: "grill"})
 	s.bump(t, "o-1003", "cold")
+	s.status(t, wire.DeviceBridge, "bridge", true, "")
+	s.status(t, wire.DevicePrinter, "printer-1", true, "")
+	s.status(t, wire.DeviceScale, "scale-1", false, "no reading for 30 s")
 
 	p := b.open("http://" + s.agent.HTTPAddr() + "/board/")
 	p.viewport(1280, 800, false)
 	p.waitFor(10*time.Second, "the live board", `document.getElementById('board').dataset.state === 'live' && `+orderIn("station", "o-1004"))
+	p.waitFor(10*time.Second, "device health", `document.querySelector('[data-device="scale-1"]').classList.contains('down') && document.querySelector('[data-device="bridge"]').classList.contains('up')`)
 
 	order := "o-" + uniqueID("")[1:9]
 	s.ticket(t, order, "#57", "wok", wire.Item{SKU: "noodles", Name: "Beef noodles", Qty: 1, Station: "wok"})
@@ -91,4 +95,48 @@ func TestRiderPageShowsNotification(t *testing.T) {
 		t.Errorf("notification text %s", text)
 	}
 	p.screenshot("rider-page")
+}
+
+// TestOpsPageShowsStoresAndDeliveries pushes an order to its rider, then
+// opens the operations page and requires the store online and the rider
+// channel's successful delivery.
+func TestOpsPageShowsStoresAndDeliveries(t *testing.T) {
+	b := startBrowser(t)
+	s := startSystem(t)
+	rider, order := uniqueID("rider"), "o-"+uniqueID("")[1:9]
+	s.assign(t, order, rider)
+	s.ticket(t, order, "#31", "wok")
+	s.bump(t, order, "wok")
+
+	p := b.open("http://" + s.cloud.HTTPAddr() + "/ops/")
+	p.viewport(1280, 800, false)
+	p.waitFor(20*time.Second, "the store online", `document.getElementById('stores-online').textContent === '1'`)
+	p.waitFor(20*time.Second, "a successful rider delivery",
+		`[...document.querySelectorAll('#deliveries tr')].some(r => r.cells[0].textContent === 'rider' && r.cells[1].textContent === 'ok')`)
+	p.waitFor(10*time.Second, "the store in the stores table",
+		fmt.Sprintf(`[...document.querySelectorAll('#stores tr')].some(r => r.cells[0].textContent === %q && r.cells[1].textContent === 'ok')`, s.store))
+	p.screenshot("ops-page")
+}
+
+// TestPassBoardShowsUplinkDown stops the relay (and its NATS server) under
+// a running agent: the board must show the NATS link down and decisions
+// waiting in the outbox, while new orders still appear.
+func TestPassBoardShowsUplinkDown(t *testing.T) {
+	b := startBrowser(t)
+	s := startSystem(t)
+	p := b.open("http://" + s.agent.HTTPAddr() + "/board/")
+	p.viewport(1280, 800, false)
+	p.waitFor(10*time.Second, "the live board with NATS up", `document.querySelector('[data-link="nats"]').classList.contains('up')`)
+	if err := s.cloud.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(10*time.Second, "the NATS link down", `document.querySelector('[data-link="nats"]').classList.contains('down')`)
+	order := "o-" + uniqueID("")[1:9]
+	s.ticket(t, order, "#88", "fryer", wire.Item{SKU: "fries", Qty: 2, Station: "fryer"})
+	p.waitFor(within, "the new order while offline", orderIn("station", order))
+	s.bump(t, order, "fryer")
+	p.waitFor(within, "the bumped order while offline", orderIn("ready", order))
+	p.waitFor(10*time.Second, "decisions waiting in the outbox", `document.getElementById('outbox').textContent !== 'outbox 0'`)
+	p.waitFor(within, "the ready decision shown as not sent yet", orderIn("ready", order)+`.querySelector('.chip.queued[data-kind="ready"]')`)
+	p.screenshot("passboard-offline")
 }

@@ -44,8 +44,9 @@ func startSystem(t *testing.T) *system {
 	cc.NATS.Embedded = cloudconfig.Embedded{Enabled: true, Listen: "127.0.0.1:0"}
 	s.cloud = cloudapp.NewMain()
 	s.cloud.Config, s.cloud.Logger = cc, quiet()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	// Not a timeout context: agent.Main's writer and uplink run on Run's
+	// context and stop when it is cancelled.
+	ctx := context.Background()
 	if err := s.cloud.Run(ctx); err != nil {
 		t.Fatalf("cloud: %v", err)
 	}
@@ -108,10 +109,24 @@ func (s *system) publish(t *testing.T, dev wire.Device, id string, e wire.Event)
 	}
 }
 
+// status publishes a device's retained health report.
+func (s *system) status(t *testing.T, dev wire.Device, id string, online bool, detail string) {
+	t.Helper()
+	e := wire.Event{ID: uniqueID("st"), Kind: wire.EventStatus, Store: s.store, DeviceID: id, At: time.Now().UTC(),
+		Status: &wire.DeviceStatus{Online: online, Detail: detail}}
+	b, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok := s.mqtt.Publish(wire.StatusTopic(s.store, dev, id), 1, true, b); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish status: %v", tok.Error())
+	}
+}
+
 // assign tells the relay which rider carries the order.
 func (s *system) assign(t *testing.T, order, rider string) {
 	t.Helper()
-	b, err := wire.Assignment{Store: s.store, OrderID: order, Rider: rider, At: time.Now()}.Marshal()
+	b, err := wire.Assignment{Store: s.store, OrderID: order, Rider: rider, Locale: "en", At: time.Now()}.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}

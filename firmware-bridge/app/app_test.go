@@ -181,8 +181,13 @@ func testSimOverMQTT(t *testing.T, url string) {
 }
 
 // cleanRetained removes the retained status messages a test left on a
-// shared broker.
+// shared broker, and the bridge's persistent session (a clean-session
+// connect with its client id ends it).
 func cleanRetained(tb testing.TB, url, store string) {
+	s := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(store + "-bridge").SetCleanSession(true))
+	if tok := s.Connect(); tok.WaitTimeout(5*time.Second) && tok.Error() == nil {
+		s.Disconnect(100)
+	}
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(store + "-cleaner"))
 	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		return

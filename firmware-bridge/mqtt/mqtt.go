@@ -33,6 +33,9 @@ type Options struct {
 	KeepAlive               time.Duration
 	ConnectTimeout          time.Duration
 	PublishTimeout          time.Duration
+	// MaxBacklog bounds the events queued in memory during one broker
+	// outage; beyond it events are dropped (and counted). 0 means 10,000.
+	MaxBacklog int
 	// WillRefresh is how often the connection is renewed to restamp the
 	// last will; 0 means daily.
 	WillRefresh time.Duration
@@ -57,8 +60,9 @@ type Client struct {
 	mu   sync.Mutex
 	subs map[string]Handler
 
-	published, failed atomic.Int64
-	online            atomic.Bool
+	published, failed, queued, dropped atomic.Int64
+	backlog                            atomic.Int64 // queued in the current outage
+	online                             atomic.Bool
 }
 
 // New returns an unconnected client.
@@ -185,6 +189,7 @@ func (c *Client) refresh(ctx context.Context) error {
 // onConnect runs on every (re)connect, in its own goroutine: it marks the
 // bridge online (retained) and restores the command subscriptions.
 func (c *Client) onConnect(cl paho.Client) {
+	c.backlog.Store(0) // paho sends what it stored on this connect
 	c.online.Store(true)
 	c.log.Info("connected to broker", "url", c.opts.URL, "client_id", c.opts.ClientID)
 	// QoS 0: paho's resume (which runs right after this handler starts)
@@ -212,8 +217,14 @@ func (c *Client) Connected() bool { return c.online.Load() }
 // timed out (a timed-out event may still be delivered later).
 func (c *Client) Counts() (published, failed int64) { return c.published.Load(), c.failed.Load() }
 
+// OfflineCounts returns the events queued while the broker was away and
+// those dropped because the backlog was full.
+func (c *Client) OfflineCounts() (queued, dropped int64) { return c.queued.Load(), c.dropped.Load() }
+
 // Publish sends ev at QoS 1 on its device topic; status events are
-// retained. It waits up to PublishTimeout for the broker's ack.
+// retained. It waits up to PublishTimeout for the broker's ack while the
+// connection is up; with the broker away it returns at once with an error
+// wrapping bridge.ErrQueued (see MaxBacklog).
 func (c *Client) Publish(dev wire.Device, ev wire.Event) error {
 	c.cmu.RLock()
 	defer c.cmu.RUnlock()
@@ -226,10 +237,20 @@ func (c *Client) Publish(dev wire.Device, ev wire.Event) error {
 		return fmt.Errorf("encode %s event: %w", ev.Kind, err)
 	}
 	topic := wire.Topic{Store: ev.Store, Device: dev, DeviceID: ev.DeviceID, Event: ev.Kind}.String()
+	if !c.online.Load() {
+		return c.queue(topic, ev, b)
+	}
 	tok := c.client.Publish(topic, 1, ev.Kind == wire.EventStatus, b)
-	if !tok.WaitTimeout(c.opts.PublishTimeout) {
-		c.failed.Add(1)
-		return fmt.Errorf("publish %s: no ack within %s (kept queued)", topic, c.opts.PublishTimeout)
+	deadline := time.Now().Add(c.opts.PublishTimeout)
+	for !tok.WaitTimeout(100 * time.Millisecond) {
+		if !c.online.Load() { // the connection died under us: paho keeps it for the reconnect
+			c.queued.Add(1)
+			return fmt.Errorf("publish %s: %w", topic, bridge.ErrQueued)
+		}
+		if time.Now().After(deadline) {
+			c.failed.Add(1)
+			return fmt.Errorf("publish %s: no ack within %s (kept queued)", topic, c.opts.PublishTimeout)
+		}
 	}
 	if err := tok.Error(); err != nil {
 		c.failed.Add(1)
@@ -237,6 +258,26 @@ func (c *Client) Publish(dev wire.Device, ev wire.Event) error {
 	}
 	c.published.Add(1)
 	return nil
+}
+
+// queue hands an event to paho's store while the broker is away, without
+// waiting for an ack that cannot come, up to MaxBacklog events per outage.
+func (c *Client) queue(topic string, ev wire.Event, b []byte) error {
+	if c.backlog.Add(1) > int64(c.maxBacklog()) {
+		c.backlog.Add(-1)
+		c.dropped.Add(1)
+		return fmt.Errorf("publish %s: broker unreachable and %d events already queued: dropped", topic, c.maxBacklog())
+	}
+	c.client.Publish(topic, 1, ev.Kind == wire.EventStatus, b)
+	c.queued.Add(1)
+	return fmt.Errorf("publish %s: %w", topic, bridge.ErrQueued)
+}
+
+func (c *Client) maxBacklog() int {
+	if c.opts.MaxBacklog > 0 {
+		return c.opts.MaxBacklog
+	}
+	return 10000
 }
 
 // Subscribe routes commands on topic (may contain wildcards) to h, now and

@@ -19,10 +19,15 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-func broker(tb testing.TB, addr string) (*mochi.Server, string) {
+func broker(tb testing.TB, addr string, hooks ...mochi.Hook) (*mochi.Server, string) {
 	tb.Helper()
 	s := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	_ = s.AddHook(new(auth.AllowHook), nil)
+	for _, h := range hooks {
+		if err := s.AddHook(h, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	l := listeners.NewTCP(listeners.Config{ID: "t", Address: addr})
 	if err := s.AddListener(l); err != nil {
 		tb.Skipf("listen %s: %v", addr, err)

@@ -38,12 +38,9 @@ func (h *connectHook) OnConnect(cl *mochi.Client, pk packets.Packet) error {
 // never fires the old will (the bridge never looks offline), and events
 // keep flowing across the renewals.
 func TestWillRefresh(t *testing.T) {
-	s, addr := broker(t, "127.0.0.1:0")
-	defer s.Close()
 	h := &connectHook{}
-	if err := s.AddHook(h, nil); err != nil {
-		t.Fatal(err)
-	}
+	s, addr := broker(t, "127.0.0.1:0", h)
+	defer s.Close()
 	var mu sync.Mutex
 	var offline, keys int
 	w := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("watcher"))

@@ -75,7 +75,7 @@ func (d *Driver) Start(ctx context.Context) error {
 		t := time.NewTicker(tick)
 		defer t.Stop()
 		for {
-			d.step()
+			d.step(ctx)
 			select {
 			case <-ctx.Done():
 				return
@@ -111,10 +111,13 @@ func (d *Driver) now() time.Time {
 	return time.Now()
 }
 
-func (d *Driver) step() {
+func (d *Driver) step(ctx context.Context) {
 	now := d.now()
 	for _, k := range d.kitchens {
 		for _, ev := range k.Step(now) {
+			if ctx.Err() != nil {
+				return // stopping: the rest of this step is not published
+			}
 			d.publish(DeviceOf(ev.Kind), ev)
 		}
 		k.TakeOutcomes() // ground truth is for evaluations, not for the live driver
@@ -127,7 +130,11 @@ func (d *Driver) publish(dev wire.Device, ev wire.Event) {
 	defer d.mu.Unlock()
 	if err != nil {
 		d.failed++
-		d.Logger.Warn("sim publish failed", "kind", ev.Kind, "store", ev.Store, "err", err)
+		level := slog.LevelWarn
+		if errors.Is(err, bridge.ErrQueued) {
+			level = slog.LevelDebug // the broker is away; one line per event would flood the log
+		}
+		d.Logger.Log(context.Background(), level, "sim publish failed", "kind", ev.Kind, "store", ev.Store, "err", err)
 		return
 	}
 	d.published++

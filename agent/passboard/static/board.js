@@ -36,7 +36,7 @@
     c.appendChild(top);
     var meta = el("div", "row meta");
     meta.appendChild(el("span", "status", o.status.replace("_", " ")));
-    meta.appendChild(el("span", "", o.items + (o.items === 1 ? " item" : " items") + (o.short_code ? " · " + o.id : "")));
+    meta.appendChild(el("span", "items", o.items + (o.items === 1 ? " item" : " items")));
     c.appendChild(meta);
     if (!cooking[o.status]) {
       c.classList.add("done");
@@ -44,22 +44,32 @@
       var p = o.prediction, t = now();
       var late = Date.parse(p.late), early = Date.parse(p.early);
       c.classList.add(t > late ? "late" : t > Date.parse(p.ready_at) ? "at-risk" : "on-time");
-      var eta = el("div", "eta");
-      eta.appendChild(document.createTextNode("ready "));
-      eta.appendChild(el("b", "", hhmm(p.ready_at)));
-      eta.appendChild(el("span", "band", "  " + hhmm(early) + "–" + hhmm(late)));
+      var eta = el("div", "row eta");
+      var when = el("span");
+      when.appendChild(document.createTextNode("ready "));
+      when.appendChild(el("b", "", hhmm(p.ready_at)));
+      eta.appendChild(when);
+      eta.appendChild(el("span", "band", hhmm(early) + "–" + hhmm(late)));
       c.appendChild(eta);
+      var pct = Math.round(p.p_ready * 100);
+      var conf = el("div", "row conf");
       var bar = el("div", "bar"), fill = el("i");
-      fill.style.width = Math.round(p.p_ready * 100) + "%";
-      bar.title = "P(ready within rider lead time) " + Math.round(p.p_ready * 100) + " %";
+      fill.style.width = pct + "%";
       bar.appendChild(fill);
-      c.appendChild(bar);
+      conf.appendChild(bar);
+      conf.appendChild(el("span", "pct", pct + " % in lead time"));
+      c.appendChild(conf);
     }
     var told = el("div", "told");
-    if (!o.told || o.told.length === 0) told.appendChild(el("span", "chip none", "rider: nothing yet"));
+    told.appendChild(el("span", "label", "rider"));
+    if (!o.told || o.told.length === 0) told.appendChild(el("span", "chip none", "nothing yet"));
     (o.told || []).forEach(function (x) {
-      var txt = x.kind.replace("_", " ") + " " + hhmm(x.at) + (x.eta ? " → " + hhmm(x.eta) : "");
-      told.appendChild(el("span", "chip " + x.kind, txt));
+      var txt = x.kind.replace("_", " ") + " " + hhmm(x.at);
+      if (x.eta && x.kind !== "ready") txt += " → " + hhmm(x.eta);
+      if (x.queued) txt += " · waiting to send";
+      var chip = el("span", "chip " + x.kind + (x.queued ? " queued" : ""), txt);
+      chip.dataset.kind = x.kind;
+      told.appendChild(chip);
     });
     c.appendChild(told);
     return c;
@@ -89,7 +99,7 @@
       main.appendChild(column(s.name, "station", cook, s.name));
     });
     ready.sort(function (a, b) { return Date.parse(a.accepted_at) - Date.parse(b.accepted_at); });
-    main.appendChild(column("Ready for pickup", "ready", ready));
+    main.appendChild(column("Ready", "ready", ready));
     if (board.stations.length === 0) main.insertBefore(el("p", "empty", "No open orders."), main.firstChild);
     renderHealth();
     renderFooter();
@@ -126,9 +136,12 @@
     if (board.devices === null) {
       d.textContent = "devices: health not reported";
     } else {
-      d.appendChild(document.createTextNode("devices: "));
+      d.appendChild(document.createTextNode(board.devices.length ? "devices " : "no device has reported"));
       board.devices.forEach(function (x) {
-        d.appendChild(pill(x.id, x.online ? "up" : "down"));
+        var p = pill(x.id + (x.online ? "" : " offline"), x.online ? "up" : "down");
+        p.dataset.device = x.id;
+        if (x.detail) p.title = x.detail;
+        d.appendChild(p);
       });
     }
     var r = $("rejects");

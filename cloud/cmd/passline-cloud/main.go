@@ -81,6 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
+	if err := m.NotifySystemd(ctx); err != nil { // READY=1 and watchdog pings under systemd
+		fmt.Fprintln(stderr, "passline-cloud: systemd notify:", err)
+	}
 	<-ctx.Done()
 	return m.Close()
 }

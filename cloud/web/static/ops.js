@@ -24,7 +24,7 @@
     rows("decisions", dec, function (tr, d) { badge(tr, d.k); cell(tr, fmt(d.v), "n"); }, "none yet");
     rows("stores", s.stores, function (tr, st) { cell(tr, st.store); badge(tr, st.online ? "ok" : "offline"); cell(tr, ago(st.last_decision)); }, "no store has sent a decision");
   }
-  var es = new EventSource("/ops/events");
+  var es = new EventSource("/ops/events" + location.search);
   es.addEventListener("summary", function (ev) { $("live").className = "live on"; $("live").textContent = "live"; render(JSON.parse(ev.data)); });
   es.onerror = function () { $("live").className = "live off"; $("live").textContent = "reconnecting"; };
 })();

@@ -20,13 +20,17 @@
     c.appendChild(top);
     c.appendChild(el("div", "text", n.text));
     var meta = (n.store_name || n.store) + " · sent " + hhmm(n.sent_at);
-    if (n.minutes !== undefined && n.minutes !== null) meta += " · ~" + n.minutes + " min";
+    if (n.minutes && n.kind !== "ready") meta += " · ~" + n.minutes + " min";
     if (n.shelf) meta += " · shelf " + n.shelf;
     if (n.replayed) meta += " · sent late";
     c.appendChild(el("div", "meta", meta));
-    $("notes").insertBefore(c, $("notes").firstChild);
+    // newest decision first, whatever order the channels delivered them in
+    c.dataset.decided = Date.parse(n.decided_at) || 0;
+    var list = $("notes"), before = list.firstChild;
+    while (before && Number(before.dataset.decided) > Number(c.dataset.decided)) before = before.nextSibling;
+    list.insertBefore(c, before);
   }
-  var es = new EventSource("events");
+  var es = new EventSource("events" + location.search);
   es.addEventListener("hello", function () { $("live").className = "live on"; $("live").textContent = "live"; });
   es.addEventListener("notification", function (ev) { show(JSON.parse(ev.data)); });
   es.onerror = function () { $("live").className = "live off"; $("live").textContent = "reconnecting"; };

@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/wire"
+)
+
+func (m *Main) startNATS(ctx context.Context) error {
+	c := m.Config
+	url := c.NATS.URL
+	if e := c.NATS.Embedded; e.Enabled {
+		srv, err := natsd.Start(natsd.Options{
+			Listen: e.Listen, StoreDir: c.StoreDir(), ServerName: e.ServerName,
+			ClusterName: e.Cluster.Name, ClusterListen: e.Cluster.Listen, Routes: e.Cluster.Routes,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded nats: %w", err)
+		}
+		m.server = srv
+		url = srv.ClientURL()
+	}
+	opts := []nats.Option{
+		nats.Name("passline-cloud"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(250 * time.Millisecond), nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: we closed it
+				m.Logger.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { m.Logger.Info("nats reconnected", "url", nc.ConnectedUrl()) }),
+	}
+	if c.NATS.Creds != "" {
+		opts = append(opts, nats.UserCredentials(c.NATS.Creds))
+	}
+	for range c.Relay.Connections {
+		nc, err := nats.Connect(url, opts...)
+		if err != nil {
+			return fmt.Errorf("connect nats %s: %w", url, err)
+		}
+		m.conns = append(m.conns, nc)
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+		if err != nil {
+			return fmt.Errorf("jetstream: %w", err)
+		}
+		m.jss = append(m.jss, js)
+	}
+	m.nc, m.js = m.conns[0], m.jss[0]
+	return nil
+}
+
+// setup creates streams and buckets, retrying while the cluster elects
+// leaders or the connection is still being made.
+func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
+	c := m.Config
+	o := natsjs.Options{
+		Replicas: c.Stream.Replicas, DuplicateWindow: c.Stream.DuplicateWindow, MaxAge: c.Stream.MaxAge,
+		IdempotencyTTL: c.Relay.IdempotencyTTL, AssignmentTTL: c.Relay.AssignmentTTL, PendingTTL: c.Relay.PendingTTL,
+		ETAInterval: c.Limits.ETAInterval, OrderViewTTL: c.Relay.OrderViewTTL, OutboxDuplicate: c.Relay.OutboxDuplicate,
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		b, err := natsjs.Setup(sctx, m.js, o)
+		cancel()
+		if err == nil {
+			return b, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return nil, fmt.Errorf("set up jetstream: %w", err)
+		}
+		m.Logger.Warn("jetstream setup failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Health is nil while the relay's NATS connections are up.
+func (m *Main) Health() error {
+	for _, nc := range m.conns {
+		if !nc.IsConnected() {
+			return errors.New("nats not connected")
+		}
+	}
+	if len(m.conns) == 0 {
+		return errors.New("not running")
+	}
+	return nil
+}
+
+// Assign stores a rider assignment and releases the decisions that waited
+// for it (what POST /v1/assignments does). Only while running.
+func (m *Main) Assign(ctx context.Context, a wire.Assignment) error { return m.relay.Assign(ctx, a) }
+
+// Order returns the order view of store/order (natsjs.OrderState) and
+// whether there is one. Only while running.
+func (m *Main) Order(ctx context.Context, store, order string) (any, bool, error) {
+	return m.orders.Get(ctx, store, order)
+}
+
+// Templates stores and reads merchant templates, refusing one that does
+// not compile (*template.ParseError). Only while running.
+func (m *Main) Templates() *natsjs.Templates { return m.templates }
+
+// JetStream is the relay's first JetStream context, for routes that read
+// streams (rider events). Only while running.
+func (m *Main) JetStream() jetstream.JetStream { return m.js }
+
+// drain drains nc, so acks and publishes in flight are sent, then closes it.
+func drain(nc *nats.Conn) error {
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return nil
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		nc.Close()
+	}
+	return nil
+}
+
+// Crash stops the relay as a killed process would, for tests: the NATS
+// connection is closed first, so decisions in hand are neither acked nor
+// marked and go to another replica after AckWait. The embedded server, if
+// any, is left running.
+func (m *Main) Crash() {
+	for _, nc := range m.conns {
+		nc.Close()
+	}
+	if m.httpSrv != nil {
+		_ = m.httpSrv.Close()
+	}
+	if m.consumer != nil {
+		m.consumer.Close()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	m.fanout.Close()
+	m.templates.Close()
+	m.profiles.Close()
+	m.assigns.Close()
+}

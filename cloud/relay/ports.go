@@ -1,0 +1,79 @@
+package relay
+
+import (
+	"context"
+	"time"
+
+	"github.com/passline/passline/cloud"
+	"github.com/passline/passline/wire"
+)
+
+// Mark records which channels a decision was delivered on (or failed on
+// for good). A decision whose mark lists every channel is a duplicate.
+type Mark struct {
+	Channels []string  `json:"channels"`
+	At       time.Time `json:"at"`
+}
+
+// Marks remembers delivered decisions by id, for longer than JetStream's
+// duplicate window.
+type Marks interface {
+	// Get returns the mark and its revision; revision 0 means none.
+	Get(ctx context.Context, id string) (Mark, uint64, error)
+	// Save creates the mark when rev is 0 (failing if one appeared
+	// meanwhile) or replaces revision rev.
+	Save(ctx context.Context, id string, m Mark, rev uint64) error
+}
+
+// Assignments stores which rider carries which order.
+type Assignments interface {
+	Get(ctx context.Context, store, order string) (wire.Assignment, bool, error)
+	Put(ctx context.Context, a wire.Assignment) error
+}
+
+// Pending keeps decisions that wait for their order's rider.
+type Pending interface {
+	// Park keeps the raw decision until its order is assigned or it expires.
+	Park(ctx context.Context, d wire.Decision, raw []byte) error
+	// Release hands every parked decision of the order back for delivery
+	// and returns how many it released.
+	Release(ctx context.Context, store, order string) (int, error)
+}
+
+// ETALimit allows at most one eta per order per interval. A redelivery of
+// the allowed decision is allowed again.
+type ETALimit interface {
+	AllowETA(ctx context.Context, d wire.Decision) (bool, error)
+}
+
+// OrderView keeps each order's latest status for the API.
+type OrderView interface {
+	Update(ctx context.Context, d wire.Decision) error
+}
+
+// Gate is an outbound limit such as a per-merchant tier limit. Allow
+// reports whether the notification may go out now.
+type Gate interface {
+	Allow(ctx context.Context, merchant string, d wire.Decision) (bool, error)
+}
+
+// Profile is what the relay knows of a store.
+type Profile struct {
+	Name     string `json:"name,omitempty"`
+	Merchant string `json:"merchant,omitempty"` // templates are looked up by merchant; default the store id
+	Locale   string `json:"locale,omitempty"`
+	Shelf    string `json:"shelf,omitempty"` // pickup shelf
+	Tone     string `json:"tone,omitempty"`
+	// ModelText lets the Phraser rewrite this store's texts.
+	ModelText bool `json:"model_text,omitempty"`
+}
+
+// Profiles looks up a store's profile; unknown stores get a zero Profile.
+type Profiles interface {
+	Profile(store string) Profile
+}
+
+// Renderer renders the text of a notification from facts.
+type Renderer interface {
+	Render(merchant string, f cloud.Facts, orderID string) (text string, version uint64, err error)
+}
