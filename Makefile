@@ -9,7 +9,7 @@ TESTFLAGS ?= -race -timeout 15m
 PROGRAMS  := passline-agent passline-cloud passline-bridge
 
 .PHONY: all build cross test vet fmt-check demo clean fuzz \
-	bench-agent bench-cloud bench-bridge eval crash-agent
+	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale
 
 all: build
 
@@ -85,3 +85,7 @@ eval:
 
 clean:
 	rm -rf $(BIN) $(DIST) .demo
+
+## test-cloud-scale: the relay scale-out test at full size (10,000 decisions, node and relay killed)
+test-cloud-scale:
+	PASSLINE_SCALE_N=10000 $(GO) test -count=1 -run TestScaleOutExactlyOnce -v -timeout 20m ./cloud/app/

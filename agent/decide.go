@@ -164,6 +164,7 @@ func (k *Kitchen) Expire(now time.Time, finishedTTL, orphanTTL time.Duration) []
 	}
 	for _, c := range out {
 		delete(k.Orders, c.Order.ID)
+		k.track(c.Order)
 	}
 	return out
 }

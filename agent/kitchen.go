@@ -54,11 +54,39 @@ type Kitchen struct {
 	// Closed reports whether an order id is already in history; a late or
 	// repeated event for it changes nothing. Nil means never.
 	Closed func(id string) bool `json:"-"`
+
+	prep map[string]int // orders in preparation (ticket seen, not done) -> items
+	load Load           // totals over prep
 }
 
 // NewKitchen returns an empty kitchen for a store.
 func NewKitchen(store string) *Kitchen {
-	return &Kitchen{Store: store, Orders: map[string]*Order{}, Selected: map[string]string{}, LastBumped: map[string]string{}}
+	return &Kitchen{Store: store, Orders: map[string]*Order{}, Selected: map[string]string{}, LastBumped: map[string]string{},
+		prep: map[string]int{}}
+}
+
+// Reindex recomputes the kitchen load after Orders was filled directly
+// (loading from the state db).
+func (k *Kitchen) Reindex() {
+	k.prep, k.load = map[string]int{}, Load{}
+	for _, o := range k.Orders {
+		k.track(o)
+	}
+}
+
+// track updates the load totals after o changed (or left Orders).
+func (k *Kitchen) track(o *Order) {
+	if n, ok := k.prep[o.ID]; ok {
+		delete(k.prep, o.ID)
+		k.load.OpenOrders--
+		k.load.OpenItems -= n
+	}
+	if k.Orders[o.ID] == o && o.TicketSeen && rank(o.Status) < rank(wire.StatusDone) {
+		n := o.ItemCount()
+		k.prep[o.ID] = n
+		k.load.OpenOrders++
+		k.load.OpenItems += n
+	}
 }
 
 // rank orders statuses along the lifecycle; cancelled is terminal.
@@ -95,6 +123,14 @@ func (k *Kitchen) Apply(e *wire.Event) (*Change, error) {
 	if id := e.OrderID(); id != "" && k.Closed != nil && k.Orders[id] == nil && k.Closed(id) {
 		return nil, nil
 	}
+	ch, err := k.apply(e)
+	if ch != nil {
+		k.track(ch.Order)
+	}
+	return ch, err
+}
+
+func (k *Kitchen) apply(e *wire.Event) (*Change, error) {
 	switch e.Kind {
 	case wire.EventTicket:
 		return k.ticket(e.Ticket, e), nil
@@ -131,21 +167,22 @@ func (k *Kitchen) ticket(t *wire.Ticket, e *wire.Event) *Change {
 	}
 	o.AcceptedAt = e.At
 	o.TraceID = e.TraceID
-	o.Load = k.load(o.ID)
+	o.Load = k.loadExcept(o.ID)
 	if k.AutoStart && o.Status == wire.StatusAccepted {
 		o.Status, o.StartedAt = wire.StatusStarted, e.At
 	}
 	return &Change{Order: o, From: from}
 }
 
-// load counts the orders and items in preparation, not counting except.
-func (k *Kitchen) load(except string) Load {
-	var l Load
-	for id, o := range k.Orders {
-		if id != except && o.TicketSeen && rank(o.Status) < rank(wire.StatusDone) {
-			l.OpenOrders++
-			l.OpenItems += o.ItemCount()
-		}
+// Load is the kitchen load now: orders and items in preparation.
+func (k *Kitchen) Load() Load { return k.load }
+
+// loadExcept is the load not counting order id.
+func (k *Kitchen) loadExcept(id string) Load {
+	l := k.load
+	if n, ok := k.prep[id]; ok {
+		l.OpenOrders--
+		l.OpenItems -= n
 	}
 	return l
 }

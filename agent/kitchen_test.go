@@ -122,6 +122,9 @@ func TestKitchenLifecycle(t *testing.T) {
 				if ch != nil && ch.Closed {
 					history[ch.Order.ID] = true
 				}
+				if got, want := k.Load(), bruteLoad(k); got != want {
+					t.Fatalf("step %d: incremental load %+v, recount %+v", i, got, want)
+				}
 			}
 		})
 	}
@@ -205,4 +208,16 @@ func TestExpireClosesStaleAndOrphans(t *testing.T) {
 	if rec.Items != 3 || rec.Distinct != 2 || len(rec.SKUs) != 3 || rec.PrepSeconds != 300 {
 		t.Errorf("history record %+v", rec)
 	}
+}
+
+// bruteLoad recounts the orders and items in preparation.
+func bruteLoad(k *agent.Kitchen) agent.Load {
+	var l agent.Load
+	for _, o := range k.Orders {
+		if o.TicketSeen && !agent.Reached(o.Status, wire.StatusDone) {
+			l.OpenOrders++
+			l.OpenItems += o.ItemCount()
+		}
+	}
+	return l
 }

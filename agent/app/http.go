@@ -68,6 +68,7 @@ type IngestStatus struct {
 	Queue          int    `json:"queue"`
 	Committed      int64  `json:"committed"`
 	CommitFailures int64  `json:"commit_failures"`
+	DeciderPanics  int64  `json:"decider_panics"`
 	LastError      string `json:"last_error,omitempty"`
 }
 
@@ -92,7 +93,7 @@ func (m *Main) Status() (Status, error) {
 		Links: Links{NATS: m.Uplink.Status(), MQTT: MQTTLink{URL: m.mqttURL(), Connected: m.Source.Connected(),
 			Received: m.Source.Received(), Overflow: m.Source.Overflow()}},
 		Ingest: IngestStatus{Queue: m.Writer.QueueLen(), Committed: m.Writer.Committed(),
-			CommitFailures: m.Writer.CommitFailures(), LastError: m.Writer.LastError()},
+			CommitFailures: m.Writer.CommitFailures(), DeciderPanics: m.Writer.DeciderPanics(), LastError: m.Writer.LastError()},
 		StateDB: StateDBStatus{Path: m.StatePath(), FileBytes: st.FileBytes, History: st.History, Rejects: st.Rejects},
 	}
 	if !st.OutboxOldest.IsZero() {

@@ -39,6 +39,7 @@ var (
 	descRejects      = prometheus.NewDesc("passline_agent_rejects_total", "Payloads refused, by reason.", []string{"reason"}, nil)
 	descOpen         = prometheus.NewDesc("passline_agent_open_orders", "Open orders.", nil, nil)
 	descCommitted    = prometheus.NewDesc("passline_agent_events_committed_total", "Inputs committed and acked.", nil, nil)
+	descPanics       = prometheus.NewDesc("passline_agent_decider_panics_total", "Decide calls that panicked.", nil, nil)
 	descCommitFail   = prometheus.NewDesc("passline_agent_commit_failures_total", "Failed state db commits.", nil, nil)
 	descQueue        = prometheus.NewDesc("passline_agent_ingest_queue", "Inputs waiting for the writer.", nil, nil)
 	descOverflow     = prometheus.NewDesc("passline_agent_mqtt_overflow_total", "MQTT messages left unacked because the queue was full.", nil, nil)
@@ -52,7 +53,7 @@ var (
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOutboxDepth, descOutboxBytes, descOutboxAge, descDrops, descRejects,
-		descOpen, descCommitted, descCommitFail, descQueue, descOverflow, descLink, descPublished,
+		descOpen, descCommitted, descCommitFail, descPanics, descQueue, descOverflow, descLink, descPublished,
 		descPublishErr, descReplayed, descLastSync, descStateDBBytes} {
 		ch <- d
 	}
@@ -85,6 +86,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(descCommitted, float64(m.Writer.Committed()))
 	counter(descCommitFail, float64(m.Writer.CommitFailures()))
+	counter(descPanics, float64(m.Writer.DeciderPanics()))
 	gauge(descQueue, float64(m.Writer.QueueLen()))
 	if m.Source != nil {
 		counter(descOverflow, float64(m.Source.Overflow()))

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/passline/passline/agent"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/wire"
@@ -88,4 +91,33 @@ func TestOfflineStoreAndForward(t *testing.T) {
 	if len(next) != orders {
 		t.Errorf("%d orders in the stream, want %d", len(next), orders)
 	}
+}
+
+// TestStreamRecreatedWhenDeleted deletes the DECISIONS stream under a
+// running agent: the uplink gets "no responders"/"stream not found",
+// re-creates the stream and delivers the next decision.
+func TestStreamRecreatedWhenDeleted(t *testing.T) {
+	n := at.StartNATS(t, t.TempDir(), -1)
+	m := startAgent(t, testConfig("s1", n.URL(), t.TempDir()))
+	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
+	now := time.Now()
+	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", now.Add(-time.Minute)))
+	at.Publish(t, pub, at.Bump("s1", "o1", now))
+	at.Eventually(t, 20*time.Second, "first ready", func() bool { return len(readies(at.Decisions(t, n.URL()))) == 1 })
+
+	nc, err := natsgo.Connect(n.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteStream(t.Context(), wire.StreamDecisions); err != nil {
+		t.Fatal(err)
+	}
+	at.Publish(t, pub, at.Ticket("s1", "o2", "grill", now.Add(-time.Minute)))
+	at.Publish(t, pub, at.Bump("s1", "o2", now))
+	at.Eventually(t, 30*time.Second, "ready in the re-created stream", func() bool {
+		r := readies(at.Decisions(t, n.URL()))
+		return r["o2"] == 1
+	})
 }

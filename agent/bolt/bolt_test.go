@@ -272,3 +272,15 @@ func TestOpenLockedFailsClearly(t *testing.T) {
 		t.Fatalf("second open: %v", err)
 	}
 }
+
+func TestInvalidDecisionIsDroppedNotFatal(t *testing.T) {
+	db := MustOpen(t, bolt.DefaultLimits())
+	bad := decision("o1", wire.KindReady, 1, time.Hour)
+	bad.EventID = "" // a ready must name its event
+	if stored := appendAll(t, db, now, bad, decision("o2", wire.KindReady, 1, time.Hour)); stored[0] || !stored[1] {
+		t.Fatalf("stored = %v", stored)
+	}
+	if st, _ := db.Stats(); st.Drops[bolt.DropInvalid] != 1 || st.Outbox != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -85,6 +85,7 @@ func (d *DB) LoadKitchen(store string) (*agent.Kitchen, error) {
 		for _, o := range orders {
 			k.Orders[o.ID] = o
 		}
+		k.Reindex()
 		if v := t.b(bucketMeta).Get(kitchenKey); v != nil {
 			var st struct {
 				Selected   map[string]string `json:"selected"`

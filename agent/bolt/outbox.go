@@ -13,6 +13,7 @@ const (
 	DropExpired   = "expired"   // past its ExpiresAt
 	DropCountdown = "countdown" // an eta update superseded by fresher ones
 	DropFull      = "full"      // a non-critical decision with no room left
+	DropInvalid   = "invalid"   // the Decider made a decision that fails wire validation
 )
 
 // Entry is one decision waiting in the outbox, with its key.
@@ -28,11 +29,13 @@ type Entry struct {
 // first, then the oldest non-critical ones; a ready or cancelled is never
 // dropped: if only critical entries remain, a non-critical newcomer is
 // dropped instead and a critical one is stored over the limit. Every drop is
-// counted by reason. It reports whether d was stored.
+// counted by reason. A decision that fails wire validation is not stored
+// either (counted as "invalid"): a bad rule must not wedge the writer. It
+// reports whether d was stored.
 func (t *Tx) AppendOutbox(d wire.Decision, now time.Time) (bool, error) {
 	b, err := d.Marshal()
 	if err != nil {
-		return false, fmt.Errorf("encode decision %s: %w", d.ID, err)
+		return false, t.add("drop."+DropInvalid, 1)
 	}
 	for t.outboxFull(len(b)) {
 		dropped, err := t.dropOne(now)

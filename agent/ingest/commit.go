@@ -83,13 +83,15 @@ func (w *Writer) apply(tx *bolt.Tx, it *item, now time.Time) (int, bool, error) 
 func (w *Writer) settle(tx *bolt.Tx, ch *agent.Change, t agent.Trigger) (int, bool, error) {
 	o := ch.Order
 	added := 0
-	for _, d := range w.Decider.Decide(o, t) {
+	for _, d := range w.decide(o, t) {
 		ok, err := tx.AppendOutbox(d, t.Now)
 		if err != nil {
 			return 0, false, fmt.Errorf("outbox %s: %w", d.ID, err)
 		}
 		if ok {
 			added++
+		} else {
+			w.rejectLog.log(w.Log, "decision_not_stored", "decision "+d.ID+" dropped: invalid, or the outbox is full (see outbox drops)")
 		}
 	}
 	if !ch.Closed {
@@ -143,7 +145,7 @@ func (w *Writer) tick() error {
 		}
 		for _, o := range w.k.Orders {
 			seq := o.Seq
-			ds := w.Decider.Decide(o, agent.Trigger{Now: now})
+			ds := w.decide(o, agent.Trigger{Now: now})
 			for _, d := range ds {
 				if ok, err := tx.AppendOutbox(d, now); err != nil {
 					return err
@@ -195,3 +197,16 @@ func (l *limiter) log(log *slog.Logger, reason, detail string) {
 }
 
 func jsonOrder(o *agent.Order) ([]byte, error) { return json.Marshal(o) }
+
+// decide runs the Decider, turning a panic into no decisions: a bug in a
+// rule must not crash the agent on every redelivery of the same event.
+func (w *Writer) decide(o *agent.Order, t agent.Trigger) (ds []wire.Decision) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.panics.Add(1)
+			w.Log.Error("decider panicked; the event is applied without decisions", "order", o.ID, "panic", r)
+			ds = nil
+		}
+	}()
+	return w.Decider.Decide(o, t)
+}

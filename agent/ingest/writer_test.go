@@ -163,3 +163,17 @@ func TestTickClosesFinishedOrdersAndOrphans(t *testing.T) {
 		t.Errorf("history %+v", rec)
 	}
 }
+
+type panicky struct{}
+
+func (panicky) Decide(*agent.Order, agent.Trigger) []wire.Decision { panic("bad rule") }
+
+func TestDeciderPanicDoesNotStopIngest(t *testing.T) {
+	var acked atomic.Int64
+	r := newRig(t, func(w *ingest.Writer) { w.Decider = panicky{} })
+	r.w.Offer(input(t, at.Ticket("s1", "o1", "grill", time.Now()), &acked))
+	at.Eventually(t, 20*time.Second, "acked", func() bool { return acked.Load() == 1 })
+	if st, _ := r.db.Stats(); st.OpenOrders != 1 || r.w.DeciderPanics() != 1 {
+		t.Errorf("open %d panics %d", st.OpenOrders, r.w.DeciderPanics())
+	}
+}

@@ -82,17 +82,21 @@ func (s *Source) Run(ctx context.Context) error {
 	return nil
 }
 
-// onConnect subscribes on every (re)connect: paho does not resubscribe.
+// onConnect subscribes on every (re)connect: paho does not resubscribe. It
+// runs on its own goroutine, so it may wait; a failed subscribe is retried
+// while the connection lasts (a persistent session keeps the old
+// subscription meanwhile).
 func (s *Source) onConnect(c paho.Client) {
-	tok := c.Subscribe(wire.StoreFilter(s.Store), 1, nil)
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		s.Log.Error("mqtt subscribe failed; reconnecting", "filter", wire.StoreFilter(s.Store), "err", tok.Error())
-		go c.Disconnect(100) // auto-reconnect does not run after Disconnect, so reconnect below
-		go func() { time.Sleep(time.Second); c.Connect() }()
-		return
+	for attempt := 1; c.IsConnectionOpen(); attempt++ {
+		tok := c.Subscribe(wire.StoreFilter(s.Store), 1, nil)
+		if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+			s.connected.Store(true)
+			s.Log.Info("mqtt connected and subscribed", "url", s.URL, "client_id", s.ClientID, "filter", wire.StoreFilter(s.Store))
+			return
+		}
+		s.Log.Error("mqtt subscribe failed; retrying", "filter", wire.StoreFilter(s.Store), "err", tok.Error(), "attempt", attempt)
+		time.Sleep(time.Duration(min(attempt, 10)) * time.Second)
 	}
-	s.connected.Store(true)
-	s.Log.Info("mqtt connected and subscribed", "url", s.URL, "client_id", s.ClientID, "filter", wire.StoreFilter(s.Store))
 }
 
 // handle runs on paho's delivery goroutine: it must not block.

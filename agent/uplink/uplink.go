@@ -44,18 +44,18 @@ type Uplink struct {
 	Now    func() time.Time
 	Log    *slog.Logger
 
-	kick     chan struct{}
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	started  time.Time
-	upSince  atomic.Int64 // unix nanos of the current connection, 0 when down
-	outage   atomic.Bool  // the link went down since start
-	stream   bool
+	kick    chan struct{}
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started time.Time
+	upSince atomic.Int64 // unix nanos of the current connection, 0 when down
+	outage  atomic.Bool  // the link went down since start
+	stream  bool
 	// mark is the highest outbox key published or dropped in order; entries
 	// up to it wait for their removal and are not sent again by this process.
-	mark uint64
+	mark     uint64
 	m        counters
 	lastSync atomic.Int64 // unix nanos of the last drain that emptied the outbox
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +57,11 @@ func relayBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "passline-cloud")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/passline/passline/cloud/cmd/passline-cloud").CombinedOutput()
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		out, err := exec.Command(goBin, "build", "-o", binPath, "github.com/passline/passline/cloud/cmd/passline-cloud").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build passline-cloud: %v: %s", err, out)
 		}
@@ -146,4 +151,13 @@ func startRelayNode(t *testing.T, natsURL string) relayNode {
 		return inprocRelay{relaytest.MustRun(t, cfg)}
 	}
 	return startProcRelay(t, natsURL)
+}
+
+// TestMain removes the relay binary built for the scale test.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }

@@ -241,3 +241,64 @@ func TestTierLimitDropsOnlyNonCritical(t *testing.T) {
 		t.Fatalf("%d ready_soon went out, want 2", sent)
 	}
 }
+
+// TestConsumerRecreatedAfterDeletion: an operator deleting the durable
+// consumer does not stop the relay.
+func TestConsumerRecreatedAfterDeletion(t *testing.T) {
+	cfg := relaytest.Config(t.TempDir())
+	m := relaytest.MustRun(t, cfg)
+	nc, js := relaytest.Connect(t, m.NATSURL())
+	riders := relaytest.Subscribe(t, nc)
+	ctx := context.Background()
+	if err := relaytest.Assign(nc, "s1", "o1", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteConsumer(ctx, wire.StreamDecisions, cfg.Consumer.Durable); err != nil {
+		t.Fatal(err)
+	}
+	if err := relaytest.Publish(ctx, js, relaytest.Decision("after-delete", "s1", "o1", wire.KindReady)); err != nil {
+		t.Fatal(err)
+	}
+	if !relaytest.WaitFor(20*time.Second, func() bool { return len(riders.Get("after-delete")) == 1 }) {
+		t.Fatal("no delivery after the consumer was deleted")
+	}
+}
+
+// TestStoreProfileShapesText: a store profile in PASSLINE_STORES (name,
+// shelf, merchant) reaches the rendered text through the KV watch.
+func TestStoreProfileShapesText(t *testing.T) {
+	m := relaytest.MustRun(t, relaytest.Config(t.TempDir()))
+	nc, js := relaytest.Connect(t, m.NATSURL())
+	riders := relaytest.Subscribe(t, nc)
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, natsjs.BucketStores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "s1", []byte(`{"name":"Noodle Bar","shelf":"B2","merchant":"noodle-co","locale":"en"}`)); err != nil {
+		t.Fatal(err)
+	}
+	tk, _ := js.KeyValue(ctx, natsjs.BucketTemplates)
+	if _, err := tk.Put(ctx, "noodle-co.ready.en", []byte("{{.StoreName}}: bag {{.ShortCode}} on shelf {{.Shelf}}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := relaytest.Assign(nc, "s1", "o1", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	want := "Noodle Bar: bag #o1 on shelf B2"
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("prof-%d", i)
+		if err := relaytest.Publish(ctx, js, relaytest.Decision(id, "s1", "o1", wire.KindReady)); err != nil {
+			t.Fatal(err)
+		}
+		relaytest.WaitFor(5*time.Second, func() bool { return len(riders.Get(id)) == 1 })
+		got := riders.Get(id)
+		if len(got) == 1 && got[0].Text == want && got[0].StoreName == "Noodle Bar" && got[0].Shelf == "B2" {
+			return
+		}
+		if i == 20 {
+			t.Fatalf("text never became %q: %+v", want, got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -243,7 +243,7 @@ func median(reps int, fn func() float64) float64 {
 // the one-replica maximum.
 func BenchmarkCloudRelay(b *testing.B) {
 	var t testing.TB = b
-	n := envInt("PASSLINE_BENCH_N", 20000)
+	n := envInt("PASSLINE_BENCH_N", 50000)
 	reps := envInt("PASSLINE_BENCH_REPS", 3)
 	raw := median(reps, func() float64 { return rawRate(t, n) })
 	one := median(reps, func() float64 { return relayRate(t, n, 1, true) })

@@ -5,5 +5,5 @@
 // rider subject) with one and two replicas, and p50/p99 latency at half
 // the one-replica maximum, with ratios. Each rate is the median of
 // PASSLINE_BENCH_REPS runs (default 3) of PASSLINE_BENCH_N decisions
-// (default 20000).
+// (default 50000).
 package bench

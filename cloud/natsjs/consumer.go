@@ -2,6 +2,7 @@ package natsjs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -42,23 +43,25 @@ type Consumer struct {
 	Metrics       *ConsumerMetrics
 
 	cancel context.CancelFunc
+	mu     sync.Mutex
 	cc     jetstream.ConsumeContext
 	jobs   chan jetstream.Msg
+	lost   chan struct{}
+	closed bool
 	wg     sync.WaitGroup
 }
 
-// Start creates or updates the durable consumer and starts consuming.
+// Start creates or updates the durable consumer and starts consuming. If
+// the consumer is later deleted (a stream recreated by an operator), it is
+// recreated and consuming resumes.
 func (c *Consumer) Start(ctx context.Context) error {
-	cons, err := c.JS.CreateOrUpdateConsumer(ctx, wire.StreamDecisions, jetstream.ConsumerConfig{
-		Durable: c.Durable, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxDeliver: c.MaxDeliver, AckWait: c.AckWait, MaxAckPending: c.MaxAckPending,
-		FilterSubject: wire.SubjectDecisions,
-	})
-	if err != nil {
-		return fmt.Errorf("create consumer %s: %w", c.Durable, err)
-	}
 	ctx, c.cancel = context.WithCancel(ctx)
 	c.jobs = make(chan jetstream.Msg, c.Workers)
+	c.lost = make(chan struct{}, 1)
+	if err := c.consume(ctx); err != nil {
+		c.cancel()
+		return err
+	}
 	for w := range c.Workers {
 		c.wg.Add(1)
 		go func() {
@@ -66,34 +69,94 @@ func (c *Consumer) Start(ctx context.Context) error {
 			c.work(ctx, c.Handlers[w%len(c.Handlers)])
 		}()
 	}
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go func() {
 		defer c.wg.Done()
 		c.watchDLQ(ctx)
 	}()
-	c.cc, err = cons.Consume(func(m jetstream.Msg) {
+	go func() {
+		defer c.wg.Done()
+		c.supervise(ctx)
+	}()
+	return nil
+}
+
+// consume (re)creates the durable consumer and starts pulling from it.
+func (c *Consumer) consume(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cons, err := c.JS.CreateOrUpdateConsumer(cctx, wire.StreamDecisions, jetstream.ConsumerConfig{
+		Durable: c.Durable, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxDeliver: c.MaxDeliver, AckWait: c.AckWait, MaxAckPending: c.MaxAckPending,
+		FilterSubject: wire.SubjectDecisions,
+	})
+	if err != nil {
+		return fmt.Errorf("create consumer %s: %w", c.Durable, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
 		case c.jobs <- m:
 		case <-ctx.Done(): // not acked: redelivered to a live replica
 		}
 	}, jetstream.PullMaxMessages(2*c.Workers), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		c.Log.Warn("consume", "err", err)
+		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			select {
+			case c.lost <- struct{}{}:
+			default:
+			}
+		}
 	}))
 	if err != nil {
-		c.cancel()
-		c.wg.Wait()
 		return fmt.Errorf("consume %s: %w", c.Durable, err)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		cc.Stop()
+		return nil
+	}
+	if c.cc != nil {
+		c.cc.Stop()
+	}
+	c.cc = cc
 	return nil
+}
+
+// supervise recreates the consumer when it is lost, retrying every second.
+func (c *Consumer) supervise(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.lost:
+		}
+		for {
+			err := c.consume(ctx)
+			if err == nil {
+				c.Log.Info("consumer recreated", "durable", c.Durable)
+				break
+			}
+			c.Log.Warn("recreate consumer; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
 }
 
 // Close stops pulling, lets the workers finish the message in hand, and
 // NAKs messages fetched but not yet handled, so another replica gets them
 // at once instead of after AckWait.
 func (c *Consumer) Close() {
+	c.mu.Lock()
+	c.closed = true // consume starts no new pull
 	if c.cc != nil {
 		c.cc.Stop()
 	}
+	c.mu.Unlock()
 	if c.cancel != nil {
 		c.cancel()
 	}

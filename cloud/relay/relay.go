@@ -131,7 +131,10 @@ func (r *Relay) HandleDelivery(ctx context.Context, del Delivery) Outcome {
 // delivery, and the stream stored it less than half of JetStream's
 // duplicate window after the decision was made. Any earlier copy was then
 // stored within the window of this one, and JetStream would have dropped
-// this one. The other half of the window absorbs the store's clock skew.
+// this one. The other half of the window absorbs the store's clock skew:
+// a store clock more than half the window ahead of the server's could let
+// a replay through twice (1 h with the default 2 h window); a clock behind
+// only costs the read.
 func (r *Relay) firstSight(d wire.Decision, del Delivery) bool {
 	if r.DedupeWindow <= 0 || del.Attempt != 1 || del.StoredAt.IsZero() {
 		return false

@@ -3,9 +3,9 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +17,8 @@ import (
 
 	"github.com/passline/passline/agent/app"
 	"github.com/passline/passline/agent/bolt"
-	"github.com/passline/passline/agent/mqtt"
 	at "github.com/passline/passline/agent/internal/agenttest"
+	"github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/wire"
 )
 
@@ -244,4 +244,3 @@ func tail(b []byte, n int) []byte {
 	}
 	return b
 }
-

@@ -180,3 +180,6 @@ func Env(tb testing.TB, name string) string {
 	}
 	return v
 }
+
+// EnvOptional returns an environment variable or "".
+func EnvOptional(name string) string { return os.Getenv(name) }

@@ -1,0 +1,62 @@
+package app_test
+
+import (
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/agent/app"
+	at "github.com/passline/passline/agent/internal/agenttest"
+)
+
+// TestFullDiskIsReportedAndNothingIsAckedUntilCommitted makes every commit
+// fail as on a full disk: health goes 503 with the error, status shows it,
+// the broker keeps the event unacked, and once the disk has room the event
+// is committed and acked.
+func TestFullDiskIsReportedAndNothingIsAckedUntilCommitted(t *testing.T) {
+	n := at.StartNATS(t, t.TempDir(), -1)
+	var full atomic.Bool
+	m := app.NewMain()
+	m.Config, m.Log, m.Decider = testConfig("s1", n.URL(), t.TempDir()), at.Quiet(), agent.BasicDecider{}
+	m.BeforeCommit = func() error {
+		if full.Load() {
+			return errors.New("write state.db: no space left on device")
+		}
+		return nil
+	}
+	if err := m.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		path := m.StatePath()
+		m.Close()
+		checkInvariants(t, path)
+	})
+	at.Eventually(t, 20*time.Second, "subscribed", m.Source.Connected)
+	full.Store(true)
+	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
+	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", time.Now()))
+	at.Eventually(t, 20*time.Second, "health 503", func() bool {
+		resp, err := http.Get("http://" + m.HTTPAddr() + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	var st app.Status
+	getJSON(t, m, "/status", &st)
+	if st.Ingest.LastError == "" || st.Ingest.CommitFailures == 0 {
+		t.Errorf("status does not show the write error: %+v", st.Ingest)
+	}
+	if m.Broker.Inflight("s1-agent") != 1 || m.Writer.Committed() != 0 {
+		t.Fatalf("event acked (inflight %d) or committed (%d) while the disk was full", m.Broker.Inflight("s1-agent"), m.Writer.Committed())
+	}
+	full.Store(false)
+	at.Eventually(t, 30*time.Second, "committed and acked after recovery", func() bool {
+		return m.Writer.Committed() == 1 && m.Broker.Inflight("s1-agent") == 0 && m.Writer.LastError() == ""
+	})
+}
