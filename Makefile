@@ -9,7 +9,7 @@ TESTFLAGS ?= -race -timeout 15m
 PROGRAMS  := passline-agent passline-cloud passline-bridge
 
 .PHONY: all build cross test vet fmt-check demo clean fuzz \
-	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale
+	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale eval-check sim alerts browser bench chaos chaos-short
 
 all: build
 
@@ -89,3 +89,35 @@ clean:
 ## test-cloud-scale: the relay scale-out test at full size (10,000 decisions, node and relay killed)
 test-cloud-scale:
 	PASSLINE_SCALE_N=10000 $(GO) test -count=1 -run TestScaleOutExactlyOnce -v -timeout 20m ./cloud/app/
+
+## crash-agent: the real agent binary SIGKILLed 25 times under QoS 1 load; nothing acked is lost
+crash-agent:
+	PASSLINE_CRASH_KILLS=25 $(GO) test -count=1 -run TestCrashLosesNothing -v -timeout 10m ./agent/cmd/passline-agent/
+
+## eval-check: the model's acceptance figures on the shared history
+eval-check:
+	PASSLINE_HISTORY=$(abspath $(HISTORY)) $(GO) test ./agent/modelcmd -run TestSharedHistoryAcceptance -v -count=1
+
+## sim: rider wait under notify-on-bump vs Passline's default rules, in a simulated kitchen
+sim:
+	PASSLINE_SIM_ORDERS=10000 $(GO) test ./agent/rules -run TestSimulatedRiderWait -v -count=1
+
+## alerts: Prometheus alert rules checked and unit-tested by promtool
+alerts:
+	promtool check rules configs/alerts.yaml && promtool test rules configs/alerts_test.yaml
+
+## browser: pass board and rider page in headless Chromium; screenshots in artifacts/
+browser:
+	PASSLINE_ARTIFACTS=artifacts $(GO) test -count=1 -v ./e2e/browser
+
+## bench: whole pipeline (200 agents, relay, kitchens) against raw limits, 1,000-order RSS, 100k outbox drain; writes BENCHMARKS.md
+bench:
+	$(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/bench/
+
+## chaos: about 10 minutes of faults under load on real agent and relay processes; fails on any violation
+chaos:
+	$(GO) test -tags chaos -run 'TestChaos|TestCheckFindsViolations' -v -count=1 -timeout 20m ./e2e/chaos/
+
+## chaos-short: the same in under 3 minutes
+chaos-short:
+	PASSLINE_CHAOS_SHORT=1 $(GO) test -tags chaos -run 'TestChaos|TestCheckFindsViolations' -v -count=1 -timeout 10m ./e2e/chaos/

@@ -38,7 +38,7 @@ func startAgent(t *testing.T, c config.Config) *app.Main {
 }
 
 // runMain runs a Main with decider d (nil: the default, the rules engine).
-func runMain(t *testing.T, c config.Config, d agent.Decider) *app.Main {
+func runMain(t testing.TB, c config.Config, d agent.Decider) *app.Main {
 	t.Helper()
 	m := app.NewMain()
 	m.Config, m.Log, m.Decider = c, at.Quiet(), d
@@ -60,7 +60,7 @@ func runMain(t *testing.T, c config.Config, d agent.Decider) *app.Main {
 	return m
 }
 
-func checkInvariants(t *testing.T, path string) {
+func checkInvariants(t testing.TB, path string) {
 	t.Helper()
 	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {

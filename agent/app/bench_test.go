@@ -27,7 +27,13 @@ import (
 // 200 events/s. It runs the real Main with the default decider.
 // BENCH_N sets the message count for the rate runs (default 5000; mochi
 // itself does not deliver a burst above its 8192 pending writes per client).
-func TestBenchAgent(t *testing.T) {
+func TestBenchAgent(t *testing.T) { benchAgent(t) }
+
+// BenchmarkAgent runs the same measurement once per call (make
+// bench-agent uses -benchtime 1x); b.N is ignored, the figures are printed.
+func BenchmarkAgent(b *testing.B) { benchAgent(b) }
+
+func benchAgent(t testing.TB) {
 	n := 5000
 	if v := os.Getenv("BENCH_N"); v != "" {
 		fmt.Sscan(v, &n)
@@ -54,7 +60,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // publishAll publishes payloads with QoS 1 without waiting per message,
 // then waits for every broker ack.
-func publishAll(t *testing.T, c paho.Client, topics []string, payloads [][]byte) {
+func publishAll(t testing.TB, c paho.Client, topics []string, payloads [][]byte) {
 	toks := make([]paho.Token, len(payloads))
 	for i := range payloads {
 		toks[i] = c.Publish(topics[i], 1, false, payloads[i])
@@ -66,7 +72,7 @@ func publishAll(t *testing.T, c paho.Client, topics []string, payloads [][]byte)
 	}
 }
 
-func rawRate(t *testing.T, url string, n int) float64 {
+func rawRate(t testing.TB, url string, n int) float64 {
 	var got atomic.Int64
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID("bench-raw-sub").SetCleanSession(true)
 	sub := paho.NewClient(opts)
@@ -88,7 +94,7 @@ func rawRate(t *testing.T, url string, n int) float64 {
 	return float64(n) / time.Since(start).Seconds()
 }
 
-func ingestRate(t *testing.T, committed func() int64, url string, n int) float64 {
+func ingestRate(t testing.TB, committed func() int64, url string, n int) float64 {
 	topics, payloads := eventsFor(t, "bench", n)
 	before := committed()
 	pub := at.Publisher(t, url)
@@ -99,7 +105,7 @@ func ingestRate(t *testing.T, committed func() int64, url string, n int) float64
 }
 
 // eventsFor builds n distinct ticket events (so none is a duplicate).
-func eventsFor(t *testing.T, store string, n int) ([]string, [][]byte) {
+func eventsFor(t testing.TB, store string, n int) ([]string, [][]byte) {
 	topics, payloads := make([]string, n), make([][]byte, n)
 	now := time.Now()
 	for i := range n {
@@ -116,7 +122,7 @@ func eventsFor(t *testing.T, store string, n int) ([]string, [][]byte) {
 // bumpLatency sends ticket/bump pairs at rate events/s for d and measures,
 // per bump, the time from publish to the ready decision being delivered
 // from the stream (so after JetStream stored and acked it).
-func bumpLatency(t *testing.T, url, natsURL string, rate int, d time.Duration) (p50, p99 time.Duration, n int) {
+func bumpLatency(t testing.TB, url, natsURL string, rate int, d time.Duration) (p50, p99 time.Duration, n int) {
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,11 @@ func TestGPIOBumpReachesTheStream(t *testing.T) {
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() {
+		path := m.StatePath()
+		m.Close()
+		checkInvariants(t, path)
+	})
 	at.Eventually(t, 20*time.Second, "subscribed", m.Source.Connected)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
 	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", time.Now().Add(-3*time.Minute)))

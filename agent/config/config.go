@@ -128,7 +128,7 @@ func DefaultConfig() Config {
 		LogLevel: "info",
 		MQTT:     MQTT{URL: "tcp://127.0.0.1:1883", Embedded: Embedded{Listen: "127.0.0.1:1883"}},
 		NATS: NATS{URL: "nats://127.0.0.1:4222", Replicas: 1, DuplicateWindow: 2 * time.Minute,
-			MaxAge: 7 * 24 * time.Hour, PublishWindow: 64, AckTimeout: 5 * time.Second, ReplayAfter: 30 * time.Second},
+			MaxAge: 7 * 24 * time.Hour, PublishWindow: 256, AckTimeout: 5 * time.Second, ReplayAfter: 30 * time.Second},
 		HTTP:   HTTP{Listen: "127.0.0.1:8070"},
 		Params: agent.DefaultParams(),
 		GPIO:   GPIO{DeviceID: "gpio", Debounce: 30 * time.Millisecond},

@@ -21,6 +21,7 @@ type Model struct {
 	reg     regression
 	enc     encodings
 	res     residuals
+	resLong residuals // residuals of orders predicted longer than the store's mean
 	learned int64
 	level   float64 // recent bias: EWMA of the latest completed orders' residuals
 }
@@ -29,7 +30,7 @@ type Model struct {
 // one-item order with a spread of ×1.65, which the first few dozen
 // completed orders replace.
 func New() *Model {
-	return &Model{enc: newEncodings(), res: newResiduals()}
+	return &Model{enc: newEncodings(), res: newResiduals(), resLong: newResiduals()}
 }
 
 // Learned is how many completed orders the model has learned from.
@@ -40,7 +41,8 @@ func (m *Model) Learned() int64 { return m.learned }
 func (m *Model) Predict(f *Features) Prediction {
 	var x [dims]float64
 	m.vector(f, &x)
-	return Prediction{mu: m.reg.predict(&x) + m.level, res: &m.res}
+	mu := m.reg.predict(&x) + m.level
+	return Prediction{mu: mu, res: m.resFor(mu)}
 }
 
 // Learn updates the model with a completed order that took prep from
@@ -56,12 +58,22 @@ func (m *Model) Learn(f *Features, prep time.Duration) bool {
 	m.vector(f, &x)
 	base := m.reg.predict(&x)
 	mu := base + m.level
-	m.res.add(y - mu)
+	m.resFor(mu).add(y - mu)
 	m.reg.learn(&x, base+min(max(y-base, -regClip), regClip))
 	m.level += levelAlpha * (min(max(y-mu, -regClip), regClip))
 	m.enc.learn(f, y)
 	m.learned++
 	return true
+}
+
+// resFor is the residual distribution for a prediction of mu: orders
+// predicted longer than the store's mean have their own, since a kitchen's
+// long orders (queues) err differently from its quick ones.
+func (m *Model) resFor(mu float64) *residuals {
+	if m.enc.Store.N > 0 && mu > m.enc.Store.Mean {
+		return &m.resLong
+	}
+	return &m.res
 }
 
 // featureNames name the regression inputs, for Coefficients.
@@ -89,6 +101,7 @@ type state struct {
 	Reg     regression `json:"reg"`
 	Enc     encodings  `json:"enc"`
 	Res     residuals  `json:"res"`
+	ResLong residuals  `json:"res_long"`
 	Level   float64    `json:"level"`
 }
 
@@ -101,7 +114,7 @@ const levelAlpha = 0.03
 
 // MarshalBinary encodes the model (as JSON) for the agent's state db.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	return json.Marshal(state{Version: stateVersion, Learned: m.learned, Reg: m.reg, Enc: m.enc, Res: m.res, Level: m.level})
+	return json.Marshal(state{Version: stateVersion, Learned: m.learned, Reg: m.reg, Enc: m.enc, Res: m.res, ResLong: m.resLong, Level: m.level})
 }
 
 // UnmarshalBinary restores a model saved by MarshalBinary. On error the
@@ -114,10 +127,10 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 	if s.Version != stateVersion {
 		return fmt.Errorf("decode model: version %d, this build reads %d", s.Version, stateVersion)
 	}
-	if len(s.Res.W) != resBins {
-		return fmt.Errorf("decode model: residual histogram has %d bins, want %d", len(s.Res.W), resBins)
+	if len(s.Res.W) != resBins || len(s.ResLong.W) != resBins {
+		return fmt.Errorf("decode model: residual histograms have %d and %d bins, want %d", len(s.Res.W), len(s.ResLong.W), resBins)
 	}
-	for _, v := range append(append(s.Res.W, s.Reg.A[:]...), s.Level) {
+	for _, v := range append(append(append(s.Res.W, s.ResLong.W...), s.Reg.A[:]...), s.Level, s.Res.Sum, s.ResLong.Sum) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("decode model: non-finite value")
 		}
@@ -129,6 +142,7 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 		s.Enc.Stations = map[string]*running{}
 	}
 	m.learned, m.reg, m.enc, m.res, m.level = s.Learned, s.Reg, s.Enc, s.Res, min(max(s.Level, -regClip), regClip)
-	m.reg.fresh, m.res.cdf = false, nil
+	m.resLong = s.ResLong
+	m.reg.fresh, m.res.cdf, m.resLong.cdf = false, nil, nil
 	return nil
 }

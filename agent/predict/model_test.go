@@ -105,7 +105,8 @@ func TestRecoversKnownParameters(t *testing.T) {
 		if got := p.Quantile(0.9, 0).Seconds(); math.Abs(got/wantP90-1) > 0.10 {
 			t.Errorf("%v open %d: p90 %.0f s, true %.0f s", tc.skus, tc.open, got, wantP90)
 		}
-		if got := p.PReady(0, time.Duration(wantMed*float64(time.Second))); math.Abs(got-0.5) > 0.06 {
+		// 0.08 is the probability an 8% median error moves at this spread.
+		if got := p.PReady(0, time.Duration(wantMed*float64(time.Second))); math.Abs(got-0.5) > 0.08 {
 			t.Errorf("%v open %d: P(ready by true median) = %.3f, want 0.5", tc.skus, tc.open, got)
 		}
 	}

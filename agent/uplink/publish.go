@@ -119,6 +119,7 @@ func (u *Uplink) send(d wire.Decision, now time.Time) (jetstream.PubAckFuture, e
 	if d.TraceID != "" {
 		msg.Header.Set(wire.HeaderTraceID, d.TraceID)
 	}
+	u.Log.Debug("publishing decision", "decision_id", d.ID, "order_id", d.OrderID, "kind", d.Kind, "trace_id", d.TraceID)
 	f, err := u.js.PublishMsgAsync(msg, jetstream.WithMsgID(d.ID))
 	if err != nil {
 		return nil, fmt.Errorf("publish decision %s: %w", d.ID, err)

@@ -19,7 +19,9 @@ import (
 //	GET  /healthz, GET /metrics, GET /openapi.yaml          public
 //
 // Every route also gets Recover and LimitBody(MaxBody); anything else
-// answers a JSON 404 no_route.
+// answers a JSON 404 no_route. The handler Handler returns has a Close
+// method that ends open rider streams: register it with the server's
+// RegisterOnShutdown, or Shutdown waits for them until its deadline.
 type Routes struct {
 	Auth *Auth
 	// Limit is the per-client rate limit middleware
@@ -96,5 +98,24 @@ func (rt *Routes) Handler() http.Handler {
 	if limit <= 0 {
 		limit = MaxBody
 	}
-	return Recover(rt.Log, LimitBody(limit, mux))
+	h := &closingHandler{Handler: Recover(rt.Log, LimitBody(limit, mux))}
+	if c, ok := rt.Events.(interface{ Close() }); ok {
+		h.close = c.Close
+	}
+	return h
+}
+
+// closingHandler is Routes' handler: Close ends open streams.
+type closingHandler struct {
+	http.Handler
+	close func()
+}
+
+// Close ends every open rider stream (RiderEvents.Close).
+// http.Server.Shutdown waits for active requests, and a stream never
+// finishes by itself, so register it: srv.RegisterOnShutdown(h.(interface{ Close() }).Close).
+func (h *closingHandler) Close() {
+	if h.close != nil {
+		h.close()
+	}
 }

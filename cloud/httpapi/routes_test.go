@@ -131,3 +131,24 @@ func TestRoutesMetrics(t *testing.T) {
 		}
 	}
 }
+
+type closer struct {
+	http.Handler
+	closed int
+}
+
+func (c *closer) Close() { c.closed++ }
+
+func TestRoutesHandlerClosesStreams(t *testing.T) {
+	ev := &closer{Handler: http.NotFoundHandler()}
+	h := (&httpapi.Routes{Auth: &httpapi.Auth{}, Events: ev}).Handler()
+	c, ok := h.(interface{ Close() })
+	if !ok {
+		t.Fatal("Routes handler has no Close")
+	}
+	c.Close()
+	if ev.closed != 1 {
+		t.Fatalf("events closed %d times", ev.closed)
+	}
+	(&httpapi.Routes{}).Handler().(interface{ Close() }).Close() // no streams: no-op
+}

@@ -216,6 +216,7 @@ func (r *Relay) deliver(ctx context.Context, d wire.Decision, a wire.Assignment,
 		return Outcome{Action: Dead, Result: "invalid", Err: err}
 	}
 	results := r.Fanout.Deliver(ctx, n, d.CreatedAt, mark.Channels)
+	r.Log.Debug("decision delivered", "decision_id", d.ID, "store", d.Store, "order_id", d.OrderID, "rider", a.Rider, "kind", d.Kind, "trace_id", d.TraceID)
 	var retry error
 	for name, err := range results {
 		if err == nil || errors.Is(err, cloud.ErrPermanent) {

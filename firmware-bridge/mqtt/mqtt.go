@@ -231,12 +231,16 @@ func (c *Client) Publish(dev wire.Device, ev wire.Event) error {
 	if c.client == nil {
 		return errors.New("mqtt: publish before connect")
 	}
+	if ev.TraceID == "" {
+		ev.TraceID = ev.ID // a device event starts its order's trace
+	}
 	b, err := ev.Marshal()
 	if err != nil {
 		c.failed.Add(1)
 		return fmt.Errorf("encode %s event: %w", ev.Kind, err)
 	}
 	topic := wire.Topic{Store: ev.Store, Device: dev, DeviceID: ev.DeviceID, Event: ev.Kind}.String()
+	c.log.Debug("publishing event", "topic", topic, "event_id", ev.ID, "order_id", ev.OrderID(), "trace_id", ev.TraceID)
 	if !c.online.Load() {
 		return c.queue(topic, ev, b)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/app"
+	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/agent/config"
 	at "github.com/passline/passline/agent/internal/agenttest"
 )
@@ -25,7 +26,18 @@ func TestStatusAndRejectsCommands(t *testing.T) {
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	defer func() {
+		path := m.StatePath()
+		m.Close()
+		db, err := bolt.Open(path, bolt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.CheckInvariants(); err != nil {
+			t.Errorf("invariants: %v", err)
+		}
+	}()
 	at.Eventually(t, 20*time.Second, "subscribed", m.Source.Connected)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
 	at.Publish(t, pub, at.Ticket("cli", "o1", "grill", time.Now()))

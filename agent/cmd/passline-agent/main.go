@@ -105,6 +105,9 @@ func runAgent(path string) error {
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
+	if err := m.NotifySystemd(ctx); err != nil {
+		log.Warn("systemd notify", "err", err)
+	}
 	<-ctx.Done()
 	log.Info("stopping")
 	return m.Close()

@@ -41,6 +41,10 @@ func TestHelpTellsTheCommands(t *testing.T) {
 			t.Errorf("--help does not mention %q:\n%s", want, out)
 		}
 	}
+	out, _ = exec.Command(binary, "model").CombinedOutput()
+	if strings.Contains(string(out), "unknown command") {
+		t.Errorf("model is not dispatched to modelcmd: %s", out)
+	}
 	out, err = exec.Command(binary, "-config", "/nonexistent.yaml").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "nonexistent.yaml") {
 		t.Errorf("missing config: err %v, output %s", err, out)

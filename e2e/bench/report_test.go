@@ -1,0 +1,82 @@
+//go:build bench
+
+package bench_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// report collects what the benchmarks of this run measured; TestMain
+// writes it to BENCHMARKS.md (PASSLINE_BENCH_OUT, default the repository
+// root) when at least one benchmark ran.
+var report struct {
+	system *systemResult
+	rss    *rssResult
+	drain  *drainResult
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if report.system != nil || report.rss != nil || report.drain != nil {
+		out := os.Getenv("PASSLINE_BENCH_OUT")
+		if out == "" {
+			out = "../../BENCHMARKS.md"
+		}
+		if err := os.WriteFile(out, markdown(), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "write %s: %v\n", out, err)
+			code = 1
+		} else {
+			fmt.Printf("wrote %s\n", out)
+		}
+	}
+	os.Exit(code)
+}
+
+func markdown() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Passline benchmarks\n\nWritten by `make bench` (e2e/bench) from the run of %s. Every figure below is as measured in that run; nothing is edited by hand.\n\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "Machine: %d CPUs (nproc), %s, %s, %s/%s; load average at the end %s\n\n",
+		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadavg())
+	if r := report.system; r != nil {
+		fmt.Fprintf(&b, "## Whole pipeline (BenchmarkSystem)\n\nAll in one process on loopback: simulated kitchens → paho QoS 1 → one embedded MQTT broker (mochi) → agents (bbolt, fsync on) → embedded JetStream → relay (auto-assign) → `passline.rider.*.notify`. Raw limits measured first, on the same broker and server, with the agents connected and idle.\n\n%s.\n\n", r.header())
+		b.WriteString("Offered load steps (a step is sustained when ready messages are at least 90% of the orders offered and p99 ≤ 1 s):\n\n")
+		for _, s := range r.steps {
+			fmt.Fprintf(&b, "- %s\n", s.line())
+		}
+		b.WriteString("\n| figure | measured | raw limit | ratio to limit |\n|---|---|---|---|\n")
+		for _, row := range r.rows() {
+			fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
+		}
+		b.WriteString("\nCPU and RSS are the whole process's (brokers, relay and kitchens included) divided by the number of stores, so they are upper bounds for one agent.\n\n")
+	}
+	if r := report.rss; r != nil {
+		fmt.Fprintf(&b, "## One agent with 1,000 open orders (BenchmarkAgentRSS)\n\n%s\n\n", r.String())
+	}
+	if r := report.drain; r != nil {
+		fmt.Fprintf(&b, "## Outbox drain after an outage (BenchmarkOutboxDrain)\n\n%s\n\n", r.String())
+	}
+	return b.Bytes()
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	out, _ := exec.Command("uname", "-m").Output()
+	return strings.TrimSpace(string(out))
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.TrimSpace(string(b))
+}
