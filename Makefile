@@ -9,7 +9,7 @@ TESTFLAGS ?= -race -timeout 15m
 PROGRAMS  := passline-agent passline-cloud passline-bridge
 
 .PHONY: all build cross test vet fmt-check demo clean fuzz \
-	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale eval-check sim alerts browser bench chaos chaos-short
+	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale eval-check sim alerts browser bench chaos chaos-short broker-restart
 
 all: build
 
@@ -121,3 +121,7 @@ chaos:
 ## chaos-short: the same in under 3 minutes
 chaos-short:
 	PASSLINE_CHAOS_SHORT=1 $(GO) test -tags chaos -run 'TestChaos|TestCheckFindsViolations' -v -count=1 -timeout 10m ./e2e/chaos/
+
+## broker-restart: embedded MQTT broker restarted under QoS 1 load (known to lose an event now and then; see issue 3)
+broker-restart:
+	PASSLINE_BROKER_RESTART=1 $(GO) test -count=5 -run TestEmbeddedBrokerRestartLosesNothing -v ./agent/app/
