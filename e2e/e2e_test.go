@@ -74,6 +74,13 @@ func bumpReachesRider(t *testing.T, store, mqttURL, natsURL string, agent *agent
 		t.Fatal(err)
 	}
 
+	// A broker keeps messages for the agent's session only once it has
+	// subscribed: wait for that before the kitchen publishes.
+	for deadline := time.Now().Add(20 * time.Second); !agent.Source.Connected(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("agent not subscribed within 20s")
+		}
+	}
 	pub := mqttClient(t, mqttURL)
 	now := time.Now().UTC()
 	publish(t, pub, wire.Topic{Store: store, Device: wire.DevicePrinter, DeviceID: "printer-1", Event: wire.EventTicket}, wire.Event{
