@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/wire"
 )
 
 // Uplink publishes outbox entries to the DECISIONS stream.
@@ -94,7 +95,9 @@ func (u *Uplink) Run(ctx context.Context) error {
 			u.Log.Warn("nats disconnected; decisions stay in the outbox", "err", err)
 		})}
 	if u.Creds != "" {
-		opts = append(opts, nats.UserCredentials(u.Creds))
+		// Store credentials (cloud/natsauth) receive replies, JetStream
+		// acks included, only below the store's own inbox prefix.
+		opts = append(opts, nats.UserCredentials(u.Creds), nats.CustomInboxPrefix(wire.StoreInboxPrefix(u.Store)))
 	}
 	nc, err := nats.Connect(u.URL, opts...)
 	if err != nil {

@@ -246,14 +246,21 @@ func (m *Main) startHTTP() (err error) {
 		Assign: m.Assign, Order: m.Order, Templates: m.templates, Health: m.Health,
 		Gatherer: m.Registry, Log: m.Logger.WithGroup("http"),
 	}).Handler()
-	if m.HTTP != nil {
-		if apiHandler, err = m.HTTP(m); err != nil {
+	build := m.HTTP
+	if build == nil && m.Config.Auth.Key != "" {
+		build = SecureHTTP
+	}
+	if build != nil {
+		if apiHandler, err = build(m); err != nil {
 			return fmt.Errorf("http handler: %w", err)
 		}
 	}
 	handler, stopPages := m.pages(apiHandler)
 	m.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	m.httpSrv.RegisterOnShutdown(stopPages)
+	if c, ok := apiHandler.(interface{ Close() }); ok {
+		m.httpSrv.RegisterOnShutdown(c.Close) // ends open SSE streams
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()

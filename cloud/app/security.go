@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/passline/passline/cloud/httpapi"
+	"github.com/passline/passline/cloud/openapi"
+	"github.com/passline/passline/cloud/ratelimit"
+	"github.com/passline/passline/cloud/token"
+)
+
+// SecureHTTP is the Main.HTTP hook for issue 6's API, used when auth.key
+// is set: OAuth clients in KV PASSLINE_CLIENTS, JWT auth with revocation,
+// tiered rate limits with a cluster-wide daily count, scope and tenant
+// checks, JSON errors, and the rider SSE stream.
+func SecureHTTP(m *Main) (http.Handler, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, js := m.Config, m.JetStream()
+	authority, err := c.Auth.Authority()
+	if err != nil {
+		return nil, err
+	}
+	store, err := token.OpenKVStore(ctx, js, c.Stream.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := httpapi.EnsureRiderStream(ctx, js, 24*time.Hour, c.Stream.Replicas); err != nil {
+		return nil, fmt.Errorf("rider stream: %w", err)
+	}
+	days, err := ratelimit.OpenKVDayCounter(ctx, js, c.Stream.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	log := m.Logger.WithGroup("api")
+	clients := &token.Clients{Store: store, Cost: c.Auth.BcryptCost}
+	limiter := ratelimit.New(nil, nil, nil)
+	limiter.Shared = days
+	limiter.OnError = func(err error) { log.Warn("shared rate count failed; request allowed", "err", err) }
+	tokenLimit := ratelimit.New(map[string]ratelimit.Plan{"token": {PerSecond: 5}}, nil, nil)
+	metrics := httpapi.NewMetrics(m.Registry)
+	rt := &httpapi.Routes{
+		Auth:       &httpapi.Auth{Verifier: authority, Active: clients.Active, Log: log, Metrics: metrics},
+		Limit:      limiter.Middleware,
+		APIMetrics: metrics,
+		Log:        log,
+		Token:      &token.Handler{Clients: clients, Authority: authority, Log: log, Throttle: tokenLimit.Throttle("token")},
+		Order:      httpapi.Order(m.Order, log),
+		Assign:     httpapi.Assignments(m.Assign, log),
+		Template:   httpapi.Template(m.Templates(), log),
+		Events:     &httpapi.RiderEvents{JS: js, Log: log},
+		Health: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := m.Health(); err != nil {
+				httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+				return
+			}
+			httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		}),
+		Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}),
+		Spec:    openapi.Handler(),
+	}
+	return rt.Handler(), nil
+}

@@ -1,0 +1,110 @@
+package app_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/cloud/openapi"
+	"github.com/passline/passline/cloud/relaytest"
+	"github.com/passline/passline/cloud/token"
+	"github.com/passline/passline/wire"
+)
+
+func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
+	cfg := relaytest.Config(t.TempDir())
+	cfg.Auth = token.Config{Key: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", BcryptCost: 4}
+	m := relaytest.MustRun(t, cfg)
+	nc, js := relaytest.Connect(t, m.NATSURL())
+	ctx := context.Background()
+	store, err := token.OpenKVStore(ctx, js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := token.AddClient(ctx, store, token.ClientSpec{ID: "platform", Tier: token.TierEnterprise,
+		Scopes: []string{token.ScopeOrdersRead, token.ScopeAssignmentsWrite, token.ScopeTemplatesWrite, token.ScopeConfigWrite, token.ScopeAnyRider},
+		Stores: []string{"*"}, Merchants: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + m.HTTPAddr()
+	getToken := func(scope string) string {
+		form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
+		req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("platform", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tr struct {
+			AccessToken string `json:"access_token"`
+		}
+		if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&tr) != nil {
+			t.Fatalf("token: %d", resp.StatusCode)
+		}
+		return tr.AccessToken
+	}
+	all := getToken("orders:read assignments:write templates:write config:write rider:sample-rider")
+
+	// Every route of openapi.yaml, without and with a token: only
+	// documented answers. PUT config waits for the config center.
+	notBuilt := "PUT /v1/stores/{store}/config"
+	for _, res := range openapi.Walk(http.DefaultClient, base, openapi.Routes(), 0, nil) {
+		if err := res.Problem(); err != nil && res.Route.Pattern() != notBuilt {
+			t.Errorf("anonymous: %v", err)
+		}
+		if strings.HasPrefix(res.Route.Path, "/v1/") && res.Route.Pattern() != notBuilt && res.Status != 401 {
+			t.Errorf("anonymous %s: %d, want 401", res.Route.Pattern(), res.Status)
+		}
+	}
+	for _, res := range openapi.Walk(http.DefaultClient, base, openapi.Routes(), 0, func(r *http.Request, _ openapi.Route) {
+		r.Header.Set("Authorization", "Bearer "+all)
+	}) {
+		if err := res.Problem(); err != nil && res.Route.Pattern() != notBuilt {
+			t.Errorf("authorized: %v", err)
+		}
+	}
+
+	// A rider's SSE stream through the real relay.
+	rtok := getToken("rider:rider-7")
+	req, _ := http.NewRequest("GET", base+"/v1/riders/rider-7/events", nil)
+	req.Header.Set("Authorization", "Bearer "+rtok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", err, resp.StatusCode)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := relaytest.Publish(ctx, js, relaytest.Decision("dec-9", "store-1", "order-1", wire.KindReady)); err != nil {
+		t.Fatal(err)
+	}
+	if err := relaytest.Assign(nc, "store-1", "order-1", "rider-7"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case l := <-lines:
+			if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"dec-9"`) {
+				t.Logf("SSE: %s", l)
+				return
+			}
+		case <-deadline:
+			t.Fatal("no SSE event for dec-9")
+		}
+	}
+}
