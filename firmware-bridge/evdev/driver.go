@@ -85,20 +85,7 @@ func (d *Driver) Close() error {
 
 func (d *Driver) loop(ctx context.Context) {
 	defer d.wg.Done()
-	for ctx.Err() == nil {
-		err := d.session(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		d.Logger.Warn("bump bar unavailable; retrying", "device", d.Device, "err", err, "retry", d.Retry)
-		if herr := d.health.Set(false, err.Error()); herr != nil {
-			d.Logger.Warn("publish bump bar status", "err", herr)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(d.Retry):
-		}
-	}
+	bridge.Reconnect(ctx, "bump bar", d.session, d.Retry, d.health, d.Logger.With("device", d.Device))
 }
 
 func (d *Driver) session(ctx context.Context) error {

@@ -87,20 +87,7 @@ func (d *Driver) openSerial(name string) (Port, error) {
 
 func (d *Driver) loop(ctx context.Context) {
 	defer d.wg.Done()
-	for ctx.Err() == nil {
-		err := d.session(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		d.Logger.Warn("scale unavailable; retrying", "port", d.Port, "err", err, "retry", d.Retry)
-		if herr := d.health.Set(false, err.Error()); herr != nil {
-			d.Logger.Warn("publish scale status", "err", herr)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(d.Retry):
-		}
-	}
+	bridge.Reconnect(ctx, "scale", d.session, d.Retry, d.health, d.Logger.With("port", d.Port))
 }
 
 // session opens the port and reads it until an error or ctx ends.
