@@ -1,9 +1,12 @@
 // Command passline-agent is Passline's in-store agent.
 //
-//	passline-agent [-config PATH] [run]     run the agent (default)
-//	passline-agent [-config PATH] status    print the running agent's status
-//	passline-agent [-config PATH] rejects [-limit N]   print the newest rejected payloads
-//	passline-agent model ...                evaluate or import the prep-time model
+//	passline-agent [run] [-config PATH]          run the agent (default)
+//	passline-agent status [-config PATH]         print the running agent's status
+//	passline-agent rejects [-config PATH] [-limit N]   print the newest rejected payloads
+//	passline-agent model ...                     evaluate or import the prep-time model
+//
+// Flags may come before or after the command, as with passline-cloud and
+// passline-bridge.
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,13 +33,14 @@ import (
 const usage = `passline-agent: Passline's in-store agent.
 
 Usage:
-  passline-agent [-config PATH] [run]                run the agent until SIGINT/SIGTERM
-  passline-agent [-config PATH] status               print the running agent's /status JSON
-  passline-agent [-config PATH] rejects [-limit N]   print the newest rejected payloads (JSON)
+  passline-agent [run] [-config PATH]                run the agent until SIGINT/SIGTERM
+  passline-agent status [-config PATH]               print the running agent's /status JSON
+  passline-agent rejects [-config PATH] [-limit N]   print the newest rejected payloads (JSON)
   passline-agent model ARGS...                       prep-time model: eval, import (see "model -h")
 
-status and rejects ask the agent's local HTTP server at the config's
-http.listen (override with -addr HOST:PORT).
+Flags may come before or after the command. status and rejects ask the
+agent's local HTTP server at the config's http.listen (override with
+-addr HOST:PORT).
 
 Flags:
 `
@@ -53,15 +58,27 @@ func run(args []string) error {
 	addr := fs.String("addr", "", "status/rejects: the agent's HTTP address (default: config http.listen)")
 	limit := fs.Int("limit", 50, "rejects: how many to print")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
+	cmd, rest := splitCommand(args)
+	if cmd == "model" { // model has flags of its own
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return modelcmd.Run(ctx, rest, os.Stdout, os.Stderr)
+	}
+	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
-	cmd, rest := "run", fs.Args()
-	if len(rest) > 0 {
-		cmd, rest = rest[0], rest[1:]
+	if cmd == "" {
+		cmd = "run"
+		if fs.NArg() > 0 {
+			cmd = fs.Arg(0)
+		}
+	}
+	if fs.NArg() > 0 && fs.Arg(0) != cmd || fs.NArg() > 1 {
+		fs.Usage()
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	switch cmd {
 	case "run":
@@ -69,11 +86,6 @@ func run(args []string) error {
 	case "status":
 		return get(*path, *addr, "/status")
 	case "rejects":
-		sub := flag.NewFlagSet("rejects", flag.ContinueOnError)
-		sub.IntVar(limit, "limit", *limit, "how many to print")
-		if err := sub.Parse(rest); err != nil {
-			return err
-		}
 		return get(*path, *addr, fmt.Sprintf("/rejects?limit=%d", *limit))
 	case "model":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -82,6 +94,15 @@ func run(args []string) error {
 	}
 	fs.Usage()
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// splitCommand takes a leading command word off args, if there is one;
+// otherwise the command (if any) follows the flags and cmd is "".
+func splitCommand(args []string) (cmd string, rest []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
 }
 
 func runAgent(path string) error {

@@ -45,8 +45,27 @@ func TestHelpTellsTheCommands(t *testing.T) {
 	if strings.Contains(string(out), "unknown command") {
 		t.Errorf("model is not dispatched to modelcmd: %s", out)
 	}
-	out, err = exec.Command(binary, "-config", "/nonexistent.yaml").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "nonexistent.yaml") {
-		t.Errorf("missing config: err %v, output %s", err, out)
+}
+
+// TestFlagsBeforeOrAfterCommand checks both spellings reach the same
+// command, and that a stray word or an unknown command fails.
+func TestFlagsBeforeOrAfterCommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in the combined output; every case must fail
+	}{
+		{[]string{"-config", "/nonexistent.yaml"}, "nonexistent.yaml"},
+		{[]string{"-config", "/nonexistent.yaml", "run"}, "nonexistent.yaml"},
+		{[]string{"run", "-config", "/nonexistent.yaml"}, "nonexistent.yaml"},
+		{[]string{"status", "-config", "/nonexistent.yaml"}, "nonexistent.yaml"},
+		{[]string{"rejects", "-limit", "3", "-config", "/nonexistent.yaml"}, "nonexistent.yaml"},
+		{[]string{"status", "extra"}, "unexpected arguments"},
+		{[]string{"bogus"}, `unknown command "bogus"`},
+	}
+	for _, tt := range tests {
+		out, err := exec.Command(binary, tt.args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tt.want) {
+			t.Errorf("%q: err %v, want failure mentioning %q; output:\n%s", tt.args, err, tt.want, out)
+		}
 	}
 }
