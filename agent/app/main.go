@@ -40,6 +40,11 @@ type Main struct {
 	Log  *slog.Logger
 	// BeforeCommit is passed to the state db: a fault-injection seam for tests.
 	BeforeCommit func() error
+	// SeparateRemovals commits the uplink's outbox removals in their own
+	// transaction (one more fsync per publish window) instead of folding
+	// them into the writer's next one. Only benchmarks set it, to measure
+	// what the fold saves (e2e/bench BenchmarkRemovals).
+	SeparateRemovals bool
 
 	DB       *bolt.DB
 	Writer   *ingest.Writer
@@ -132,7 +137,9 @@ func (m *Main) startUplink(ctx context.Context) error {
 	u.Window, u.AckTimeout, u.ReplayAfter = c.PublishWindow, c.AckTimeout, c.ReplayAfter
 	u.Replicas, u.DuplicateWindow, u.MaxAge = c.Replicas, c.DuplicateWindow, c.MaxAge
 	u.Log = m.Log.With("component", "uplink")
-	u.Remove = m.Writer.Remove
+	if !m.SeparateRemovals {
+		u.Remove = m.Writer.Remove
+	}
 	m.Uplink = u
 	m.Writer.Notify = u.Kick
 	return u.Run(ctx)

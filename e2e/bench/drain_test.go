@@ -25,8 +25,20 @@ import (
 // accumulates while NATS is away — starts the agent (in process) with its
 // NATS server down, then starts the server on the agent's configured port
 // and times until the outbox is empty and the stream holds every decision.
-// Target: ≤ 10 s.
+// Target: ≤ 10 s. It runs twice: "folded", the agent as it runs (outbox
+// removals folded into the writer's transactions), which is the target, and
+// "separate" (app.Main.SeparateRemovals, removals committed per publish
+// window as before), for comparison.
 func BenchmarkOutboxDrain(b *testing.B) {
+	for _, v := range []struct {
+		name     string
+		separate bool
+	}{{"folded", false}, {"separate", true}} {
+		b.Run(v.name, func(b *testing.B) { outboxDrain(b, v.name, v.separate) })
+	}
+}
+
+func outboxDrain(b *testing.B, name string, separate bool) {
 	n := envInt("PASSLINE_BENCH_OUTBOX", 100_000)
 	store, dir := "drain1", b.TempDir()
 	fillOutbox(b, filepath.Join(dir, "state.db"), store, n)
@@ -43,6 +55,7 @@ func BenchmarkOutboxDrain(b *testing.B) {
 	m.Config.Outbox.MaxBytes = max(m.Config.Outbox.MaxBytes, int64(n)*1024)
 	m.Config.NATS.PublishWindow = envInt("PASSLINE_BENCH_PUBLISH_WINDOW", m.Config.NATS.PublishWindow)
 	m.Log = quiet
+	m.SeparateRemovals = separate
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := m.Run(ctx); err != nil {
@@ -73,18 +86,19 @@ func BenchmarkOutboxDrain(b *testing.B) {
 	}
 	took := time.Since(start)
 	stored := streamMsgs(b, ns.ClientURL())
-	res := drainResult{n: n, window: m.Config.NATS.PublishWindow, first: first, took: took, stored: stored, published: st.Links.NATS.Published, dups: st.Links.NATS.Duplicates}
+	res := drainResult{removals: name, n: n, window: m.Config.NATS.PublishWindow, first: first, took: took, stored: stored, published: st.Links.NATS.Published, dups: st.Links.NATS.Duplicates}
 	fmt.Printf("\n%s\n", res.String())
-	report.drain = &res
+	report.drains = append(report.drains, res)
 	if stored != uint64(n) {
 		b.Errorf("stream holds %d decisions, want %d", stored, n)
 	}
-	if took > 10*time.Second {
+	if !separate && took > 10*time.Second {
 		b.Errorf("drain took %s, target ≤ 10s", took)
 	}
 }
 
 type drainResult struct {
+	removals  string // folded or separate
 	n, window int
 	first     time.Duration
 	took      time.Duration
@@ -94,8 +108,8 @@ type drainResult struct {
 }
 
 func (r drainResult) String() string {
-	return fmt.Sprintf("%d decisions in the outbox, nats.publish_window %d; NATS up at t=0; first decision published by t=%s (reconnect); outbox empty after %s (%.0f decisions/s; target ≤ 10 s: %v); stream DECISIONS holds %d; uplink published %d, duplicates %d",
-		r.n, r.window, r.first.Round(time.Millisecond), r.took.Round(time.Millisecond), float64(r.n)/r.took.Seconds(), r.took <= 10*time.Second, r.stored, r.published, r.dups)
+	return fmt.Sprintf("removals %s: %d decisions in the outbox, nats.publish_window %d; NATS up at t=0; first decision published by t=%s (reconnect); outbox empty after %s (%.0f decisions/s; target ≤ 10 s: %v); stream DECISIONS holds %d; uplink published %d, duplicates %d",
+		r.removals, r.n, r.window, r.first.Round(time.Millisecond), r.took.Round(time.Millisecond), float64(r.n)/r.took.Seconds(), r.took <= 10*time.Second, r.stored, r.published, r.dups)
 }
 
 // fillOutbox appends n ready decisions to the outbox of the state db at

@@ -158,16 +158,17 @@ func (r *riders) reset() {
 	r.window, r.ready, r.lat = 0, 0, r.lat[:0]
 }
 
-// profile is an optional CPU profile (PASSLINE_BENCH_CPUPROFILE) from the
-// first measurement window to the end of the last.
+// profile is an optional CPU profile, written to a file, from the first
+// measurement window to the end of the last.
 type profile struct {
 	f       *os.File
 	started bool
 }
 
-func startProfile(tb testing.TB) *profile {
+// startProfile prepares a CPU profile to path; "" profiles nothing.
+func startProfile(tb testing.TB, path string) *profile {
 	p := &profile{}
-	if path := os.Getenv("PASSLINE_BENCH_CPUPROFILE"); path != "" {
+	if path != "" {
 		f, err := os.Create(path)
 		if err != nil {
 			tb.Fatal(err)

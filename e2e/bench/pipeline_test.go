@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,11 +34,14 @@ type system struct {
 	broker *agentmqtt.Broker
 	agents []*agentapp.Main
 	stores []string
+	// commits counts the agents' write transactions (each one fsyncs).
+	commits atomic.Int64
 }
 
 // startSystem starts the relay (embedded NATS, auto-assign on), one MQTT
 // broker and n agents, and waits until every agent is connected to both.
-func startSystem(tb testing.TB, n int) *system {
+// setup, if not nil, adjusts each agent before it runs.
+func startSystem(tb testing.TB, n int, setup func(*agentapp.Main)) *system {
 	tb.Helper()
 	s := &system{}
 	cc := relaytest.Config(tb.TempDir())
@@ -61,6 +65,10 @@ func startSystem(tb testing.TB, n int) *system {
 		m := agentapp.NewMain()
 		m.Config = agentConfig(store, tb.TempDir(), s.broker.URL(), s.cloud.NATSURL())
 		m.Log = quiet
+		m.BeforeCommit = func() error { s.commits.Add(1); return nil }
+		if setup != nil {
+			setup(m)
+		}
 		if err := m.Run(ctx); err != nil {
 			tb.Fatalf("agent %s: %v", store, err)
 		}

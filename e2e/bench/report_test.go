@@ -17,14 +17,15 @@ import (
 // writes it to BENCHMARKS.md (PASSLINE_BENCH_OUT, default the repository
 // root) when at least one benchmark ran.
 var report struct {
-	system *systemResult
-	rss    *rssResult
-	drain  *drainResult
+	system   *systemResult
+	rss      *rssResult
+	drains   []drainResult
+	removals *removalsResult
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if report.system != nil || report.rss != nil || report.drain != nil {
+	if report.system != nil || report.rss != nil || len(report.drains) > 0 || report.removals != nil {
 		out := os.Getenv("PASSLINE_BENCH_OUT")
 		if out == "" {
 			out = "../../BENCHMARKS.md"
@@ -56,11 +57,18 @@ func markdown() []byte {
 		}
 		b.WriteString("\nCPU and RSS are the whole process's (brokers, relay and kitchens included) divided by the number of stores, so they are upper bounds for one agent.\n\n")
 	}
+	if r := report.removals; r != nil {
+		fmt.Fprintf(&b, "## The bottleneck: outbox removals in their own commit (BenchmarkRemovals)\n\nProfiling BenchmarkSystem showed the agents' state db commits (fsync) as the cost: after every publish window the uplink deleted the acked decisions in a transaction of its own. The writer now folds them into its next transaction (`ingest.Writer.Remove`; within 250 ms when idle). Same load on two fresh systems, before (`app.Main.SeparateRemovals`) and after:\n\n%s\n", r.String())
+	}
 	if r := report.rss; r != nil {
 		fmt.Fprintf(&b, "## One agent with 1,000 open orders (BenchmarkAgentRSS)\n\n%s\n\n", r.String())
 	}
-	if r := report.drain; r != nil {
-		fmt.Fprintf(&b, "## Outbox drain after an outage (BenchmarkOutboxDrain)\n\n%s\n\n", r.String())
+	if len(report.drains) > 0 {
+		b.WriteString("## Outbox drain after an outage (BenchmarkOutboxDrain)\n\nThe target (≤ 10 s) applies to the agent as it runs, with removals folded; the separate run is the comparison.\n\n")
+		for _, r := range report.drains {
+			fmt.Fprintf(&b, "- %s\n", r.String())
+		}
+		b.WriteString("\n")
 	}
 	return b.Bytes()
 }

@@ -34,10 +34,10 @@ func BenchmarkSystem(b *testing.B) {
 	rates := envRates("PASSLINE_BENCH_RATES", []float64{0.5, 1, 1.5, 2})
 
 	rssBase := statusKB("self", "VmRSS")
-	sys := startSystem(b, n)
+	sys := startSystem(b, n, nil)
 	rssIdle := statusKB("self", "VmRSS")
 	r := subscribeRiders(b, sys.cloud.NATSURL())
-	prof := startProfile(b)
+	prof := startProfile(b, os.Getenv("PASSLINE_BENCH_CPUPROFILE"))
 
 	// Raw limits on the same broker and server, before any load, agents
 	// connected and idle.
@@ -74,12 +74,12 @@ func runStep(tb testing.TB, sys *system, r *riders, prof *profile, rate, speed f
 	r.reset()
 	ld := startLoad(tb, sys.broker.URL(), sys.stores, kitchenConfig(rate, speed), groups)
 	time.Sleep(warm)
-	c0, cpu0, t0 := sys.committed(), cpuTime(), time.Now()
+	c0, tx0, cpu0, t0 := sys.committed(), sys.commits.Load(), cpuTime(), time.Now()
 	prof.resume()
 	r.record(true)
 	time.Sleep(dur)
 	r.record(false)
-	c1, cpu1, t1 := sys.committed(), cpuTime(), time.Now()
+	c1, tx1, cpu1, t1 := sys.committed(), sys.commits.Load(), cpuTime(), time.Now()
 	published, failed := ld.stop()
 	// Let the backlog drain so the next step starts from idle.
 	if !waitFor(120*time.Second, sys.idle) {
@@ -94,7 +94,7 @@ func runStep(tb testing.TB, sys *system, r *riders, prof *profile, rate, speed f
 	return step{
 		ratePerStore: rate, offered: rate * n, seconds: window, published: published, failed: failed,
 		rider: float64(delivered) / window, ready: float64(ready) / window,
-		ingest: float64(c1-c0) / window, p50: p50, p99: p99, p999: p999,
+		ingest: float64(c1-c0) / window, commits: float64(tx1-tx0) / window, p50: p50, p99: p99, p999: p999,
 		cpuPerStore: (cpu1 - cpu0).Seconds() / window / n,
 	}
 }
@@ -104,6 +104,7 @@ type step struct {
 	ratePerStore, offered, seconds float64
 	published, failed              int
 	rider, ready, ingest           float64
+	commits                        float64 // agents' write transactions a second (each fsyncs)
 	p50, p99, p999                 time.Duration
 	cpuPerStore                    float64 // CPU seconds per second per store
 	rssLoadPerMB                   float64
@@ -112,8 +113,24 @@ type step struct {
 func (s step) sustained() bool { return s.ready >= 0.9*s.offered && s.p99 <= time.Second }
 
 func (s step) line() string {
-	return fmt.Sprintf("offered %.0f orders/s (%.2f/store): ready %.0f/s, rider messages %.0f/s, ingest %.0f ev/s, latency p50 %.1f ms p99 %.1f ms p999 %.1f ms, CPU %.2f cores, RSS/store %.2f MB, events published %d failed %d, sustained %v",
-		s.offered, s.ratePerStore, s.ready, s.rider, s.ingest, ms(s.p50), ms(s.p99), ms(s.p999), s.cpuPerStore*s.offered/s.ratePerStore, s.rssLoadPerMB, s.published, s.failed, s.sustained())
+	return fmt.Sprintf("offered %.0f orders/s (%.2f/store): ready %.0f/s, rider messages %.0f/s, ingest %.0f ev/s, state db commits %.0f tx/s (%.2f per event), latency p50 %.1f ms p99 %.1f ms p999 %.1f ms, CPU %.2f cores, RSS/store %.2f MB, events published %d failed %d, sustained %v",
+		s.offered, s.ratePerStore, s.ready, s.rider, s.ingest, s.commits, s.perEvent(), ms(s.p50), ms(s.p99), ms(s.p999), s.cores(), s.rssLoadPerMB, s.published, s.failed, s.sustained())
+}
+
+// perEvent is state db commits per committed event.
+func (s step) perEvent() float64 {
+	if s.ingest == 0 {
+		return 0
+	}
+	return s.commits / s.ingest
+}
+
+// cores is the whole process's CPU, in cores.
+func (s step) cores() float64 {
+	if s.ratePerStore == 0 {
+		return 0
+	}
+	return s.cpuPerStore * s.offered / s.ratePerStore
 }
 
 func envRates(name string, def []float64) []float64 {
