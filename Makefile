@@ -110,9 +110,14 @@ alerts:
 browser:
 	PASSLINE_ARTIFACTS=artifacts $(GO) test -count=1 -v ./e2e/browser
 
-## bench: whole pipeline (200 agents, relay, kitchens) against raw limits, 1,000-order RSS, 100k outbox drain; writes BENCHMARKS.md
+## bench: whole pipeline (200 agents, relay, kitchens) against raw limits, removals before/after, 1,000-order RSS, 100k outbox drain; writes BENCHMARKS.md
+BENCH_PROFILE ?= /tmp/passline-bench-removals
 bench:
-	$(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/bench/
+	@echo "load average before: $$(cat /proc/loadavg)"
+	PASSLINE_BENCH_AB_CPUPROFILE=$(BENCH_PROFILE) $(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/bench/
+	@echo "load average after: $$(cat /proc/loadavg)"
+	$(GO) tool pprof -top -nodecount=15 $(BENCH_PROFILE)-separate.pprof
+	$(GO) tool pprof -top -cum -nodecount=30 $(BENCH_PROFILE)-separate.pprof
 
 ## chaos: about 10 minutes of faults under load on real agent and relay processes; fails on any violation
 chaos:

@@ -21,6 +21,7 @@ type rig struct {
 	db      *bolt.DB
 	w       *ingest.Writer
 	fail    atomic.Bool
+	commits atomic.Int64 // write transactions tried
 	mu      sync.Mutex
 	batches []int
 }
@@ -31,6 +32,7 @@ func newRig(t *testing.T, prefill func(*ingest.Writer)) *rig {
 	t.Helper()
 	r := &rig{}
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), bolt.Options{BeforeCommit: func() error {
+		r.commits.Add(1)
 		if r.fail.Load() {
 			return errors.New("write /state.db: no space left on device")
 		}
