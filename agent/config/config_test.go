@@ -52,6 +52,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"store: s1\ngpio: {enabled: true, pins: [{pin: GPIO4, action: jump}]}\n", "gpio.pins[0].action"},
 		{"store: s1\noutbox: {max_entries: 0}\n", "outbox.max_entries"},
 		{"store: s1\nrules: [{name: r, when: 'true', emit: shout}]\n", "rules[0]"},
+		{"store: s1\nrules: [{name: r, when: 'elapsd > 1', emit: eta}]\n", `rules[0] "r": line 1, column 1: unknown name elapsd`},
+		{"store: s1\nrules: [{name: r, when: 'elapsed > 600', emit: ready}]\n", `rules[0] "r": emits ready`},
 	}
 	for _, tt := range tests {
 		c, err := config.Parse(strings.NewReader(tt.yaml))

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 
+	"github.com/passline/passline/agent/rules"
 	"github.com/passline/passline/wire"
 )
 
@@ -87,10 +89,33 @@ func (c *Config) validateParams(bad badFunc) {
 	if p.LeadTime < 0 {
 		bad("params.lead_time", "must not be negative")
 	}
-	for i, r := range c.Rules {
-		if r.Name == "" || r.When == "" || !r.Emit.Valid() {
-			bad(fmt.Sprintf("rules[%d]", i), "needs name, when and a known emit kind (got %q)", r.Emit)
+	c.validateRules(bad)
+}
+
+// validateRules compiles the rules as the agent will run them, so a rule
+// that would be refused at startup (syntax, unknown name, wrong type, a
+// ready that does not depend on a kitchen event) is refused here, with its
+// index, name, line and column.
+func (c *Config) validateRules(bad badFunc) {
+	if len(c.Rules) == 0 {
+		return
+	}
+	_, err := rules.Compile(c.Rules)
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		if err != nil {
+			bad("rules", "%v", err)
 		}
+		return
+	}
+	for _, e := range joined.Unwrap() {
+		var re *rules.RuleError
+		if errors.As(e, &re) {
+			field := fmt.Sprintf("rules[%d] %q", re.Index, re.Name)
+			bad(field, "%s", strings.TrimPrefix(re.Error(), field+": "))
+			continue
+		}
+		bad("rules", "%v", e)
 	}
 }
 

@@ -1,0 +1,200 @@
+// Package configsync keeps the agent on its store's config from the cloud:
+// it watches key {store} of KV PASSLINE_CONFIG, validates each new value
+// in full (rules compiled), applies it live to the decider, keeps the old
+// config when the new one is refused, and reports either outcome under key
+// {store} of KV PASSLINE_CONFIG_STATUS, where the cloud API reads it.
+//
+// The watch is a JetStream ordered consumer: it survives reconnects and
+// server restarts and resumes after the last revision it saw. At startup
+// the current value, if any, is delivered first and counts like any other.
+// Nothing is kept on disk: after a restart the agent starts on its file
+// config and reapplies the stored one as soon as NATS is reachable.
+package configsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/agent/config"
+	"github.com/passline/passline/wire"
+)
+
+// Applier takes parameters and rules live, or refuses them and changes
+// nothing; *rules.Engine is one.
+type Applier interface {
+	Reconfigure(params agent.Params, rules []agent.Rule) error
+}
+
+// Watcher follows one store's config. Set the fields before Run.
+type Watcher struct {
+	URL   string
+	Creds string // NATS credentials file; empty: none
+	Name  string // connection name; "{store}-agent-config" when empty
+	// Base is the agent's file config; a store config is laid over it
+	// (config.WithStore), and a deleted key returns the agent to it.
+	Base  config.Config
+	Apply Applier
+	Log   *slog.Logger
+	Now   func() time.Time
+	// Retry is the pause before reopening the buckets and the watch after a
+	// failure (bucket not created yet, no responders); 1 s when 0.
+	Retry time.Duration
+	// OnStatus, when set, is called after each config is applied or
+	// refused, with the new status (tests and benchmarks wait on it).
+	OnStatus func(wire.ConfigStatus)
+
+	reconnected chan struct{} // a reconnect restarts the watch at once
+	nc          *nats.Conn
+	js          jetstream.JetStream
+	statusKV    jetstream.KeyValue
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+
+	mu     sync.Mutex
+	cur    config.Config
+	st     wire.ConfigStatus
+	unsent bool // st not yet written to the status bucket
+}
+
+// New returns a watcher for base.Store's config on the server at url that
+// applies to apply.
+func New(url string, base config.Config, apply Applier) *Watcher {
+	return &Watcher{URL: url, Base: base, Apply: apply, Log: slog.Default(), Now: time.Now}
+}
+
+// Run connects (retrying forever in the background) and starts the watch;
+// it returns at once.
+func (w *Watcher) Run(ctx context.Context) error {
+	w.cur = w.Base
+	w.st = wire.ConfigStatus{V: wire.Version, Store: w.Base.Store}
+	w.reconnected = make(chan struct{}, 1)
+	name := w.Name
+	if name == "" {
+		name = w.Base.Store + "-agent-config"
+	}
+	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(-1), nats.ReconnectWait(500 * time.Millisecond),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			select {
+			case w.reconnected <- struct{}{}:
+			default:
+			}
+		})}
+	if w.Creds != "" {
+		opts = append(opts, nats.UserCredentials(w.Creds), nats.CustomInboxPrefix(wire.StoreInboxPrefix(w.Base.Store)))
+	}
+	nc, err := nats.Connect(w.URL, opts...)
+	if err != nil {
+		return fmt.Errorf("connect nats %s for config: %w", w.URL, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("jetstream on %s: %w", w.URL, err)
+	}
+	w.nc, w.js = nc, js
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.loop(ctx)
+	}()
+	return nil
+}
+
+// Close stops the watch and closes the connection.
+func (w *Watcher) Close() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.wg.Wait()
+	if w.nc != nil {
+		w.nc.Close()
+	}
+}
+
+// Status is the last applied and refused revision.
+func (w *Watcher) Status() wire.ConfigStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.st
+}
+
+// Current is the config the agent decides on now.
+func (w *Watcher) Current() config.Config {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cur
+}
+
+var errReconnected = errors.New("nats reconnected")
+
+func (w *Watcher) retry() time.Duration {
+	if w.Retry > 0 {
+		return w.Retry
+	}
+	return time.Second
+}
+
+func (w *Watcher) loop(ctx context.Context) {
+	for {
+		err := w.watch(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, errReconnected) {
+			continue
+		}
+		w.Log.Warn("config watch failed; retrying", "store", w.Base.Store, "err", err, "retry_in", w.retry())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(w.retry()):
+		}
+	}
+}
+
+// watch opens the config bucket and follows the store's key until ctx
+// ends or the watch fails.
+func (w *Watcher) watch(ctx context.Context) error {
+	kv, err := w.js.KeyValue(ctx, wire.BucketConfig)
+	if err != nil {
+		return fmt.Errorf("open bucket %s: %w", wire.BucketConfig, err)
+	}
+	kw, err := kv.Watch(ctx, w.Base.Store)
+	if err != nil {
+		return fmt.Errorf("watch %s key %s: %w", wire.BucketConfig, w.Base.Store, err)
+	}
+	defer kw.Stop()
+	resend := time.NewTicker(w.retry())
+	defer resend.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-kw.Updates():
+			if !ok {
+				return fmt.Errorf("watch of %s key %s closed", wire.BucketConfig, w.Base.Store)
+			}
+			if e != nil && w.handle(e) {
+				w.report(ctx)
+			}
+		case <-resend.C:
+			w.report(ctx)
+		case <-w.reconnected:
+			// After a server restart the ordered consumer is gone and would
+			// notice only after missed heartbeats; watch again now. The
+			// current value is redelivered, and a revision already handled
+			// is skipped.
+			return errReconnected
+		}
+	}
+}

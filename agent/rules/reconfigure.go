@@ -1,0 +1,28 @@
+package rules
+
+import "github.com/passline/passline/agent"
+
+// Reconfigure compiles rules (DefaultRules when empty) and, only when every
+// one compiles, makes them and params the engine's, between two decisions.
+// The model, what it learned and the counters are kept. On error nothing
+// changes and the error is the joined *RuleError list Compile returns.
+func (e *Engine) Reconfigure(params agent.Params, rules []agent.Rule) error {
+	if len(rules) == 0 {
+		rules = DefaultRules()
+	}
+	progs, err := Compile(rules)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.params, e.progs = params, progs
+	e.mu.Unlock()
+	return nil
+}
+
+// Params returns the parameters the engine decides with now.
+func (e *Engine) Params() agent.Params {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.params
+}
