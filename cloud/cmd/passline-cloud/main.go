@@ -3,6 +3,8 @@
 //
 //	passline-cloud [run] [-config PATH]
 //	passline-cloud tail [-nats URL] [-rider ID]
+//	passline-cloud client add|rotate|revoke ...
+//	passline-cloud store add STORE
 package main
 
 import (
@@ -26,6 +28,10 @@ Usage:
   passline-cloud [run] [-config PATH]     run the relay (default subcommand)
   passline-cloud tail [-nats URL] [-rider ID]
                                           print rider notifications, one line each
+  passline-cloud client add|rotate|revoke ...
+                                          manage API clients (client --help)
+  passline-cloud store add STORE          mint a store box's NATS credentials
+                                          (store --help)
   passline-cloud --help                   this text
 
 run reads its YAML config (default /etc/passline/cloud.yaml; $ENV and ${ENV}
@@ -50,6 +56,12 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "client" {
+		return runClient(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "store" {
+		return runStore(args[1:], stdout, stderr)
+	}
 	cmd := "run"
 	if len(args) > 0 && (args[0] == "run" || args[0] == "tail") {
 		cmd, args = args[0], args[1:]
