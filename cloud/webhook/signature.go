@@ -61,10 +61,21 @@ func signature(key []byte, id string, ts int64, body []byte) string {
 // Sign sets the three Standard Webhooks headers on h for body sent now as
 // message id.
 func Sign(h http.Header, key []byte, id string, now time.Time, body []byte) {
+	SignKeys(h, [][]byte{key}, id, now, body)
+}
+
+// SignKeys is Sign with one signature per key, space-separated in
+// webhook-signature (the Standard Webhooks form for secret rotation); a
+// receiver holding any one of the secrets accepts the message.
+func SignKeys(h http.Header, keys [][]byte, id string, now time.Time, body []byte) {
 	ts := now.Unix()
+	sigs := make([]string, len(keys))
+	for i, k := range keys {
+		sigs[i] = signature(k, id, ts, body)
+	}
 	h.Set(HeaderID, id)
 	h.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	h.Set(HeaderSignature, signature(key, id, ts, body))
+	h.Set(HeaderSignature, strings.Join(sigs, " "))
 }
 
 // Verify checks a received webhook as a receiver should: secret is the

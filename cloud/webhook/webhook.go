@@ -60,6 +60,12 @@ type Endpoint struct {
 	// Secret is the Standard Webhooks secret, "whsec_<base64 key>"; put it
 	// in the environment and write "${VAR}" in the file.
 	Secret string `yaml:"secret"`
+	// PreviousSecret is the secret Secret replaces. Until PreviousUntil
+	// every delivery carries two signatures, one per secret, so the
+	// receiver may switch to Secret at any moment of the overlap; from
+	// PreviousUntil on only Secret signs. Both or neither.
+	PreviousSecret string    `yaml:"previous_secret"`
+	PreviousUntil  time.Time `yaml:"previous_until"` // RFC 3339, e.g. 2026-12-03T00:00:00Z
 	// Stores limits the endpoint to these stores' notifications; empty
 	// means every store.
 	Stores []string `yaml:"stores"`
@@ -110,7 +116,7 @@ func (ep Endpoint) validate(field string) error {
 	if _, err := DecodeSecret(ep.Secret); err != nil {
 		return fmt.Errorf("%s.secret: %w", field, err)
 	}
-	return nil
+	return ep.validateRotation(field)
 }
 
 // Options are the seams of a Channel; zero values are the real things.
@@ -127,6 +133,8 @@ type Channel struct {
 	cfg    Config
 	ep     Endpoint
 	key    []byte
+	prev   []byte    // previous key during a rotation, else nil
+	until  time.Time // prev signs before this instant
 	client *http.Client
 	now    func() time.Time
 	br     *breaker.Breaker
@@ -163,7 +171,11 @@ func New(cfg Config, ep Endpoint, opt Options) (*Channel, error) {
 	if opt.Client == nil {
 		opt.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	return &Channel{cfg: cfg, ep: ep, key: key, client: opt.Client, now: opt.Now, br: breaker.New(ep.URL, cfg.Breaker, opt.Now)}, nil
+	var prev []byte
+	if ep.PreviousSecret != "" {
+		prev, _ = DecodeSecret(ep.PreviousSecret)
+	}
+	return &Channel{cfg: cfg, ep: ep, key: key, prev: prev, until: ep.PreviousUntil, client: opt.Client, now: opt.Now, br: breaker.New(ep.URL, cfg.Breaker, opt.Now)}, nil
 }
 
 // Name is "webhook:<endpoint name>".
@@ -204,7 +216,8 @@ func (c *Channel) post(ctx context.Context, id string, body []byte) error {
 		return fmt.Errorf("build request: %w: %w", err, cloud.ErrPermanent)
 	}
 	req.Header.Set("Content-Type", ContentType)
-	Sign(req.Header, c.key, id, c.now(), body)
+	now := c.now()
+	SignKeys(req.Header, c.keysAt(now), id, now, body)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return err
