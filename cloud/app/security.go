@@ -17,7 +17,8 @@ import (
 // SecureHTTP is the Main.HTTP hook for issue 6's API, used when auth.key
 // is set: OAuth clients in KV PASSLINE_CLIENTS, JWT auth with revocation,
 // tiered rate limits with a cluster-wide daily count, scope and tenant
-// checks, JSON errors, and the rider SSE stream.
+// checks, JSON errors, the rider SSE stream, and the config center (store
+// configs in KV PASSLINE_CONFIG, agents' reports in PASSLINE_CONFIG_STATUS).
 func SecureHTTP(m *Main) (http.Handler, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -37,6 +38,10 @@ func SecureHTTP(m *Main) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	configs, err := httpapi.OpenKVConfigs(ctx, js, c.Stream.Replicas)
+	if err != nil {
+		return nil, err
+	}
 	log := m.Logger.WithGroup("api")
 	clients := &token.Clients{Store: store, Cost: c.Auth.BcryptCost}
 	limiter := ratelimit.New(nil, nil, nil)
@@ -53,7 +58,10 @@ func SecureHTTP(m *Main) (http.Handler, error) {
 		Order:      httpapi.Order(m.Order, log),
 		Assign:     httpapi.Assignments(m.Assign, log),
 		Template:   httpapi.Template(m.Templates(), log),
-		Events:     &httpapi.RiderEvents{JS: js, Log: log},
+		Config:     httpapi.PutStoreConfig(configs, log),
+		// ConfigStatus reads what the store's agent reported (agent/configsync).
+		ConfigStatus: httpapi.StoreConfigStatus(configs, log),
+		Events:       &httpapi.RiderEvents{JS: js, Log: log},
 		Health: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := m.Health(); err != nil {
 				httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})

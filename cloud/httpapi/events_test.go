@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/token"
@@ -33,22 +31,7 @@ type sseFixture struct {
 
 func newSSEFixture(t *testing.T) *sseFixture {
 	t.Helper()
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	nc, js := jetStream(t)
 	ctx := context.Background()
 	name, err := httpapi.EnsureRiderStream(ctx, js, time.Hour, 1)
 	if err != nil || name != httpapi.StreamRiders {

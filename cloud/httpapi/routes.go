@@ -15,6 +15,7 @@ import (
 //	POST /v1/assignments                                    bearer, limit, assignments:write
 //	PUT  /v1/merchants/{merchant}/templates/{kind}/{locale} bearer, limit, templates:write, merchant
 //	PUT  /v1/stores/{store}/config                          bearer, limit, config:write, store
+//	GET  /v1/stores/{store}/config/status                   bearer, limit, config:write, store
 //	GET  /v1/riders/{rider}/events                          bearer or ?access_token, limit, rider:{rider}
 //	GET  /healthz, GET /metrics, GET /openapi.yaml          public
 //
@@ -38,11 +39,13 @@ type Routes struct {
 	Order    http.Handler
 	Assign   http.Handler
 	Template http.Handler
-	Config   http.Handler
-	Events   http.Handler // *RiderEvents
-	Health   http.Handler
-	Metrics  http.Handler
-	Spec     http.Handler // openapi.Handler()
+	Config   http.Handler // PutStoreConfig
+	// ConfigStatus is StoreConfigStatus.
+	ConfigStatus http.Handler
+	Events       http.Handler // *RiderEvents
+	Health       http.Handler
+	Metrics      http.Handler
+	Spec         http.Handler // openapi.Handler()
 }
 
 // Handler returns the mux of every mounted route.
@@ -78,6 +81,9 @@ func (rt *Routes) Handler() http.Handler {
 			return guarded(h, false, scope(token.ScopeTemplatesWrite), merchant)
 		}},
 		{"PUT /v1/stores/{store}/config", rt.Config, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeConfigWrite), store) }},
+		{"GET /v1/stores/{store}/config/status", rt.ConfigStatus, func(h http.Handler) http.Handler {
+			return guarded(h, false, scope(token.ScopeConfigWrite), store)
+		}},
 		{"GET /v1/riders/{rider}/events", rt.Events, func(h http.Handler) http.Handler { return guarded(h, true, rider) }},
 		{"GET /healthz", rt.Health, nil},
 		{"GET /metrics", rt.Metrics, nil},

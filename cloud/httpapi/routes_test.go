@@ -25,7 +25,7 @@ func TestRoutesGuards(t *testing.T) {
 	rt := &httpapi.Routes{
 		Auth:  &httpapi.Auth{Verifier: a},
 		Limit: ratelimit.New(nil, a.Now, nil).Middleware,
-		Order: ok, Assign: ok, Template: ok, Config: ok, Events: ok,
+		Order: ok, Assign: ok, Template: ok, Config: ok, ConfigStatus: ok, Events: ok,
 		Health: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }),
 	}
 	h := rt.Handler()
@@ -41,6 +41,9 @@ func TestRoutesGuards(t *testing.T) {
 	}{
 		{"config own store", "PUT", "/v1/stores/s1/config", editor, 200, ""},
 		{"config other store", "PUT", "/v1/stores/s2/config", editor, 403, "forbidden"},
+		{"config status own store", "GET", "/v1/stores/s1/config/status", editor, 200, ""},
+		{"config status other store", "GET", "/v1/stores/s2/config/status", editor, 403, "forbidden"},
+		{"config status without scope", "GET", "/v1/stores/s1/config/status", issue("r", token.ScopeOrdersRead), 403, "forbidden"},
 		{"template own merchant", "PUT", "/v1/merchants/m1/templates/ready/en", editor, 200, ""},
 		{"template other merchant", "PUT", "/v1/merchants/m2/templates/ready/en", editor, 403, "forbidden"},
 		{"orders without scope", "GET", "/v1/stores/s1/orders/o1", editor, 403, "forbidden"},

@@ -29,6 +29,7 @@ var issue6 = []string{
 	"POST /v1/assignments",
 	"PUT /v1/merchants/{merchant}/templates/{kind}/{locale}",
 	"PUT /v1/stores/{store}/config",
+	"GET /v1/stores/{store}/config/status",
 	"GET /v1/riders/{rider}/events",
 	"GET /healthz",
 	"GET /metrics",
@@ -80,18 +81,22 @@ func TestParseRefusesBrokenSpecs(t *testing.T) {
 	}
 }
 
-func TestAssignmentExampleDecodes(t *testing.T) {
-	for _, r := range openapi.Routes() {
-		if r.Pattern() != "POST /v1/assignments" {
-			continue
+func TestExamplesDecode(t *testing.T) {
+	for pattern, v := range map[string]any{"POST /v1/assignments": new(wire.Assignment), "PUT /v1/stores/{store}/config": new(wire.StoreConfig)} {
+		found := false
+		for _, r := range openapi.Routes() {
+			if r.Pattern() != pattern {
+				continue
+			}
+			found = true
+			if e := httpapi.DecodeBytes(r.Body, v); e != nil {
+				t.Errorf("%s: spec example %s refused by the decoder: %v", pattern, r.Body, e)
+			}
 		}
-		var a wire.Assignment
-		if e := httpapi.DecodeBytes(r.Body, &a); e != nil {
-			t.Fatalf("spec example %s refused by the decoder: %v", r.Body, e)
+		if !found {
+			t.Errorf("no route %s", pattern)
 		}
-		return
 	}
-	t.Fatal("no assignment route")
 }
 
 // riderJS starts an embedded JetStream server with the rider stream.
@@ -125,8 +130,8 @@ func (putter) PutTemplate(context.Context, template.Key, string) (uint64, error)
 
 // server mounts the real token endpoint, guards, rate limits and the
 // httpapi handlers (over fake relay functions) through httpapi.Routes;
-// the rest are stubs answering a
-// documented status (config: the config center is not built yet).
+// the config routes over real KV buckets; the rest are stubs answering a
+// documented status.
 // skip leaves one handler unmounted.
 func server(t *testing.T, skip string) (*httptest.Server, *token.Authority) {
 	t.Helper()
@@ -144,16 +149,22 @@ func server(t *testing.T, skip string) (*httptest.Server, *token.Authority) {
 			w.WriteHeader(code)
 		})
 	}
+	js := riderJS(t)
+	configs, err := httpapi.OpenKVConfigs(context.Background(), js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rt := &httpapi.Routes{
-		Auth:     &httpapi.Auth{Verifier: a},
-		Limit:    ratelimit.New(nil, nil, nil).Middleware,
-		Token:    &token.Handler{Clients: clients, Authority: a},
-		Order:    httpapi.Order(func(context.Context, string, string) (any, bool, error) { return nil, false, nil }, nil),
-		Assign:   httpapi.Assignments(func(context.Context, wire.Assignment) error { return nil }, nil),
-		Template: httpapi.Template(putter{}, nil),
-		Config:   status(200),
-		Events:   &httpapi.RiderEvents{JS: riderJS(t)},
-		Health:   status(200), Metrics: status(200), Spec: openapi.Handler(),
+		Auth:         &httpapi.Auth{Verifier: a},
+		Limit:        ratelimit.New(nil, nil, nil).Middleware,
+		Token:        &token.Handler{Clients: clients, Authority: a},
+		Order:        httpapi.Order(func(context.Context, string, string) (any, bool, error) { return nil, false, nil }, nil),
+		Assign:       httpapi.Assignments(func(context.Context, wire.Assignment) error { return nil }, nil),
+		Template:     httpapi.Template(putter{}, nil),
+		Config:       httpapi.PutStoreConfig(configs, nil),
+		Events:       &httpapi.RiderEvents{JS: js},
+		ConfigStatus: httpapi.StoreConfigStatus(configs, nil),
+		Health:       status(200), Metrics: status(200), Spec: openapi.Handler(),
 	}
 	switch skip {
 	case "config":
