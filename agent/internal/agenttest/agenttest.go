@@ -71,8 +71,22 @@ func Broker(tb testing.TB, persist string) *mqtt.Broker {
 // Publisher connects a paho client (clean session) for publishing with QoS 1.
 func Publisher(tb testing.TB, url string) paho.Client {
 	tb.Helper()
-	opts := paho.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("pub-%d", time.Now().UnixNano())).
-		SetCleanSession(true).SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond)
+	return connectPublisher(tb, url, fmt.Sprintf("pub-%d", time.Now().UnixNano()), true)
+}
+
+// PersistentPublisher connects a paho client with a persistent session
+// under clientID: after a reconnect paho resends the publishes the broker
+// had not acked.
+func PersistentPublisher(tb testing.TB, url, clientID string) paho.Client {
+	tb.Helper()
+	return connectPublisher(tb, url, clientID, false)
+}
+
+func connectPublisher(tb testing.TB, url, clientID string, clean bool) paho.Client {
+	tb.Helper()
+	opts := paho.NewClientOptions().AddBroker(url).SetClientID(clientID).
+		SetCleanSession(clean).SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond).
+		SetMaxReconnectInterval(time.Second)
 	c := paho.NewClient(opts)
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		tb.Fatalf("publisher connect %s: %v", url, tok.Error())

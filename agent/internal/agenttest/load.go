@@ -6,12 +6,20 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/passline/passline/wire"
 )
 
 // Load publishes ticket+bump pairs with QoS 1 until stopped, remembering
 // the ids of the events the broker acknowledged.
 type Load struct {
+	// Persistent, set before Start, gives the publisher a persistent
+	// session (CleanSession false, a stable client id, so paho resends
+	// in-flight publishes after a reconnect) and republishes an event the
+	// broker did not ack, up to 50 times, instead of skipping it.
+	Persistent bool
+
 	tb     testing.TB
 	url    string
 	store  string
@@ -30,6 +38,10 @@ func NewLoad(tb testing.TB, url, store string) *Load {
 // Start publishes in the background: one order every pause, at most 100,000.
 func (l *Load) Start(pause time.Duration) {
 	c := Publisher(l.tb, l.url)
+	tries := 1
+	if l.Persistent {
+		c, tries = PersistentPublisher(l.tb, l.url, l.store+"-load"), 50
+	}
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -42,9 +54,7 @@ func (l *Load) Start(pause time.Duration) {
 			o := fmt.Sprintf("o%d", i)
 			now := time.Now()
 			for _, ev := range []wire.Event{Ticket(l.store, o, "grill", now.Add(-2*time.Minute)), Bump(l.store, o, now)} {
-				b, _ := ev.Marshal()
-				tok := c.Publish(Topic(ev), 1, false, b)
-				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				if !l.publish(c, ev, tries) {
 					continue // not acked by the broker: no promise to check
 				}
 				l.mu.Lock()
@@ -57,6 +67,24 @@ func (l *Load) Start(pause time.Duration) {
 			time.Sleep(pause)
 		}
 	}()
+}
+
+// publish sends ev with QoS 1 until the broker acks it, at most tries times
+// and not after Stop.
+func (l *Load) publish(c paho.Client, ev wire.Event, tries int) bool {
+	b, _ := ev.Marshal()
+	for i := 0; i < tries; i++ {
+		tok := c.Publish(Topic(ev), 1, false, b)
+		if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+			return true
+		}
+		select {
+		case <-l.done:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return false
 }
 
 // Stop ends the load and waits for the publisher.
