@@ -120,6 +120,7 @@ func cloudConfig(t *testing.T, natsURL string) cloudconfig.Config {
 	c.DataDir = t.TempDir()
 	c.HTTP.Listen = "127.0.0.1:0"
 	c.LogLevel = "warn"
+	c.Auth.InsecureDev = true
 	if natsURL == "" {
 		c.NATS.Embedded = cloudconfig.Embedded{Enabled: true, Listen: "127.0.0.1:0"}
 	} else {

@@ -99,6 +99,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.LogLevel)}))
 	}
+	if m.Config.Auth.Key == "" && m.HTTP == nil {
+		m.Logger.Warn("INSECURE: auth.insecure_dev is set and auth.key is empty; the HTTP API is UNAUTHENTICATED. Development only: set auth.key in production",
+			"http", m.Config.HTTP.Listen)
+	}
 	defer func() {
 		if err != nil {
 			_ = m.Close()

@@ -85,6 +85,7 @@ consumer: {ack_wait: 3s, max_deliver: 20, backoff: [100ms, 200ms]}
 relay: {channel_timeout: 500ms, workers: 16, channel_workers: 16, connections: 2}
 limits: {tiers: {standard: {per_minute: 0}}}
 log_level: info
+auth: {insecure_dev: true}
 `, natsURL, dir)
 	path := filepath.Join(dir, "cloud.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

@@ -34,8 +34,9 @@ type Config struct {
 	// interval (cluster-wide: one eta per order per limits.eta_interval,
 	// 0 for no eta limit).
 	Limits limit.Config `yaml:"limits"`
-	// Auth secures the HTTP API (issue 6): with auth.key set, the relay
-	// serves cloud/httpapi's authenticated routes instead of cloud/api's.
+	// Auth secures the HTTP API: the relay serves cloud/httpapi's
+	// authenticated routes, and refuses to start without auth.key unless
+	// auth.insecure_dev asks for cloud/api's unauthenticated ones.
 	Auth token.Config `yaml:"auth"`
 	// Phrase optionally rewrites texts with a language model, for stores
 	// whose profile sets model_text; off by default.
@@ -193,9 +194,9 @@ func (c Config) StoreDir() string {
 
 // Validate checks every field; the error names the first bad one.
 func (c Config) Validate() error {
-	checks := []func() error{c.validateAuth, c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
+	checks := []func() error{c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
 		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") },
-		func() error { return c.Webhook.Validate("webhook") }, func() error { return c.SMS.Validate("sms") }}
+		func() error { return c.Webhook.Validate("webhook") }, func() error { return c.SMS.Validate("sms") }, c.validateAuth}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err
@@ -204,12 +205,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) validateAuth() error {
-	if c.Auth.Key == "" {
-		return nil
-	}
-	return c.Auth.Validate()
-}
+func (c Config) validateAuth() error { return c.Auth.Validate() }
 
 func fieldErr(field, format string, args ...any) error {
 	return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))

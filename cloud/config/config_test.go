@@ -12,6 +12,7 @@ import (
 
 func TestExampleConfigsLoad(t *testing.T) {
 	t.Setenv("PASSLINE_NATS_URL", "nats://127.0.0.1:4222")
+	t.Setenv("PASSLINE_JWT_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	paths, _ := filepath.Glob("../../configs/*cloud*.yaml")
 	demo, _ := filepath.Glob("../../configs/*/*cloud*.yaml")
 	paths = append(paths, demo...)
@@ -39,7 +40,8 @@ func TestDemoConfig(t *testing.T) {
 
 func TestEnvExpansion(t *testing.T) {
 	t.Setenv("X_NATS", "nats://10.0.0.1:4222")
-	c, err := config.Parse(strings.NewReader("nats:\n  url: ${X_NATS}\nstream:\n  duplicate_window: 30m\n"))
+	t.Setenv("X_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	c, err := config.Parse(strings.NewReader("nats:\n  url: ${X_NATS}\nstream:\n  duplicate_window: 30m\nauth: {key: ${X_KEY}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,5 +93,25 @@ func errorsUnwrap(err error) error {
 			return err
 		}
 		err = u.Unwrap()
+	}
+}
+
+// TestAuthRequiredByDefault: the secured API is the default; an empty
+// auth.key is refused unless auth.insecure_dev asks for the open API.
+func TestAuthRequiredByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		yaml, err string
+	}{
+		{"", "auth.key: missing"},
+		{"auth: {key: ''}", "auth.key: missing"},
+		{"auth: {insecure_dev: false}", "auth.key: missing"},
+		{"auth: {key: 'not base64!'}", "auth.key: not base64"},
+		{"auth: {insecure_dev: true}", ""},
+		{"auth: {key: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=}", ""},
+	} {
+		_, err := config.Parse(strings.NewReader(tc.yaml))
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%q: err %v, want %q", tc.yaml, err, tc.err)
+		}
 	}
 }

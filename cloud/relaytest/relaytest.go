@@ -39,6 +39,7 @@ func Config(dir string) config.Config {
 	c.Relay.Workers = 16
 	c.Relay.ChannelWorkers = 16
 	c.LogLevel = "warn"
+	c.Auth.InsecureDev = true                              // tests of the relay use the unauthenticated API
 	c.Limits.Tiers = map[string]limit.Tier{"standard": {}} // no tier limit unless a test sets one
 	return c
 }

@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,10 +19,26 @@ type Config struct {
 	Key string `yaml:"key"`
 	// BcryptCost hashes new client secrets; bcrypt.DefaultCost (10) when 0.
 	BcryptCost int `yaml:"bcrypt_cost"`
+	// InsecureDev, with Key empty, serves the unauthenticated development
+	// API: anyone who reaches http.listen may read orders, assign riders
+	// and change templates. For `make demo` and tests only; the relay
+	// logs a warning at start. Without it an empty Key refuses to start.
+	InsecureDev bool `yaml:"insecure_dev"`
 }
 
-// Validate checks the section; errors name the field (auth.key, ...).
+// ErrNoKey is Validate's error for an empty key without InsecureDev.
+var ErrNoKey = errors.New("auth.key: missing; it is required (base64 of 32 random bytes, e.g. openssl rand -base64 32, given through $ENV); " +
+	"only for development, auth.insecure_dev: true serves the API without authentication")
+
+// Validate checks the section; errors name the field (auth.key, ...). An
+// empty key is ErrNoKey unless InsecureDev is set.
 func (c Config) Validate() error {
+	if c.Key == "" {
+		if c.InsecureDev {
+			return nil
+		}
+		return ErrNoKey
+	}
 	_, err := c.Authority()
 	return err
 }

@@ -42,6 +42,7 @@ func startSystem(t *testing.T) *system {
 	cc := cloudconfig.DefaultConfig()
 	cc.DataDir, cc.HTTP.Listen, cc.LogLevel = t.TempDir(), "127.0.0.1:0", "error"
 	cc.NATS.Embedded = cloudconfig.Embedded{Enabled: true, Listen: "127.0.0.1:0"}
+	cc.Auth.InsecureDev = true
 	s.cloud = cloudapp.NewMain()
 	s.cloud.Config, s.cloud.Logger = cc, quiet()
 	// Not a timeout context: agent.Main's writer and uplink run on Run's

@@ -198,6 +198,7 @@ relay: {channel_timeout: 2s, workers: 16, channel_workers: 16, connections: 2, o
 demo: {auto_assign: true, riders: 20}
 limits: {tiers: {standard: {per_minute: 0}}}
 log_level: info
+auth: {insecure_dev: true}
 `, natsURL, dir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
