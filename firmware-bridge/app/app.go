@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/passline/passline/firmware-bridge/config"
@@ -32,6 +34,12 @@ type Main struct {
 	Sim   *sim.Driver
 	Proxy *escpos.Proxy // its Addr is the print port actually bound
 
+	// Registry holds the bridge's metrics, served on http.listen at
+	// /metrics; set by Run.
+	Registry *prometheus.Registry
+
+	metrics *metrics
+	httpLn  net.Listener
 	cancel  context.CancelFunc
 	closers []namedCloser
 }
@@ -73,8 +81,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.push("mqtt", m.MQTT.Close)
+	m.Registry = prometheus.NewRegistry()
+	m.metrics = newMetrics(m.Registry, m.MQTT)
+	if err := m.startHTTP(); err != nil {
+		return err
+	}
 	return m.startDrivers(bg)
 }
+
+// pub is what drivers publish through: the MQTT client, metered.
+func (m *Main) pub() meteredPublisher { return meteredPublisher{next: m.MQTT, m: m.metrics} }
 
 func (m *Main) push(name string, close func() error) {
 	m.closers = append(m.closers, namedCloser{name, close})
@@ -82,7 +98,7 @@ func (m *Main) push(name string, close func() error) {
 
 func (m *Main) startSim(ctx context.Context) error {
 	c := m.Config.Sim
-	d, err := sim.NewDriver(c.Kitchen, m.Config.SimStores(), c.Seed, time.Now(), m.MQTT)
+	d, err := sim.NewDriver(c.Kitchen, m.Config.SimStores(), c.Seed, time.Now(), m.pub())
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}

@@ -91,6 +91,7 @@ func TestBridgeDevicesOverMQTT(t *testing.T) {
 	cfg.GPIO.Enabled = true
 	cfg.GPIO.Buttons = []config.Button{{Pin: "GPIO17", Action: "bump", Station: "wok", Pull: "up"}}
 	cfg.GPIO.Outputs = []config.Output{{Name: "pickup-light", Pin: "GPIO27"}}
+	cfg.HTTP.Listen = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,8 @@ func TestBridgeDevicesOverMQTT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = c.Write([]byte("\x1b@Order No: A-77\n2 x Dumplings\n\x1dV\x00"))
+	ticket := []byte("\x1b@Order No: A-77\n2 x Dumplings\n\x1dV\x00")
+	_, _ = c.Write(ticket)
 	c.Close()
 	r.wait(t, "ticket A-77", 10*time.Second, func(evs []wire.Event) bool {
 		for _, e := range evs {
@@ -161,4 +163,5 @@ func TestBridgeDevicesOverMQTT(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	checkDeviceMetrics(t, m, len(ticket))
 }

@@ -49,13 +49,14 @@ func (m *Main) startESCPOS(ctx context.Context) error {
 	}
 	p := &escpos.Proxy{
 		Listen: c.Listen, Printer: c.Printer, DialTimeout: c.DialTimeout, IdleTimeout: c.IdleTimeout,
-		CodePage: cp, Extractor: x, Pub: m.MQTT, Store: m.Config.Store, DeviceID: c.DeviceID,
+		CodePage: cp, Extractor: x, Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID,
 		Logger: m.Logger.With("driver", "escpos"),
 	}
 	if err := p.Start(ctx); err != nil {
 		return err
 	}
 	m.Proxy = p
+	m.metrics.setProxy(p)
 	m.push("escpos", p.Close)
 	return nil
 }
@@ -64,7 +65,7 @@ func (m *Main) startScale(ctx context.Context) error {
 	c := m.Config.Scale
 	d := &scale.Driver{
 		Port: c.Port, Baud: c.Baud, StableReadings: c.StableReadings, ToleranceGrams: c.ToleranceGrams,
-		MinGrams: c.MinGrams, Retry: c.Retry, Pub: m.MQTT, Store: m.Config.Store, DeviceID: c.DeviceID,
+		MinGrams: c.MinGrams, Retry: c.Retry, Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID,
 		Logger: m.Logger.With("driver", "scale"),
 	}
 	if err := d.Start(ctx); err != nil {
@@ -82,7 +83,7 @@ func (m *Main) startEvdev(ctx context.Context) error {
 	}
 	d := &evdev.Driver{
 		Device: c.Device, Keys: keys, Station: c.Station, Retry: c.Retry,
-		Pub: m.MQTT, Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "evdev"),
+		Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "evdev"),
 	}
 	if err := d.Start(ctx); err != nil {
 		return fmt.Errorf("evdev: %w", err)
@@ -105,7 +106,7 @@ func (m *Main) pin(field, name string) (gpio.PinIO, error) {
 
 func (m *Main) startGPIO(ctx context.Context) error {
 	c := m.Config.GPIO
-	b := &bgpio.Buttons{Debounce: c.Debounce, Poll: c.Poll, Pub: m.MQTT, Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "gpio")}
+	b := &bgpio.Buttons{Debounce: c.Debounce, Poll: c.Poll, Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "gpio")}
 	for i, cb := range c.Buttons {
 		p, err := m.pin(fmt.Sprintf("gpio.buttons[%d].pin", i), cb.Pin)
 		if err != nil {

@@ -33,6 +33,14 @@ type Config struct {
 	Scale    Scale  `yaml:"scale"`
 	Evdev    Evdev  `yaml:"evdev"`
 	GPIO     GPIO   `yaml:"gpio"`
+	HTTP     HTTP   `yaml:"http"`
+}
+
+// HTTP is the bridge's own HTTP listener: GET /metrics (Prometheus).
+type HTTP struct {
+	// Listen is host:port; empty serves nothing, port 0 picks a free port
+	// (see app.Main.HTTPAddr). Keep it on loopback or the box's LAN.
+	Listen string `yaml:"listen"`
 }
 
 // MQTT is the broker the bridge publishes to.
@@ -209,6 +217,11 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.HTTP.Listen != "" {
+		if err := checkHostPort("http.listen", c.HTTP.Listen); err != nil {
+			return err
+		}
 	}
 	for _, check := range []func() error{c.validateMQTT, c.validateSim, c.validateESCPOS, c.validateScale, c.validateEvdev, c.validateGPIO} {
 		if err := check(); err != nil {

@@ -48,7 +48,7 @@ type Proxy struct {
 	mu        sync.Mutex
 	open      map[net.Conn]struct{}
 
-	parsed, unparsed, dropped, jobs atomic.Int64
+	parsed, unparsed, dropped, jobs, bytes atomic.Int64
 }
 
 type printed struct {
@@ -59,12 +59,13 @@ type printed struct {
 // Stats are the proxy's counters.
 type Stats struct {
 	Jobs, Parsed, Unparsed, Dropped int64
+	Bytes                           int64 // forwarded to the printer
 }
 
 // Stats returns the counters: POS connections served, tickets published
 // parsed and unparsed, and tickets dropped because the queue was full.
 func (p *Proxy) Stats() Stats {
-	return Stats{Jobs: p.jobs.Load(), Parsed: p.parsed.Load(), Unparsed: p.unparsed.Load(), Dropped: p.dropped.Load()}
+	return Stats{Jobs: p.jobs.Load(), Parsed: p.parsed.Load(), Unparsed: p.unparsed.Load(), Dropped: p.dropped.Load(), Bytes: p.bytes.Load()}
 }
 
 // Addr is the address the proxy listens on (after Start).

@@ -67,6 +67,7 @@ func (p *Proxy) forward(pos, printer net.Conn, dec *Decoder) {
 				p.setHealth(false, "closed mid-job")
 				return
 			}
+			p.bytes.Add(int64(n))
 			for _, text := range dec.Write(buf[:n]) {
 				p.enqueue(text)
 			}
