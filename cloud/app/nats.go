@@ -18,9 +18,13 @@ func (m *Main) startNATS(ctx context.Context) error {
 	c := m.Config
 	url := c.NATS.URL
 	if e := c.NATS.Embedded; e.Enabled {
+		stls, err := e.TLS.Server()
+		if err != nil {
+			return fmt.Errorf("nats.embedded.tls: %w", err)
+		}
 		srv, err := natsd.Start(natsd.Options{
 			Listen: e.Listen, StoreDir: c.StoreDir(), ServerName: e.ServerName,
-			ClusterName: e.Cluster.Name, ClusterListen: e.Cluster.Listen, Routes: e.Cluster.Routes,
+			ClusterName: e.Cluster.Name, ClusterListen: e.Cluster.Listen, Routes: e.Cluster.Routes, TLS: stls,
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats: %w", err)
@@ -40,6 +44,13 @@ func (m *Main) startNATS(ctx context.Context) error {
 	}
 	if c.NATS.Creds != "" {
 		opts = append(opts, nats.UserCredentials(c.NATS.Creds))
+	}
+	ctls, err := c.NATS.TLS.Client()
+	if err != nil {
+		return fmt.Errorf("nats.tls: %w", err)
+	}
+	if ctls != nil {
+		opts = append(opts, nats.Secure(ctls))
 	}
 	for range c.Relay.Connections {
 		nc, err := nats.Connect(url, opts...)

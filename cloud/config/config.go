@@ -19,6 +19,7 @@ import (
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/sms"
 	"github.com/passline/passline/cloud/webhook"
+	"github.com/passline/passline/wire/tlsconf"
 )
 
 // Config is everything passline-cloud reads from its YAML file.
@@ -54,9 +55,12 @@ type Config struct {
 // NATS says which NATS to use: an external cluster at URL, or an embedded
 // server when Embedded.Enabled.
 type NATS struct {
-	URL      string   `yaml:"url"`   // ignored when embedded is enabled
-	Creds    string   `yaml:"creds"` // path of a .creds file, optional
-	Embedded Embedded `yaml:"embedded"`
+	URL   string `yaml:"url"`   // ignored when embedded is enabled
+	Creds string `yaml:"creds"` // path of a .creds file, optional
+	// TLS of the relay's connections (ca to trust the servers, cert and
+	// key for mutual TLS); empty: plain, or system roots for a tls:// URL.
+	TLS      tlsconf.Config `yaml:"tls"`
+	Embedded Embedded       `yaml:"embedded"`
 }
 
 // Embedded configures the in-process nats-server with JetStream.
@@ -66,6 +70,9 @@ type Embedded struct {
 	StoreDir   string  `yaml:"store_dir"`   // JetStream storage; default {data_dir}/jetstream
 	ServerName string  `yaml:"server_name"` // unique per cluster node
 	Cluster    Cluster `yaml:"cluster"`
+	// TLS makes the client port TLS-only: cert and key required, ca to
+	// require client certificates. Set nats.tls.ca so the relay trusts it.
+	TLS tlsconf.Config `yaml:"tls"`
 }
 
 // Cluster joins the embedded server to a JetStream cluster when Listen is set.
@@ -220,6 +227,12 @@ func checkHostPort(field, s string) error {
 
 func (c Config) validateNATS() error {
 	e := c.NATS.Embedded
+	if err := c.NATS.TLS.Validate("nats.tls"); err != nil {
+		return err
+	}
+	if err := e.TLS.ValidateServer("nats.embedded.tls"); err != nil {
+		return err
+	}
 	if !e.Enabled {
 		if c.NATS.URL == "" {
 			return fieldErr("nats.url", "required unless nats.embedded.enabled")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/wire/tlsconf/tlstest"
 )
 
 func TestExampleConfigsLoad(t *testing.T) {
@@ -113,5 +114,27 @@ func TestAuthRequiredByDefault(t *testing.T) {
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%q: err %v, want %q", tc.yaml, err, tc.err)
 		}
+	}
+}
+
+// TestExampleTLSFromEnv: configs/cloud.yaml takes its TLS files from the
+// environment, and a missing file is refused naming the field.
+func TestExampleTLSFromEnv(t *testing.T) {
+	f := tlstest.New(t, "cloud")
+	t.Setenv("PASSLINE_NATS_URL", "tls://127.0.0.1:4222")
+	t.Setenv("PASSLINE_JWT_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	t.Setenv("PASSLINE_NATS_CA", f.CA)
+	t.Setenv("PASSLINE_NATS_CERT", f.Cert)
+	t.Setenv("PASSLINE_NATS_KEY", f.Key)
+	c, err := config.Load("../../configs/cloud.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NATS.TLS.CA != f.CA || c.NATS.TLS.Cert != f.Cert || c.NATS.TLS.Key != f.Key {
+		t.Errorf("nats.tls = %+v", c.NATS.TLS)
+	}
+	t.Setenv("PASSLINE_NATS_KEY", "")
+	if _, err := config.Load("../../configs/cloud.yaml"); err == nil || !strings.Contains(err.Error(), "nats.tls.key: required") {
+		t.Errorf("cert without key: %v", err)
 	}
 }

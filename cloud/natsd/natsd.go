@@ -4,6 +4,7 @@
 package natsd
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -24,6 +25,10 @@ type Options struct {
 	Routes        []string // nats-route://host:port of the other nodes
 
 	ReadyTimeout time.Duration // how long Start waits for the server; default 10s
+
+	// TLS, when set, makes the client port TLS-only (tlsconf.Config.Server);
+	// ClientURL then starts with tls://.
+	TLS *tls.Config
 }
 
 // Server is a running embedded nats-server.
@@ -69,6 +74,10 @@ func serverOptions(o Options) (*server.Options, error) {
 		NoSigs:     true,
 		NoLog:      true,
 		MaxPayload: 1 << 20,
+	}
+	if o.TLS != nil {
+		opts.TLSConfig, opts.TLSTimeout = o.TLS, 5
+		opts.TLSVerify = o.TLS.ClientAuth == tls.RequireAndVerifyClientCert
 	}
 	if o.ClusterListen == "" {
 		return opts, nil
