@@ -131,6 +131,10 @@ func (m *Main) startUplink(ctx context.Context) error {
 	c := m.Config.NATS
 	u := uplink.New(c.URL, m.Config.Store, m.DB)
 	u.Name, u.Creds = c.Name, c.Creds
+	var err error
+	if u.TLS, err = c.TLS.Client(); err != nil {
+		return fmt.Errorf("nats.tls: %w", err)
+	}
 	if u.Name == "" {
 		u.Name = m.Config.Store + "-agent"
 	}
@@ -151,6 +155,10 @@ func (m *Main) startBroker(context.Context) error {
 		return nil
 	}
 	b := &mqtt.Broker{Listen: e.Listen, Log: m.Log.With("component", "mqtt-broker")}
+	var err error
+	if b.TLS, err = e.TLS.Server(); err != nil {
+		return fmt.Errorf("mqtt.embedded.tls: %w", err)
+	}
 	if e.Persist {
 		b.Persist = filepath.Join(m.Config.DataDir, "broker.db")
 	}
@@ -170,7 +178,11 @@ func (m *Main) mqttURL() string {
 
 func (m *Main) startSource(ctx context.Context) error {
 	c := m.Config.MQTT
-	m.Source = &mqtt.Source{URL: m.mqttURL(), ClientID: c.ClientID, Username: c.Username, Password: c.Password,
+	ctls, err := c.TLS.Client()
+	if err != nil {
+		return fmt.Errorf("mqtt.tls: %w", err)
+	}
+	m.Source = &mqtt.Source{URL: m.mqttURL(), ClientID: c.ClientID, Username: c.Username, Password: c.Password, TLS: ctls,
 		Store: m.Config.Store, Offer: m.Writer.OfferWait, Log: m.Log.With("component", "mqtt"),
 		Room: func() bool { return m.Writer.QueueLen() < m.Config.Ingest.Queue/2 }}
 	return m.Source.Run(ctx)

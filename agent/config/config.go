@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/passline/passline/agent"
+	"github.com/passline/passline/wire/tlsconf"
 )
 
 // Config is the whole agent configuration.
@@ -39,10 +40,14 @@ type MQTT struct {
 	URL string `yaml:"url"`
 	// ClientID must be stable across restarts (persistent session); empty
 	// means "{store}-agent".
-	ClientID string   `yaml:"client_id"`
-	Username string   `yaml:"username"`
-	Password string   `yaml:"password"`
-	Embedded Embedded `yaml:"embedded"`
+	ClientID string `yaml:"client_id"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// TLS of the connection to the broker (use a tls:// url): ca to trust
+	// the broker, cert and key for mutual TLS. With the embedded broker's
+	// TLS on, the agent connects to it through this section too.
+	TLS      tlsconf.Config `yaml:"tls"`
+	Embedded Embedded       `yaml:"embedded"`
 }
 
 // Embedded is the in-process MQTT broker for boxes without Mosquitto.
@@ -53,6 +58,9 @@ type Embedded struct {
 	// Persist keeps the broker's sessions and in-flight messages in
 	// DataDir/broker.db so a broker restart loses no QoS 1 message.
 	Persist bool `yaml:"persist"`
+	// TLS makes the listener TLS-only: cert and key required, ca to
+	// require client certificates signed by it.
+	TLS tlsconf.Config `yaml:"tls"`
 }
 
 // NATS is where decisions go.
@@ -61,6 +69,9 @@ type NATS struct {
 	Name string `yaml:"name"`
 	// Creds is a NATS credentials file; empty means none.
 	Creds string `yaml:"creds"`
+	// TLS of the uplink: ca to trust the servers, cert and key for mutual
+	// TLS; empty: plain, or the system roots for a tls:// url.
+	TLS tlsconf.Config `yaml:"tls"`
 	// Replicas of the DECISIONS stream when the agent has to create it.
 	Replicas int `yaml:"replicas"`
 	// DuplicateWindow of the stream when the agent creates it.

@@ -46,7 +46,9 @@ func (c *Config) validateMQTT(bad badFunc) {
 	if c.MQTT.ClientID == "" {
 		bad("mqtt.client_id", "missing")
 	}
+	tlsErr(bad, c.MQTT.TLS.Validate("mqtt.tls"))
 	if c.MQTT.Embedded.Enabled {
+		tlsErr(bad, c.MQTT.Embedded.TLS.ValidateServer("mqtt.embedded.tls"))
 		if _, _, err := net.SplitHostPort(c.MQTT.Embedded.Listen); err != nil {
 			bad("mqtt.embedded.listen", "%v", err)
 		}
@@ -54,6 +56,16 @@ func (c *Config) validateMQTT(bad badFunc) {
 	}
 	if u, err := url.Parse(c.MQTT.URL); err != nil || u.Host == "" {
 		bad("mqtt.url", "%q is not a broker URL like tcp://host:1883", c.MQTT.URL)
+	} else if c.MQTT.TLS.Enabled() && (u.Scheme == "tcp" || u.Scheme == "mqtt") {
+		bad("mqtt.url", "%q is plain TCP but mqtt.tls is set; use tls://host:8883", c.MQTT.URL)
+	}
+}
+
+// tlsErr reports a tlsconf validation error, which already names its field.
+func tlsErr(bad badFunc, err error) {
+	if err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		bad(field, "%s", msg)
 	}
 }
 
@@ -61,6 +73,7 @@ func (c *Config) validateNATS(bad badFunc) {
 	if u, err := url.Parse(c.NATS.URL); err != nil || u.Host == "" {
 		bad("nats.url", "%q is not a server URL like nats://host:4222", c.NATS.URL)
 	}
+	tlsErr(bad, c.NATS.TLS.Validate("nats.tls"))
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		bad("nats.replicas", "%d is not 1-5", c.NATS.Replicas)
 	}

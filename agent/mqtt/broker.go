@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 
@@ -20,7 +21,9 @@ type Broker struct {
 	Listen string
 	// Persist, when not "", is the file holding sessions and in-flight messages.
 	Persist string
-	Log     *slog.Logger
+	// TLS, when set, makes the listener TLS-only (URL is then tls://).
+	TLS *tls.Config
+	Log *slog.Logger
 
 	srv  *mochi.Server
 	addr string
@@ -45,7 +48,7 @@ func (b *Broker) Run() error {
 			return fmt.Errorf("embedded broker store %s: %w", b.Persist, err)
 		}
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Listen})
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Listen, TLSConfig: b.TLS})
 	if err := srv.AddListener(tcp); err != nil {
 		srv.Close()
 		return fmt.Errorf("embedded broker listen %s: %w", b.Listen, err)
@@ -61,8 +64,14 @@ func (b *Broker) Run() error {
 // Addr is the bound address, host:port.
 func (b *Broker) Addr() string { return b.addr }
 
-// URL is the broker's URL for a client, tcp://host:port.
-func (b *Broker) URL() string { return "tcp://" + b.addr }
+// URL is the broker's URL for a client, tcp://host:port, or tls://host:port
+// with TLS.
+func (b *Broker) URL() string {
+	if b.TLS != nil {
+		return "tls://" + b.addr
+	}
+	return "tcp://" + b.addr
+}
 
 // Close stops the broker and closes every client connection.
 func (b *Broker) Close() error {

@@ -5,6 +5,7 @@ package mqtt
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -36,6 +37,8 @@ import (
 type Source struct {
 	URL, ClientID, Username, Password string
 	Store                             string
+	// TLS, when set, is used for a tls:// (ssl://, mqtts://) URL.
+	TLS *tls.Config
 	// Offer hands a message to the writer, waiting at most the given time
 	// for room (ingest.Writer.OfferWait).
 	Offer func(ingest.Input, time.Duration) bool
@@ -66,7 +69,7 @@ func (s *Source) Run(ctx context.Context) error {
 		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5 * time.Second).
 		SetKeepAlive(15 * time.Second).SetOrderMatters(true).SetAutoAckDisabled(true).
-		SetDefaultPublishHandler(s.handle).SetOnConnectHandler(s.onConnect).
+		SetDefaultPublishHandler(s.handle).SetOnConnectHandler(s.onConnect).SetTLSConfig(s.TLS).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			s.connected.Store(false)
 			s.Log.Warn("mqtt connection lost; reconnecting", "err", err)

@@ -8,6 +8,7 @@ package uplink
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,7 +27,9 @@ import (
 type Uplink struct {
 	URL, Name, Creds string
 	Store            string
-	DB               *bolt.DB
+	// TLS, when set, secures the connection (nats.Secure).
+	TLS *tls.Config
+	DB  *bolt.DB
 	// Window bounds async publishes awaiting their ack.
 	Window int
 	// AckTimeout bounds the wait for one ack.
@@ -98,6 +101,9 @@ func (u *Uplink) Run(ctx context.Context) error {
 		// Store credentials (cloud/natsauth) receive replies, JetStream
 		// acks included, only below the store's own inbox prefix.
 		opts = append(opts, nats.UserCredentials(u.Creds), nats.CustomInboxPrefix(wire.StoreInboxPrefix(u.Store)))
+	}
+	if u.TLS != nil {
+		opts = append(opts, nats.Secure(u.TLS))
 	}
 	nc, err := nats.Connect(u.URL, opts...)
 	if err != nil {
