@@ -108,7 +108,7 @@ alerts:
 
 ## browser: pass board and rider page in headless Chromium; screenshots in artifacts/
 browser:
-	PASSLINE_ARTIFACTS=artifacts $(GO) test -count=1 -v ./e2e/browser
+	PASSLINE_ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 -v ./e2e/browser
 
 ## bench: whole pipeline (200 agents, relay, kitchens) against raw limits, removals before/after, 1,000-order RSS, 100k outbox drain; writes BENCHMARKS.md
 BENCH_PROFILE ?= /tmp/passline-bench-removals

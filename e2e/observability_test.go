@@ -115,8 +115,9 @@ var conditional = map[string]string{
 	"passline_cloud_breaker_state":      "only when a breaker exists (phrase model, webhook or SMS configured)",
 }
 
-// TestMetricsAreExported runs cloud and agent, pushes an order through to
-// its rider plus one malformed payload, then scrapes each program's
+// TestMetricsAreExported runs cloud, agent and firmware-bridge, pushes an
+// order through to its rider, prints one ticket through the bridge's
+// print proxy and sends one malformed payload, then scrapes each program's
 // /metrics and finds every metric configs/METRICS.md documents, with its
 // type and labels; and every metric the alert rules use is documented.
 func TestMetricsAreExported(t *testing.T) {
@@ -125,6 +126,7 @@ func TestMetricsAreExported(t *testing.T) {
 	agent := startAgent(t, agentConfig(t, store, "", cloud.NATSURL()))
 	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.Source.Connected)
 	bumpReachesRider(t, store, agent.MQTTURL(), cloud.NATSURL(), agent)
+	bridge := startMeteredBridge(t, store, agent.MQTTURL())
 	pub := mqttClient(t, agent.MQTTURL())
 	topic := wire.Topic{Store: store, Device: wire.DevicePrinter, DeviceID: "printer-1", Event: wire.EventTicket}
 	if tok := pub.Publish(topic.String(), 1, false, []byte("not json")); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
@@ -135,8 +137,18 @@ func TestMetricsAreExported(t *testing.T) {
 		return err == nil && st.Rejects["malformed"] > 0
 	})
 
-	got := map[string]map[string]scraped{"agent": scrape(t, agent.HTTPAddr()), "cloud": scrape(t, cloud.HTTPAddr())}
+	got := map[string]map[string]scraped{"agent": scrape(t, agent.HTTPAddr()), "cloud": scrape(t, cloud.HTTPAddr()),
+		"firmware-bridge": scrape(t, bridge.HTTPAddr())}
 	docs := readMetricsDoc(t)
+	rows := map[string]int{}
+	for _, d := range docs {
+		rows[d.program]++
+	}
+	for program := range got {
+		if rows[program] == 0 {
+			t.Errorf("configs/METRICS.md documents no metric of %s", program)
+		}
+	}
 	listed := map[string]bool{}
 	for _, d := range docs {
 		listed[d.name] = true

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passline/passline/agent/uplink"
 )
 
 // observer registers the agent's metrics and returns the writer's commit
@@ -49,12 +51,16 @@ var (
 	descReplayed     = prometheus.NewDesc("passline_agent_replayed_total", "Decisions published late, marked replayed.", nil, nil)
 	descLastSync     = prometheus.NewDesc("passline_agent_last_sync_timestamp_seconds", "When the outbox was last drained empty.", nil, nil)
 	descStateDBBytes = prometheus.NewDesc("passline_agent_state_db_bytes", "Size of the state db file.", nil, nil)
+	// descAckLatency describes the uplink's own histogram (uplink.AckLatency),
+	// collected through this collector because the uplink starts after
+	// the registry is built.
+	descAckLatency = (&uplink.Uplink{}).AckLatency().Desc()
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOutboxDepth, descOutboxBytes, descOutboxAge, descDrops, descRejects,
 		descOpen, descCommitted, descCommitFail, descPanics, descQueue, descOverflow, descLink, descPublished,
-		descPublishErr, descReplayed, descLastSync, descStateDBBytes} {
+		descPublishErr, descReplayed, descLastSync, descStateDBBytes, descAckLatency} {
 		ch <- d
 	}
 }
@@ -99,6 +105,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPublished, float64(us.Duplicates), "duplicate")
 		counter(descPublishErr, float64(us.Errors))
 		counter(descReplayed, float64(us.Replayed))
+		ch <- m.Uplink.AckLatency()
 		if !us.LastSync.IsZero() {
 			gauge(descLastSync, float64(us.LastSync.Unix()))
 		}

@@ -65,6 +65,7 @@ func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
 	var removals []bolt.Removal
 	futures := make([]jetstream.PubAckFuture, 0, len(entries))
 	keys := make([]uint64, 0, len(entries))
+	created := make([]time.Time, 0, len(entries))
 	var sendErr error
 	for _, e := range entries {
 		d := e.Decision
@@ -77,9 +78,9 @@ func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
 			sendErr = err
 			break
 		}
-		futures, keys = append(futures, f), append(keys, e.Key)
+		futures, keys, created = append(futures, f), append(keys, e.Key), append(created, d.CreatedAt)
 	}
-	err := u.await(ctx, futures, keys, &removals)
+	err := u.await(ctx, futures, keys, created, &removals)
 	u.advance(entries, removals)
 	if u.Remove != nil {
 		u.Remove(removals)
@@ -138,7 +139,7 @@ func (u *Uplink) replayed(d wire.Decision, now time.Time) bool {
 }
 
 // await collects acks in order, stopping at the first failure.
-func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, keys []uint64, removals *[]bolt.Removal) error {
+func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, keys []uint64, created []time.Time, removals *[]bolt.Removal) error {
 	timer := time.NewTimer(u.AckTimeout)
 	defer timer.Stop()
 	for i, f := range futures {
@@ -148,6 +149,7 @@ func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, ke
 				u.m.duplicates.Add(1)
 			} else {
 				u.m.published.Add(1)
+				u.observeAck(created[i])
 			}
 			*removals = append(*removals, bolt.Removal{Key: keys[i]})
 		case err := <-f.Err():

@@ -61,6 +61,7 @@ type Uplink struct {
 	// up to it wait for their removal and are not sent again by this process.
 	mark     uint64
 	m        counters
+	ackLat   ackLatency
 	lastSync atomic.Int64 // unix nanos of the last drain that emptied the outbox
 }
 

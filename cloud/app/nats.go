@@ -65,6 +65,7 @@ func (m *Main) startNATS(ctx context.Context) error {
 		m.jss = append(m.jss, js)
 	}
 	m.nc, m.js = m.conns[0], m.jss[0]
+	m.registerLinkMetric()
 	return nil
 }
 

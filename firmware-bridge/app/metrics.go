@@ -47,6 +47,9 @@ func newMetrics(reg prometheus.Registerer, c *mqtt.Client) *metrics {
 			[]string{"device", "device_id"}),
 		mqtt: c,
 	}
+	for _, r := range []string{"queued", "failed"} {
+		m.errors.WithLabelValues(r) // exported as 0 from the start
+	}
 	reg.MustRegister(m.published, m.errors, m.latency, m.stable, m.deviceUp, m)
 	return m
 }
