@@ -127,6 +127,6 @@ chaos:
 chaos-short:
 	PASSLINE_CHAOS_SHORT=1 $(GO) test -tags chaos -run 'TestChaos|TestCheckFindsViolations' -v -count=1 -timeout 10m ./e2e/chaos/
 
-## broker-restart: embedded MQTT broker restarted under QoS 1 load (known to lose an event now and then; see issue 3)
+## broker-restart: the embedded and the Mosquitto broker-restart tests, 5 times each with -race (both also run once in make test)
 broker-restart:
-	PASSLINE_BROKER_RESTART=1 $(GO) test -count=5 -run TestEmbeddedBrokerRestartLosesNothing -v ./agent/app/
+	$(GO) test -race -count=5 -run 'TestEmbeddedBrokerRestartLosesNothing|TestMosquittoRestartLosesNothing' -v ./agent/app/

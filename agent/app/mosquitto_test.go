@@ -36,7 +36,7 @@ func TestMosquittoRestartLosesNothing(t *testing.T) {
 	if len(bumped) == 0 {
 		t.Fatal("no bump acked: the load never ran")
 	}
-	waitApplied(t, m, b.URL(), acked)
+	waitApplied(t, m, acked)
 	if t.Failed() {
 		return // a lost event has no ready to wait for
 	}

@@ -3,7 +3,6 @@ package app_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,15 +15,10 @@ import (
 
 // TestEmbeddedBrokerRestartLosesNothing restarts a persistent mochi broker
 // (sessions and in-flight messages in bbolt) twice under QoS 1 load: every
-// event the broker acknowledged reaches the agent's state.
+// event the broker acknowledged reaches the agent's state. (It once failed
+// now and then: the check ran when a "last" marker event was applied, and
+// mochi resends restored in-flight messages out of order; see waitApplied.)
 func TestEmbeddedBrokerRestartLosesNothing(t *testing.T) {
-	// KNOWN DEFECT: with the embedded mochi broker this test loses about one
-	// acked event in several runs (1 of 102 seen in CI, 2026-11-24), so it
-	// runs only on request (make broker-restart) until the loss is found;
-	// issue 3 stays open on it.
-	if os.Getenv("PASSLINE_BROKER_RESTART") == "" {
-		t.Skip("known loss with the embedded broker: run with PASSLINE_BROKER_RESTART=1 (make broker-restart)")
-	}
 	persist := filepath.Join(t.TempDir(), "broker.db")
 	b := &mqtt.Broker{Listen: "127.0.0.1:0", Persist: persist, Log: at.Quiet()}
 	if err := b.Run(); err != nil {
@@ -54,7 +48,7 @@ func TestEmbeddedBrokerRestartLosesNothing(t *testing.T) {
 	load.Stop()
 	acked, _ := load.Results()
 	t.Logf("%d events acked by the broker across 2 restarts", len(acked))
-	waitApplied(t, m, b.URL(), acked)
+	waitApplied(t, m, acked)
 }
 
 // TestPersistentSessionAcrossAgentRestart runs against the real Mosquitto
@@ -80,25 +74,33 @@ func TestPersistentSessionAcrossAgentRestart(t *testing.T) {
 	load.Stop()
 	acked, _ := load.Results()
 	t.Logf("%d events acked by %s with the agent restarted once", len(acked), url)
-	waitApplied(t, m2, url, acked)
+	waitApplied(t, m2, acked)
 }
 
-// waitApplied publishes a last order and waits for it, then checks every
-// acked event id is in the agent's state.
-func waitApplied(t *testing.T, m *app.Main, url string, acked []string) {
+// waitApplied waits until every acked event id is in the agent's state,
+// failing with the missing ids after 30 s. It does not wait for a "last"
+// marker event instead: MQTT orders QoS 1 messages only per topic, and
+// mochi resends a restored session's in-flight messages in an order that
+// is random within one second, so a marker applied says nothing about the
+// events before it.
+func waitApplied(t *testing.T, m *app.Main, acked []string) {
 	t.Helper()
-	pub := at.Publisher(t, url)
-	last := at.Ticket(m.Config.Store, "last", "grill", time.Now())
-	at.Publish(t, pub, last)
-	at.Eventually(t, 60*time.Second, "last event applied", func() bool { return seen(m, last.ID) })
-	missing := 0
-	for _, id := range acked {
-		if !seen(m, id) {
-			missing++
+	var missing []string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		missing = missing[:0]
+		for _, id := range acked {
+			if !seen(m, id) {
+				missing = append(missing, id)
+			}
 		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	if missing > 0 {
-		t.Errorf("%d of %d acked events missing from the agent's state", missing, len(acked))
+	if len(missing) > 0 {
+		t.Errorf("%d of %d acked events missing from the agent's state after 30 s: %v", len(missing), len(acked), missing[:min(len(missing), 10)])
 	}
 }
 
