@@ -19,6 +19,7 @@ import (
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/agent/config"
+	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/gpio"
 	"github.com/passline/passline/agent/ingest"
 	"github.com/passline/passline/agent/mqtt"
@@ -53,6 +54,9 @@ type Main struct {
 	Uplink   *uplink.Uplink
 	GPIO     *gpio.Source
 	Registry *prometheus.Registry
+	// ConfigSync applies the store's config from the cloud live (nil when
+	// the Decider cannot be reconfigured).
+	ConfigSync *configsync.Watcher
 
 	httpSrv *http.Server
 	httpLn  net.Listener
@@ -83,7 +87,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
-	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
+	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startConfigSync, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -226,6 +230,9 @@ func (m *Main) Close() error {
 	if m.Source != nil {
 		m.Source.Close()
 	}
+	if m.ConfigSync != nil {
+		m.ConfigSync.Close()
+	}
 	if m.Writer != nil {
 		m.Writer.Close()
 	}
@@ -240,6 +247,7 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Broker.Close())
 	}
 	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker = nil, nil, nil, nil, nil, nil
+	m.ConfigSync = nil
 	return errors.Join(errs...)
 }
 

@@ -82,6 +82,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
 		nats.ReconnectBufSize(-1), nats.ReconnectWait(500 * time.Millisecond),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			// Permission violations (credentials without the store's KV
+			// rights) arrive here, not as call errors.
+			w.Log.Warn("nats async error on the config connection", "store", w.Base.Store, "err", err)
+		}),
 		nats.ReconnectHandler(func(*nats.Conn) {
 			select {
 			case w.reconnected <- struct{}{}:
@@ -144,23 +149,31 @@ func (w *Watcher) retry() time.Duration {
 	return time.Second
 }
 
+// loop keeps a watch open. After a failure it waits Retry, doubling up to
+// maxRetry while failures repeat (a cloud that never created the bucket
+// costs one log line and one request per half minute).
 func (w *Watcher) loop(ctx context.Context) {
+	wait := w.retry()
 	for {
 		err := w.watch(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if errors.Is(err, errReconnected) {
+			wait = w.retry()
 			continue
 		}
-		w.Log.Warn("config watch failed; retrying", "store", w.Base.Store, "err", err, "retry_in", w.retry())
+		w.Log.Warn("config watch failed; retrying", "store", w.Base.Store, "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(w.retry()):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, maxRetry)
 	}
 }
+
+const maxRetry = 30 * time.Second
 
 // watch opens the config bucket and follows the store's key until ctx
 // ends or the watch fails.

@@ -14,26 +14,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/cloud/natsauth"
+	"github.com/passline/passline/cloud/natsauth/natsauthtest"
 	"github.com/passline/passline/wire"
 )
 
 // startServer runs an embedded operator-mode JetStream server trusting tr.
 func startServer(t *testing.T, tr *natsauth.Trust) *server.Server {
 	t.Helper()
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
-	if err := tr.Configure(opts); err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s
+	return natsauthtest.Server(t, tr)
 }
 
 // errs collects asynchronous errors (permission violations) of a connection.
@@ -147,6 +135,14 @@ func (f fixture) storeConn(t *testing.T, store string) (jetstream.JetStream, *na
 
 func shortCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// deniedCtx bounds a request the server is expected to refuse: a
+// permission violation sends no reply, so the request ends by timeout.
+func deniedCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	t.Cleanup(cancel)
 	return ctx
 }

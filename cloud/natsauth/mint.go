@@ -40,6 +40,13 @@ func InboxPrefix(store string) string { return wire.StoreInboxPrefix(store) }
 // buckets) is allowed because nats.go needs it to open a stream or
 // bucket; it shows configuration and counts (with a subject filter, which
 // subjects hold messages, so other store ids), never message contents.
+// Deleting consumers of the config bucket's stream is allowed because
+// stopping a watch deletes its ordered consumer, and a refused delete
+// blocks the agent for the JetStream timeout (5 s) on every re-watch and
+// at shutdown. The subject cannot name the key, so this is the one right
+// over other stores: a store could delete another store's watch consumer
+// if it knew its random name, which it cannot list; the victim's ordered
+// consumer then recreates itself. No message is ever exposed.
 func StorePermissions(store string) jwt.Permissions {
 	cfgStream := "KV_" + wire.BucketConfig
 	cfgKey := "$KV." + wire.BucketConfig + "." + store
@@ -50,6 +57,7 @@ func StorePermissions(store string) jwt.Permissions {
 		"$JS.API.STREAM.INFO."+cfgStream,
 		"$JS.API.DIRECT.GET."+cfgStream+"."+cfgKey,
 		"$JS.API.CONSUMER.CREATE."+cfgStream+".*."+cfgKey,
+		"$JS.API.CONSUMER.DELETE."+cfgStream+".*",
 		"$JS.FC."+cfgStream+".>",
 		"$JS.API.STREAM.INFO.KV_"+BucketConfigStatus,
 		"$KV."+BucketConfigStatus+"."+store,

@@ -96,6 +96,17 @@ func TestStoreReadsOnlyItsOwnConfig(t *testing.T) {
 	if _, err := kv.Put(shortCtx(t), "A", []byte("self-service")); err == nil {
 		t.Fatal("store A wrote its own config; only the API may")
 	}
+	if err := kv.Delete(deniedCtx(t), "B"); err == nil {
+		t.Fatal("store A deleted store B's config")
+	}
+	if err := kv.Purge(deniedCtx(t), "A"); err == nil {
+		t.Fatal("store A purged its own config; only the API may")
+	}
+	if got, err := f.relay.KeyValue(shortCtx(t), wire.BucketConfig); err != nil {
+		t.Fatal(err)
+	} else if e, err := got.Get(shortCtx(t), "B"); err != nil || string(e.Value()) != "config of B" {
+		t.Fatalf("store B's config after A's attempts: %v %v", e, err)
+	}
 }
 
 func TestStoreWritesOnlyItsOwnStatus(t *testing.T) {
@@ -111,6 +122,13 @@ func TestStoreWritesOnlyItsOwnStatus(t *testing.T) {
 	}
 	if _, err := kv.Put(shortCtx(t), "B", []byte(`{"applied":false}`)); err == nil {
 		t.Fatal("store A wrote store B's status")
+	}
+	// Statuses are for the API to read; a store reads none, not even B's.
+	if got, err := kv.Get(deniedCtx(t), "B"); err == nil {
+		t.Fatalf("store A read a status: %q", got.Value())
+	}
+	if _, err := kv.Watch(deniedCtx(t), "B"); err == nil {
+		t.Fatal("store A watches store B's status")
 	}
 }
 

@@ -1,0 +1,26 @@
+package app
+
+import (
+	"context"
+
+	"github.com/passline/passline/agent/configsync"
+)
+
+// startConfigSync follows the store's config in KV PASSLINE_CONFIG and
+// applies it live to the decider, when the decider can take one (the
+// default rules engine can; a Decider set by a test may not). It uses its
+// own NATS connection with the uplink's URL and credentials.
+func (m *Main) startConfigSync(ctx context.Context) error {
+	apply, ok := m.Decider.(configsync.Applier)
+	if !ok {
+		return nil
+	}
+	c := m.Config.NATS
+	w := configsync.New(c.URL, m.Config, apply)
+	w.Creds, w.Log = c.Creds, m.Log.With("component", "configsync")
+	if c.Name != "" {
+		w.Name = c.Name + "-config"
+	}
+	m.ConfigSync = w
+	return w.Run(ctx)
+}
