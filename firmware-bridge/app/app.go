@@ -71,8 +71,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}()
 	c := m.Config
+	ctls, err := c.MQTT.TLS.Client()
+	if err != nil {
+		return fmt.Errorf("mqtt.tls: %w", err)
+	}
 	m.MQTT = mqtt.New(mqtt.Options{
-		URL: c.MQTT.URL, Username: c.MQTT.Username, Password: c.MQTT.Password,
+		URL: c.MQTT.URL, Username: c.MQTT.Username, Password: c.MQTT.Password, TLS: ctls,
 		ClientID: c.ClientID(), Store: c.Store, DeviceID: c.DeviceID,
 		KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
 		PublishTimeout: c.MQTT.PublishTimeout, Logger: m.Logger,

@@ -17,6 +17,7 @@ import (
 	"github.com/passline/passline/firmware-bridge/escpos"
 	"github.com/passline/passline/firmware-bridge/sim"
 	"github.com/passline/passline/wire"
+	"github.com/passline/passline/wire/tlsconf"
 )
 
 // Config is the whole bridge configuration.
@@ -56,6 +57,9 @@ type MQTT struct {
 	// PublishTimeout bounds how long a driver waits for the broker's ack;
 	// past it the event stays queued in memory and the driver carries on.
 	PublishTimeout time.Duration `yaml:"publish_timeout"`
+	// TLS of the broker connection (use a tls://, ssl:// or wss:// url):
+	// ca to trust the broker, cert and key for mutual TLS.
+	TLS tlsconf.Config `yaml:"tls"`
 }
 
 // Sim is the simulated kitchen driver.
@@ -243,6 +247,12 @@ func (c *Config) validateMQTT() error {
 	case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
 	default:
 		return fmt.Errorf("mqtt.url: scheme %q is not tcp, ssl, ws or wss", u.Scheme)
+	}
+	if err := c.MQTT.TLS.Validate("mqtt.tls"); err != nil {
+		return err
+	}
+	if c.MQTT.TLS.Enabled() && (u.Scheme == "tcp" || u.Scheme == "mqtt" || u.Scheme == "ws") {
+		return fmt.Errorf("mqtt.url: %q is not encrypted but mqtt.tls is set; use tls://host:8883 or wss://", c.MQTT.URL)
 	}
 	if id := c.ClientID(); len(id) > 128 || id == "" {
 		return fmt.Errorf("mqtt.client_id: %q must be 1-128 characters", id)

@@ -11,6 +11,7 @@ package mqtt
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,8 @@ type Options struct {
 	KeepAlive               time.Duration
 	ConnectTimeout          time.Duration
 	PublishTimeout          time.Duration
+	// TLS, when set, is used for a tls://, ssl:// or wss:// URL.
+	TLS *tls.Config
 	// MaxBacklog bounds the events queued in memory during one broker
 	// outage; beyond it events are dropped (and counted). 0 means 10,000.
 	MaxBacklog int
@@ -129,6 +132,7 @@ func (c *Client) newPaho() (paho.Client, error) {
 		SetBinaryWill(c.StatusTopic(), will, 1, true).
 		SetDefaultPublishHandler(c.deliver).
 		SetOnConnectHandler(c.onConnect).
+		SetTLSConfig(c.opts.TLS).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			c.online.Store(false)
 			c.log.Warn("broker connection lost", "url", c.opts.URL, "err", err)
