@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/passline/passline/agent/configsync"
 )
@@ -18,6 +19,10 @@ func (m *Main) startConfigSync(ctx context.Context) error {
 	c := m.Config.NATS
 	w := configsync.New(c.URL, m.Config, apply)
 	w.Creds, w.Log = c.Creds, m.Log.With("component", "configsync")
+	var err error
+	if w.TLS, err = c.TLS.Client(); err != nil {
+		return fmt.Errorf("nats.tls: %w", err)
+	}
 	if c.Name != "" {
 		w.Name = c.Name + "-config"
 	}

@@ -13,6 +13,7 @@ package configsync
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,7 +38,9 @@ type Applier interface {
 type Watcher struct {
 	URL   string
 	Creds string // NATS credentials file; empty: none
-	Name  string // connection name; "{store}-agent-config" when empty
+	// TLS, when set, secures the connection (nats.Secure), like the uplink's.
+	TLS  *tls.Config
+	Name string // connection name; "{store}-agent-config" when empty
 	// Base is the agent's file config; a store config is laid over it
 	// (config.WithStore), and a deleted key returns the agent to it.
 	Base  config.Config
@@ -95,6 +98,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		})}
 	if w.Creds != "" {
 		opts = append(opts, nats.UserCredentials(w.Creds), nats.CustomInboxPrefix(wire.StoreInboxPrefix(w.Base.Store)))
+	}
+	if w.TLS != nil {
+		opts = append(opts, nats.Secure(w.TLS))
 	}
 	nc, err := nats.Connect(w.URL, opts...)
 	if err != nil {
