@@ -7,6 +7,9 @@
 // The watch is a JetStream ordered consumer: it survives reconnects and
 // server restarts and resumes after the last revision it saw. At startup
 // the current value, if any, is delivered first and counts like any other.
+// Parameters and rules reach the rules engine between two decisions. One
+// exception: the writer's re-evaluation ticker keeps the retry_interval it
+// started with until the agent restarts (rules see the new value at once).
 // Nothing is kept on disk: after a restart the agent starts on its file
 // config and reapplies the stored one as soon as NATS is reachable.
 package configsync
