@@ -85,9 +85,14 @@ func (w *Watcher) report(ctx context.Context) {
 	w.mu.Unlock()
 }
 
+// statusTimeout bounds one status write. It is short because the write
+// runs on the watch goroutine: a put lost in an outage must not hold back
+// the next config for long; an unsent status is retried every Retry.
+const statusTimeout = time.Second
+
 // putStatus runs on the watch goroutine only, which owns statusKV.
 func (w *Watcher) putStatus(ctx context.Context, b []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	if w.statusKV == nil {
 		kv, err := w.js.KeyValue(ctx, wire.BucketConfigStatus)
