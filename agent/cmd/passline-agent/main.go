@@ -70,13 +70,16 @@ func run(args []string) error {
 		}
 		return err
 	}
-	if cmd == "" {
+	if cmd == "" { // flags came first: the command, if any, follows them
 		cmd = "run"
 		if fs.NArg() > 0 {
 			cmd = fs.Arg(0)
+			if err := fs.Parse(fs.Args()[1:]); err != nil {
+				return err
+			}
 		}
 	}
-	if fs.NArg() > 0 && fs.Arg(0) != cmd || fs.NArg() > 1 {
+	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}

@@ -59,6 +59,8 @@ func TestFlagsBeforeOrAfterCommand(t *testing.T) {
 		{[]string{"run", "-config", "/nonexistent.yaml"}, "nonexistent.yaml"},
 		{[]string{"status", "-config", "/nonexistent.yaml"}, "nonexistent.yaml"},
 		{[]string{"rejects", "-limit", "3", "-config", "/nonexistent.yaml"}, "nonexistent.yaml"},
+		{[]string{"-config", "/nonexistent.yaml", "rejects", "-limit", "3"}, "nonexistent.yaml"},
+		{[]string{"-config", "/nonexistent.yaml", "status", "extra"}, "unexpected arguments"},
 		{[]string{"status", "extra"}, "unexpected arguments"},
 		{[]string{"bogus"}, `unknown command "bogus"`},
 	}
