@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/configsync"
+	"github.com/passline/passline/agent/ingest"
 )
 
 // startConfigSync follows the store's config in KV PASSLINE_CONFIG and
@@ -17,7 +19,7 @@ func (m *Main) startConfigSync(ctx context.Context) error {
 		return nil
 	}
 	c := m.Config.NATS
-	w := configsync.New(c.URL, m.Config, apply)
+	w := configsync.New(c.URL, m.Config, retuner{apply, m.Writer})
 	w.Creds, w.Log = c.Creds, m.Log.With("component", "configsync")
 	var err error
 	if w.TLS, err = c.TLS.Client(); err != nil {
@@ -28,4 +30,22 @@ func (m *Main) startConfigSync(ctx context.Context) error {
 	}
 	m.ConfigSync = w
 	return w.Run(ctx)
+}
+
+// retuner applies a new config to the decider and, once the decider took
+// it, the new retry_interval to the writer's re-evaluation timer.
+type retuner struct {
+	configsync.Applier
+	w *ingest.Writer
+}
+
+// Reconfigure implements configsync.Applier.
+func (r retuner) Reconfigure(params agent.Params, rules []agent.Rule) error {
+	if err := r.Applier.Reconfigure(params, rules); err != nil {
+		return err
+	}
+	if r.w != nil {
+		r.w.SetTick(params.RetryInterval)
+	}
+	return nil
 }

@@ -7,9 +7,8 @@
 // The watch is a JetStream ordered consumer: it survives reconnects and
 // server restarts and resumes after the last revision it saw. At startup
 // the current value, if any, is delivered first and counts like any other.
-// Parameters and rules reach the rules engine between two decisions. One
-// exception: the writer's re-evaluation ticker keeps the retry_interval it
-// started with until the agent restarts (rules see the new value at once).
+// Parameters and rules reach the rules engine between two decisions; the
+// agent also resets its re-evaluation timer to a new retry_interval.
 // Nothing is kept on disk: after a restart the agent starts on its file
 // config and reapplies the stored one as soon as NATS is reachable.
 package configsync

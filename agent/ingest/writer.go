@@ -68,6 +68,7 @@ type Writer struct {
 	rm        []bolt.Removal
 	rmSince   time.Time // when rm became non-empty
 	stopped   atomic.Bool
+	tickc     chan time.Duration // SetTick's new periods
 }
 
 // NewWriter returns a writer whose input queue holds queue items. It starts
@@ -75,7 +76,7 @@ type Writer struct {
 func NewWriter(db *bolt.DB, store string, queue int) *Writer {
 	return &Writer{DB: db, Store: store, MaxBatch: 512, Tick: 30 * time.Second,
 		FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour, Decider: agent.BasicDecider{},
-		RemoveLinger: time.Second, RemoveMax: 1024,
+		RemoveLinger: time.Second, RemoveMax: 1024, tickc: make(chan time.Duration, 1),
 		Now: time.Now, Log: slog.Default(), in: make(chan Input, queue), rejectLog: newLimiter(10 * time.Second)}
 }
 
@@ -171,6 +172,9 @@ func (w *Writer) loop(ctx context.Context) {
 			return
 		case <-tick.C:
 			w.retry(ctx, func() error { return w.tick() })
+			continue
+		case d := <-w.tickc:
+			tick.Reset(d)
 			continue
 		case <-idle.C:
 			w.retry(ctx, w.flushDue)
