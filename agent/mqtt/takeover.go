@@ -16,7 +16,10 @@ import (
 // object in between is lost (seen as a lost event in the agent's crash
 // test). The hook records every message stored on the old object while a
 // takeover is under way and, once the new session is established, queues
-// and sends those the clone missed. A message it resends that was also
+// and sends those the clone missed. A publish that looked the client up
+// before the new one was registered can also reach the old object after
+// the takeover has finished; the hook moves that one to the new session
+// at once. A message it resends that was also
 // delivered is a duplicate the agent drops by event id.
 type takeoverHook struct {
 	mochi.HookBase
@@ -43,19 +46,29 @@ func (h *takeoverHook) OnSessionEstablish(cl *mochi.Client, pk packets.Packet) {
 	}
 }
 
-// OnQosPublish records messages stored on a client object being taken over.
+// OnQosPublish records messages stored on a client object being taken
+// over, and moves to the new session a message stored on an object that
+// was already replaced: a publish that looked the client up just before
+// the new one was registered can reach the old object after the takeover
+// has finished.
 func (h *takeoverHook) OnQosPublish(cl *mochi.Client, pk packets.Packet, _ int64, resends int) {
-	v, ok := h.pending.Load(cl.ID)
-	if !ok || resends > 0 {
+	if resends > 0 || pk.FixedHeader.Type != packets.Publish {
 		return
 	}
-	t := v.(*takeover)
-	if t.old != cl {
+	if v, ok := h.pending.Load(cl.ID); ok {
+		t := v.(*takeover)
+		if t.old != cl {
+			return
+		}
+		t.mu.Lock()
+		t.late = append(t.late, pk.Copy(true))
+		t.mu.Unlock()
 		return
 	}
-	t.mu.Lock()
-	t.late = append(t.late, pk.Copy(true))
-	t.mu.Unlock()
+	if cur, ok := h.srv.Clients.Get(cl.ID); ok && cur != cl && cl.IsTakenOver() {
+		h.log.Warn("takeover: message reached a replaced session; sending it on the new one", "client", cl.ID, "topic", pk.TopicName)
+		h.resend(cur, pk.Copy(true))
+	}
 }
 
 func (h *takeoverHook) OnSessionEstablished(cl *mochi.Client, _ packets.Packet) {
@@ -71,15 +84,21 @@ func (h *takeoverHook) OnSessionEstablished(cl *mochi.Client, _ packets.Packet) 
 		if q, ok := cl.State.Inflight.Get(p.PacketID); ok && q.TopicName == p.TopicName && bytes.Equal(q.Payload, p.Payload) {
 			continue // carried over by mochi's own clone
 		}
-		id, err := cl.NextPacketID()
-		if err != nil {
-			h.log.Error("takeover: no packet id left; message lost", "client", cl.ID, "topic", p.TopicName)
-			continue
-		}
-		p.PacketID = uint16(id)
-		cl.State.Inflight.Set(p)
-		if err := cl.WritePacket(p); err != nil {
-			h.log.Warn("takeover: resend failed; it is resent on the next connect", "client", cl.ID, "err", err)
-		}
+		h.resend(cl, p)
+	}
+}
+
+// resend queues p in cl's in-flight window under a fresh packet id and
+// sends it.
+func (h *takeoverHook) resend(cl *mochi.Client, p packets.Packet) {
+	id, err := cl.NextPacketID()
+	if err != nil {
+		h.log.Error("takeover: no packet id left; message lost", "client", cl.ID, "topic", p.TopicName)
+		return
+	}
+	p.PacketID = uint16(id)
+	cl.State.Inflight.Set(p)
+	if err := cl.WritePacket(p); err != nil {
+		h.log.Warn("takeover: resend failed; it is resent on the next connect", "client", cl.ID, "err", err)
 	}
 }
