@@ -1,5 +1,3 @@
-//go:build chaos
-
 package chaos_test
 
 import (
@@ -16,33 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// settings size the run: PASSLINE_CHAOS_SHORT=1 is the short version
-// (under 3 minutes); PASSLINE_CHAOS_DURATION (a Go duration) overrides how
-// long faults are injected, PASSLINE_CHAOS_STORES the number of agents.
-type settings struct {
-	duration, gap, uplinkCut, pause time.Duration
-	stores                          int
-	ordersPerSec                    float64
-}
-
-func load(t *testing.T) settings {
-	s := settings{duration: 9*time.Minute + 30*time.Second, gap: time.Second, uplinkCut: 2 * time.Minute, pause: 8 * time.Second, stores: 4, ordersPerSec: 0.5}
-	if os.Getenv("PASSLINE_CHAOS_SHORT") != "" {
-		s.duration, s.uplinkCut, s.stores = 75*time.Second, 20*time.Second, 3
-	}
-	if v := os.Getenv("PASSLINE_CHAOS_DURATION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > 13*time.Minute {
-			t.Fatalf("PASSLINE_CHAOS_DURATION=%q: want a duration up to 13m", v)
-		}
-		s.duration = d
-	}
-	if n, err := strconv.Atoi(os.Getenv("PASSLINE_CHAOS_STORES")); err == nil && n > 1 {
-		s.stores = n
-	}
-	return s
-}
-
 // world is everything the run starts.
 type world struct {
 	t      *testing.T
@@ -54,16 +25,21 @@ type world struct {
 	faults map[string]int
 }
 
-// TestChaos is `make chaos`: real passline-agent and passline-cloud
-// processes, a 3-node JetStream cluster and the MQTT broker in this
-// process, simulated kitchens publishing steadily. Faults are injected one
-// after another for the configured duration — SIGKILL an agent, stop and
-// restart a NATS node, SIGKILL a relay, restart the MQTT broker, SIGSTOP a
-// process for 8 s (longer than the relays' 5 s ack wait) — while store 0's uplink is cut for minutes. At the end
+// TestChaos runs real passline-agent and passline-cloud processes, a
+// 3-node JetStream cluster and the MQTT broker in this process, with
+// simulated kitchens publishing steadily. Faults are injected one after
+// another for the configured duration — SIGKILL an agent, stop and restart
+// a NATS node, SIGKILL a relay, restart the MQTT broker, SIGSTOP a process
+// for 8 s (longer than the relays' 5 s ack wait) — while store 0's uplink
+// is cut (20 s in the short run, 2 minutes in the long one). At the end
 // every acknowledged order must have produced exactly one ready to its
-// rider, no rider message may be duplicated, and every decision JetStream
-// acknowledged must have been delivered.
+// rider, no rider message may be duplicated, every decision JetStream
+// acknowledged must have been delivered, and every fault kind must have
+// been injected. The short run is the default; see load.
 func TestChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos run: starts real processes for over a minute")
+	}
 	s := load(t)
 	agentBin, cloudBin := buildBinaries(t)
 	w := &world{t: t, faults: map[string]int{}}
@@ -75,8 +51,8 @@ func TestChaos(t *testing.T) {
 		r := newRelay(t, cloudBin, filepath.Join(dir, fmt.Sprintf("relay%d", i)), fmt.Sprintf("relay %d", i), w.nats.url())
 		w.relays = append(w.relays, r)
 	}
-	must(t, w.relays[0].start()) // creates the streams
-	must(t, w.relays[1].start())
+	must(t, w.relays[0].supervise(t)) // creates the streams
+	must(t, w.relays[1].supervise(t))
 	var stores []string
 	for i := range s.stores {
 		store := fmt.Sprintf("chaos%d", i)
@@ -107,7 +83,7 @@ func TestChaos(t *testing.T) {
 	start := time.Now()
 	cutAt, restoreAt := start.Add(s.duration/10), start.Add(s.duration/10+s.uplinkCut)
 	cut, cutDone := false, false
-	for i := 0; time.Since(start) < s.duration; i++ {
+	for i := 0; i < s.maxFaults && time.Since(start) < s.duration; i++ {
 		switch {
 		case !cut && !cutDone && time.Now().After(cutAt):
 			t.Logf("%s: cutting store %s's uplink for %s", since(start), w.agents[0].store, s.uplinkCut)
@@ -128,7 +104,7 @@ func TestChaos(t *testing.T) {
 	t.Logf("%s: faults over; stopping the kitchens", since(start))
 	close(tr.stop)
 	_ = kitchens.Close()
-	w.settle(80 * time.Second)
+	w.settle(s.settle)
 
 	nc, err := nats.Connect(w.nats.url())
 	must(t, err)
@@ -151,6 +127,9 @@ func TestChaos(t *testing.T) {
 	for _, e := range v.examples {
 		fmt.Printf("    %s\n", e)
 	}
+	if miss := missingKinds(w.faults); len(miss) > 0 {
+		t.Errorf("fault kinds never injected: %v", miss)
+	}
 	if v.expected == 0 {
 		t.Fatal("no order was acknowledged: the run proved nothing")
 	}
@@ -169,7 +148,7 @@ func (w *world) inject(i int, s settings) {
 		a.kill()
 		w.faults["agent SIGKILL"]++
 		time.Sleep(500 * time.Millisecond)
-		must(t, a.start())
+		must(t, a.supervise(t))
 	case 1:
 		node := 1 + k%2 // node 2 or 3
 		w.nats.stop(node)
@@ -184,7 +163,7 @@ func (w *world) inject(i int, s settings) {
 		r.kill()
 		w.faults["relay SIGKILL"]++
 		time.Sleep(500 * time.Millisecond)
-		must(t, r.start())
+		must(t, r.supervise(t))
 	case 3:
 		w.broker.stop()
 		w.faults["MQTT broker restart"]++

@@ -1,5 +1,3 @@
-//go:build chaos
-
 package chaos_test
 
 import (
@@ -25,6 +23,11 @@ import (
 )
 
 // buildBinaries builds passline-agent and passline-cloud into a temp dir.
+// They are built without -race even when this test binary is: the race
+// detector makes them several times slower and bigger, which on a loaded
+// 2-core machine stretches restarts past the run's timeouts, and what this
+// run checks is end-to-end delivery, not data races (the agent and relay
+// packages' own tests run under -race).
 func buildBinaries(t *testing.T) (agentBin, cloudBin string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -55,8 +58,9 @@ type proc struct {
 	ready          string // a log line fragment that means "serving"; "" for none
 	logPath        string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed once cmd has been waited for
 }
 
 // start runs the program and, when p.ready is set, waits up to 60 s for
@@ -89,7 +93,7 @@ func (p *proc) start() error {
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); pw.Close(); close(exited) }()
 	p.mu.Lock()
-	p.cmd = cmd
+	p.cmd, p.done = cmd, exited
 	p.mu.Unlock()
 	if p.ready == "" {
 		return nil
@@ -106,6 +110,30 @@ func (p *proc) start() error {
 	}
 }
 
+// supervise starts the program as its systemd unit's Restart=always
+// (systemd/passline-*.service) would: a start that fails, say because JetStream
+// timed out while the cluster elected leaders after a node restart, is
+// retried, up to 3 tries.
+func (p *proc) supervise(t *testing.T) error {
+	var err error
+	for try := 1; try <= 3; try++ {
+		if err = p.start(); err == nil {
+			return nil
+		}
+		t.Logf("start %s (try %d) failed: %s", p.name, try, lastLine(err))
+		p.kill()
+		time.Sleep(time.Second)
+	}
+	return err
+}
+
+// lastLine is the last non-empty line of err: the program's fatal error
+// when err ends with its log.
+func lastLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	return s[strings.LastIndex(s, "\n")+1:]
+}
+
 // signal sends sig to the running process.
 func (p *proc) signal(sig syscall.Signal) error {
 	p.mu.Lock()
@@ -116,44 +144,43 @@ func (p *proc) signal(sig syscall.Signal) error {
 	return p.cmd.Process.Signal(sig)
 }
 
-// kill SIGKILLs the process and waits until it is gone.
+// kill SIGKILLs the process and waits (up to 2 s) until it is gone.
 func (p *proc) kill() {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.cmd = nil
-	p.mu.Unlock()
+	cmd, done := p.take()
 	if cmd == nil {
 		return
 	}
 	_ = cmd.Process.Signal(syscall.SIGCONT)
 	_ = cmd.Process.Kill()
-	for i := 0; i < 200 && cmd.ProcessState == nil; i++ {
-		if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
 	}
 }
 
 // stop ends the process with SIGTERM (SIGKILL after 20 s).
 func (p *proc) stop() {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.cmd = nil
-	p.mu.Unlock()
+	cmd, done := p.take()
 	if cmd == nil {
 		return
 	}
 	_ = cmd.Process.Signal(syscall.SIGCONT)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if cmd.Process.Signal(syscall.Signal(0)) != nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
 	}
-	_ = cmd.Process.Kill()
+}
+
+// take removes the running command from p, so it is signalled only once.
+func (p *proc) take() (*exec.Cmd, chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd, done := p.cmd, p.done
+	p.cmd, p.done = nil, nil
+	return cmd, done
 }
 
 // agentProc is one store's passline-agent.
