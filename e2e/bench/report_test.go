@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -14,8 +15,9 @@ import (
 )
 
 // report collects what the benchmarks of this run measured; TestMain
-// writes it to BENCHMARKS.md (PASSLINE_BENCH_OUT, default the repository
-// root) when at least one benchmark ran.
+// writes it to PASSLINE_BENCH_OUT when at least one benchmark ran; by
+// default to BENCHMARKS.md at the repository root when all of them ran,
+// and to a file in the temp dir after a partial run.
 var report struct {
 	system   *systemResult
 	rss      *rssResult
@@ -27,8 +29,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if report.system != nil || report.rss != nil || len(report.drains) > 0 || report.removals != nil {
 		out := os.Getenv("PASSLINE_BENCH_OUT")
-		if out == "" {
+		switch {
+		case out != "":
+		case report.system != nil && report.rss != nil && len(report.drains) > 0 && report.removals != nil:
 			out = "../../BENCHMARKS.md"
+		default: // a partial run (-bench one of them) must not replace the whole record
+			out = filepath.Join(os.TempDir(), "passline-benchmarks-partial.md")
 		}
 		if err := os.WriteFile(out, markdown(), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "write %s: %v\n", out, err)
