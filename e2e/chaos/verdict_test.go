@@ -86,3 +86,25 @@ func TestCheckFindsViolations(t *testing.T) {
 		t.Errorf("total violations %d, want 8: %v", v.total(), v.violations)
 	}
 }
+
+// TestMissingKindsReportsEachAbsentKind: a run that skipped a fault kind
+// must not pass as a chaos run.
+func TestMissingKindsReportsEachAbsentKind(t *testing.T) {
+	all := map[string]int{}
+	for _, k := range faultKinds {
+		all[k] = 1
+	}
+	for _, tc := range []struct {
+		name   string
+		faults map[string]int
+		want   int
+	}{
+		{"none", map[string]int{}, len(faultKinds)},
+		{"all", all, 0},
+		{"no uplink cut", map[string]int{"agent SIGKILL": 3, "NATS node stop": 1, "relay SIGKILL": 1, "MQTT broker restart": 1, "SIGSTOP/SIGCONT": 2}, 1},
+	} {
+		if got := missingKinds(tc.faults); len(got) != tc.want {
+			t.Errorf("%s: missing %v, want %d kinds", tc.name, got, tc.want)
+		}
+	}
+}
