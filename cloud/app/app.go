@@ -161,7 +161,10 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	for k, js := range m.jss {
 		bk := b
 		if k > 0 {
-			if bk, err = natsjs.OpenBuckets(ctx, js); err != nil {
+			bk, err = untilReady(ctx, m.Logger, "open buckets", func(ctx context.Context) (*natsjs.Buckets, error) {
+				return natsjs.OpenBuckets(ctx, js)
+			})
+			if err != nil {
 				return err
 			}
 		}

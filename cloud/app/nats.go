@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -78,21 +79,30 @@ func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
 		IdempotencyTTL: c.Relay.IdempotencyTTL, AssignmentTTL: c.Relay.AssignmentTTL, PendingTTL: c.Relay.PendingTTL,
 		ETAInterval: c.Limits.ETAInterval, OrderViewTTL: c.Relay.OrderViewTTL, OutboxDuplicate: c.Relay.OutboxDuplicate,
 	}
+	return untilReady(ctx, m.Logger, "set up jetstream", func(ctx context.Context) (*natsjs.Buckets, error) {
+		return natsjs.Setup(ctx, m.js, o)
+	})
+}
+
+// untilReady calls fn (10 s each try) until it succeeds, ctx ends or 60 s
+// have passed: JetStream answers "no responders" or times out while a
+// cluster elects leaders after a node restart.
+func untilReady[T any](ctx context.Context, log *slog.Logger, what string, fn func(context.Context) (T, error)) (T, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		b, err := natsjs.Setup(sctx, m.js, o)
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		v, err := fn(tctx)
 		cancel()
 		if err == nil {
-			return b, nil
+			return v, nil
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
-			return nil, fmt.Errorf("set up jetstream: %w", err)
+			return v, fmt.Errorf("%s: %w", what, err)
 		}
-		m.Logger.Warn("jetstream setup failed; retrying", "err", err)
+		log.Warn(what+" failed; retrying", "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return v, ctx.Err()
 		case <-time.After(time.Second):
 		}
 	}

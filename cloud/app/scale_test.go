@@ -206,14 +206,20 @@ func publishWindow(t *testing.T, js jetstream.JetStream, ds []wire.Decision) {
 		msg.Header.Set(wire.HeaderMsgID, d.ID)
 		futures[i], _ = js.PublishMsgAsync(msg)
 	}
+	// One deadline for the whole window: when a node dies with the window
+	// in flight, every future may hang, and 100 waits of 10 s each would
+	// outlast the test.
+	deadline := time.After(10 * time.Second)
+	expired := false
 	for i, f := range futures {
 		ok := false
-		if f != nil {
+		if f != nil && !expired {
 			select {
 			case <-f.Ok():
 				ok = true
 			case <-f.Err():
-			case <-time.After(10 * time.Second):
+			case <-deadline:
+				expired = true
 			}
 		}
 		if !ok {
