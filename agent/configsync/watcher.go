@@ -27,6 +27,7 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/config"
+	"github.com/passline/passline/agent/uplink"
 	"github.com/passline/passline/wire"
 )
 
@@ -85,8 +86,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if name == "" {
 		name = w.Base.Store + "-agent-config"
 	}
-	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
-		nats.ReconnectBufSize(-1), nats.ReconnectWait(500 * time.Millisecond),
+	opts := append(uplink.StoreConnOptions(name, w.Base.Store, w.Creds, w.TLS),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			// Permission violations (credentials without the store's KV
 			// rights) arrive here, not as call errors.
@@ -97,13 +97,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			case w.reconnected <- struct{}{}:
 			default:
 			}
-		})}
-	if w.Creds != "" {
-		opts = append(opts, nats.UserCredentials(w.Creds), nats.CustomInboxPrefix(wire.StoreInboxPrefix(w.Base.Store)))
-	}
-	if w.TLS != nil {
-		opts = append(opts, nats.Secure(w.TLS))
-	}
+		}))
 	nc, err := nats.Connect(w.URL, opts...)
 	if err != nil {
 		return fmt.Errorf("connect nats %s for config: %w", w.URL, err)

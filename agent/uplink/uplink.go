@@ -85,27 +85,35 @@ func (u *Uplink) Kick() {
 	}
 }
 
+// StoreConnOptions are the options of every agent connection to NATS:
+// reconnect forever, also after a failed first connect, and no in-memory
+// reconnect buffer (bbolt is the only buffer); with creds, the store's
+// credentials and inbox prefix (store credentials from cloud/natsauth
+// receive replies, JetStream acks included, only below it); with tlsc, TLS.
+func StoreConnOptions(name, store, creds string, tlsc *tls.Config) []nats.Option {
+	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(-1), nats.ReconnectWait(500 * time.Millisecond)}
+	if creds != "" {
+		opts = append(opts, nats.UserCredentials(creds), nats.CustomInboxPrefix(wire.StoreInboxPrefix(store)))
+	}
+	if tlsc != nil {
+		opts = append(opts, nats.Secure(tlsc))
+	}
+	return opts
+}
+
 // Run starts connecting (retrying forever) and the drain loop; it returns
 // at once.
 func (u *Uplink) Run(ctx context.Context) error {
 	u.started = u.Now()
-	opts := []nats.Option{nats.Name(u.Name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
-		nats.ReconnectBufSize(-1), nats.ReconnectWait(500 * time.Millisecond),
+	opts := append(StoreConnOptions(u.Name, u.Store, u.Creds, u.TLS),
 		nats.ConnectHandler(func(*nats.Conn) { u.up() }),
 		nats.ReconnectHandler(func(*nats.Conn) { u.up() }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			u.upSince.Store(0)
 			u.outage.Store(true)
 			u.Log.Warn("nats disconnected; decisions stay in the outbox", "err", err)
-		})}
-	if u.Creds != "" {
-		// Store credentials (cloud/natsauth) receive replies, JetStream
-		// acks included, only below the store's own inbox prefix.
-		opts = append(opts, nats.UserCredentials(u.Creds), nats.CustomInboxPrefix(wire.StoreInboxPrefix(u.Store)))
-	}
-	if u.TLS != nil {
-		opts = append(opts, nats.Secure(u.TLS))
-	}
+		}))
 	nc, err := nats.Connect(u.URL, opts...)
 	if err != nil {
 		return fmt.Errorf("connect nats %s: %w", u.URL, err)
