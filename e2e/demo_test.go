@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 
 	agentconfig "github.com/passline/passline/agent/config"
 	cloudconfig "github.com/passline/passline/cloud/config"
-	bridgeapp "github.com/passline/passline/firmware-bridge/app"
 	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
 )
@@ -52,20 +50,8 @@ func TestDemoDeliversWithin10s(t *testing.T) {
 		t.Fatal(err)
 	}
 	bc.MQTT.URL, bc.LogLevel = agent.MQTTURL(), "warn"
-	bridge := bridgeapp.NewMain()
-	bridge.Config = bc
-	// ctx is the program's lifetime, as in main: cancelled at cleanup.
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	start := time.Now()
-	if err := bridge.Run(ctx); err != nil {
-		t.Fatalf("bridge: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := bridge.Close(); err != nil {
-			t.Errorf("close bridge: %v", err)
-		}
-	})
+	startBridge(t, bc, nil)
 
 	var first time.Duration
 	kinds := map[wire.DecisionKind]int{}

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ import (
 	agentconfig "github.com/passline/passline/agent/config"
 	cloudapp "github.com/passline/passline/cloud/app"
 	cloudconfig "github.com/passline/passline/cloud/config"
+	bridgeapp "github.com/passline/passline/firmware-bridge/app"
+	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
 )
 
@@ -176,6 +179,29 @@ func startAgent(t *testing.T, c agentconfig.Config) *agentapp.Main {
 	t.Cleanup(func() {
 		if err := m.Close(); err != nil {
 			t.Errorf("close agent: %v", err)
+		}
+	})
+	return m
+}
+
+// startBridge runs the firmware-bridge with c (and log, when not nil) for
+// the test's lifetime.
+func startBridge(t *testing.T, c bridgeconfig.Config, log *slog.Logger) *bridgeapp.Main {
+	t.Helper()
+	m := bridgeapp.NewMain()
+	m.Config = c
+	if log != nil {
+		m.Logger = log
+	}
+	// ctx is the program's lifetime, as in main: cancelled at cleanup.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := m.Run(ctx); err != nil {
+		t.Fatalf("bridge: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close bridge: %v", err)
 		}
 	})
 	return m

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -27,12 +26,7 @@ func startMeteredBridge(t *testing.T, store, mqttURL string) *bridgeapp.Main {
 		DialTimeout: 2 * time.Second, IdleTimeout: 5 * time.Second,
 		Patterns: []escpos.Pattern{{OrderID: `Order No: (\S+)`, Item: `(?m)^(?P<qty>\d+) x (?P<name>.+)$`}},
 	}
-	b := bridgeapp.NewMain()
-	b.Config, b.Logger = c, slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := b.Run(context.Background()); err != nil {
-		t.Fatalf("bridge: %v", err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
+	b := startBridge(t, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	conn, err := net.Dial("tcp", b.Proxy.Addr().String())
 	if err != nil {
 		t.Fatal(err)

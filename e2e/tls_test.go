@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	agentconfig "github.com/passline/passline/agent/config"
 	cloudconfig "github.com/passline/passline/cloud/config"
-	bridgeapp "github.com/passline/passline/firmware-bridge/app"
 	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
 	"github.com/passline/passline/wire/tlsconf/tlstest"
@@ -68,14 +66,7 @@ func TestAllLinksOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	bc.MQTT.URL, bc.LogLevel = agent.MQTTURL(), "warn"
-	bridge := bridgeapp.NewMain()
-	bridge.Config = bc
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := bridge.Run(ctx); err != nil {
-		t.Fatalf("bridge: %v", err)
-	}
-	t.Cleanup(func() { _ = bridge.Close() })
+	startBridge(t, bc, nil)
 
 	select {
 	case m := <-notes:

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 
 	agentconfig "github.com/passline/passline/agent/config"
 	cloudconfig "github.com/passline/passline/cloud/config"
-	bridgeapp "github.com/passline/passline/firmware-bridge/app"
 	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
 )
@@ -109,12 +107,7 @@ func TestTraceIDFollowsOneOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	bc.MQTT.URL = agent.MQTTURL()
-	bridge := bridgeapp.NewMain()
-	bridge.Config, bridge.Logger = bc, bridgeLog.logger()
-	if err := bridge.Run(context.Background()); err != nil {
-		t.Fatalf("bridge: %v", err)
-	}
-	t.Cleanup(func() { _ = bridge.Close() })
+	startBridge(t, bc, bridgeLog.logger())
 
 	n, header := firstReady(t, notes)
 	if n.TraceID == "" {
