@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"context"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -9,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/bcrypt"
 
@@ -102,21 +101,7 @@ func TestExamplesDecode(t *testing.T) {
 // riderJS starts an embedded JetStream server with the rider stream.
 func riderJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := natsdtest.JetStream(t)
 	if _, err := httpapi.EnsureRiderStream(context.Background(), js, time.Hour, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -3,35 +3,18 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/cloud/ratelimit"
 )
 
 func kvCounter(t *testing.T) *ratelimit.KVDayCounter {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := natsdtest.JetStream(t)
 	c, err := ratelimit.OpenKVDayCounter(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
