@@ -37,11 +37,15 @@ func startAgent(t *testing.T, c config.Config) *app.Main {
 	return runMain(t, c, agent.BasicDecider{})
 }
 
-// runMain runs a Main with decider d (nil: the default, the rules engine).
-func runMain(t testing.TB, c config.Config, d agent.Decider) *app.Main {
+// runMain runs a Main with decider d (nil: the default, the rules engine),
+// after setup, if any, has adjusted it.
+func runMain(t testing.TB, c config.Config, d agent.Decider, setup ...func(*app.Main)) *app.Main {
 	t.Helper()
 	m := app.NewMain()
 	m.Config, m.Log, m.Decider = c, at.Quiet(), d
+	for _, f := range setup {
+		f(m)
+	}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("run agent: %v", err)
 	}

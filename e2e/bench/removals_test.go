@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,49 +18,98 @@ import (
 // under BenchmarkSystem: every publish window the uplink deleted its acked
 // decisions from the outbox in a transaction of its own, one more fsync
 // beside the writer's. Now the writer folds them into its next transaction
-// (ingest.Writer.Remove). Each variant starts its own system of
+// (ingest.Writer.Remove). Each run starts its own system of
 // PASSLINE_BENCH_AB_STORES agents (default 200) — "separate" with
-// app.Main.SeparateRemovals set, as before the change, then "folded", as
-// the agent runs now — and offers PASSLINE_BENCH_AB_RATE orders/s per store
-// (default 2, the step BenchmarkSystem did not sustain before) for the
-// warm-up and measurement windows of BenchmarkSystem. It prints both and
-// the ratio folded/separate. PASSLINE_BENCH_AB_CPUPROFILE, if set, is a
-// path prefix: each variant's measurement window is profiled to
-// PREFIX-separate.pprof and PREFIX-folded.pprof.
+// app.Main.SeparateRemovals set, as before the change, or "folded", as the
+// agent runs now — and offers one rate from PASSLINE_BENCH_AB_RATES
+// (orders/s per store, default "1,2": a load both variants sustain, then
+// one that saturates them) for the warm-up and measurement windows of
+// BenchmarkSystem. Each rate runs PASSLINE_BENCH_AB_ROUNDS rounds (default
+// 2), alternating which variant goes first (A B B A …), so drift in the
+// machine's load falls on both alike. It prints every run and, per rate,
+// the mean of each variant and the ratio folded/separate.
+// PASSLINE_BENCH_AB_CPUPROFILE, if set, is a path prefix: the first run
+// of each variant at the first rate is profiled to PREFIX-separate.pprof
+// and PREFIX-folded.pprof.
 func BenchmarkRemovals(b *testing.B) {
 	n := envInt("PASSLINE_BENCH_AB_STORES", 200)
-	rate := envFloat("PASSLINE_BENCH_AB_RATE", 2)
-	res := &removalsResult{stores: n}
-	for _, v := range []struct {
-		name     string
-		separate bool
-	}{{"separate", true}, {"folded", false}} {
-		b.Run(v.name, func(b *testing.B) {
-			st, shares := removalsVariant(b, n, rate, v.name, v.separate)
-			fmt.Printf("removals %s: %s\n", v.name, st.line())
-			if v.separate {
-				res.separate, res.sharesBefore = &st, shares
-			} else {
-				res.folded, res.sharesAfter = &st, shares
-			}
-		})
+	rates, err := envRates("PASSLINE_BENCH_AB_RATES", []float64{1, 2})
+	if err != nil {
+		b.Fatal(err)
 	}
-	if res.separate == nil || res.folded == nil {
-		return
+	rounds := envInt("PASSLINE_BENCH_AB_ROUNDS", 2)
+	res := &removalsResult{stores: n, rounds: rounds}
+	for ri, rate := range rates {
+		ab := removalsAB{rate: rate}
+		for round := range rounds {
+			order := []bool{true, false} // separate first
+			if round%2 == 1 {
+				order = []bool{false, true}
+			}
+			for _, separate := range order {
+				name := variantName(separate)
+				b.Run(fmt.Sprintf("rate=%g/%s-%d", rate, name, round+1), func(b *testing.B) {
+					profile := ri == 0 && round == 0
+					st, shares := removalsVariant(b, n, rate, name, separate, profile)
+					fmt.Printf("removals %s round %d: %s\n", name, round+1, st.line())
+					if separate {
+						ab.separate = append(ab.separate, st)
+					} else {
+						ab.folded = append(ab.folded, st)
+					}
+					if shares != nil {
+						if separate {
+							res.sharesBefore = shares
+						} else {
+							res.sharesAfter = shares
+						}
+					}
+				})
+			}
+		}
+		if len(ab.separate) == 0 || len(ab.folded) == 0 {
+			return
+		}
+		res.rates = append(res.rates, ab)
 	}
 	res.load = loadavg()
 	fmt.Printf("\n%s", res.String())
 	report.removals = res
 }
 
+func variantName(separate bool) string {
+	if separate {
+		return "separate"
+	}
+	return "folded"
+}
+
+// envRates parses a comma-separated list of positive rates, or returns def
+// when the variable is unset.
+func envRates(name string, def []float64) ([]float64, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	var rates []float64
+	for _, f := range strings.Split(v, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || r <= 0 {
+			return nil, fmt.Errorf("%s=%q: want positive orders/s per store, comma-separated", name, v)
+		}
+		rates = append(rates, r)
+	}
+	return rates, nil
+}
+
 // removalsVariant runs one step on a fresh system whose agents commit
 // removals separately or folded, and returns it with the profile's shares
 // (nil without a profile); the system is closed when b ends.
-func removalsVariant(b *testing.B, n int, rate float64, name string, separate bool) (step, []string) {
+func removalsVariant(b *testing.B, n int, rate float64, name string, separate, profile bool) (step, []string) {
 	sys := startSystem(b, n, func(m *agentapp.Main) { m.SeparateRemovals = separate })
 	r := subscribeRiders(b, sys.cloud.NATSURL())
 	path := ""
-	if prefix := os.Getenv("PASSLINE_BENCH_AB_CPUPROFILE"); prefix != "" {
+	if prefix := os.Getenv("PASSLINE_BENCH_AB_CPUPROFILE"); prefix != "" && profile {
 		path = prefix + "-" + name + ".pprof"
 	}
 	prof := startProfile(b, path)
@@ -77,43 +127,89 @@ func removalsVariant(b *testing.B, n int, rate float64, name string, separate bo
 	return st, profileShares(path)
 }
 
-// removalsResult is the before/after pair.
+// removalsAB is one rate's runs of both variants.
+type removalsAB struct {
+	rate             float64
+	separate, folded []step
+}
+
+// removalsResult is the before/after at every rate.
 type removalsResult struct {
-	stores                    int
-	separate, folded          *step
+	stores, rounds            int
+	rates                     []removalsAB
 	sharesBefore, sharesAfter []string // CPU profile shares of profiled
 	load                      string
 }
 
-func (r *removalsResult) String() string {
-	s, f := r.separate, r.folded
-	ratio := func(a, b float64) string {
-		if b == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2f×", a/b)
+// mean averages one figure over runs.
+func mean(runs []step, f func(step) float64) float64 {
+	var sum float64
+	for _, s := range runs {
+		sum += f(s)
 	}
-	rows := [][]string{
-		{"state db commits per event (each commit fsyncs)", fmt.Sprintf("%.2f", s.perEvent()), fmt.Sprintf("%.2f", f.perEvent()), ratio(f.perEvent(), s.perEvent())},
-		{"state db commits, all stores", fmt.Sprintf("%.0f tx/s", s.commits), fmt.Sprintf("%.0f tx/s", f.commits), ratio(f.commits, s.commits)},
-		{"agent ingest (events committed)", fmt.Sprintf("%.0f ev/s", s.ingest), fmt.Sprintf("%.0f ev/s", f.ingest), ratio(f.ingest, s.ingest)},
-		{"ready messages to riders", fmt.Sprintf("%.0f/s", s.ready), fmt.Sprintf("%.0f/s", f.ready), ratio(f.ready, s.ready)},
-		{"rider messages", fmt.Sprintf("%.0f/s", s.rider), fmt.Sprintf("%.0f/s", f.rider), ratio(f.rider, s.rider)},
-		{"rider latency p50", fmt.Sprintf("%.1f ms", ms(s.p50)), fmt.Sprintf("%.1f ms", ms(f.p50)), ratio(ms(f.p50), ms(s.p50))},
-		{"rider latency p99", fmt.Sprintf("%.1f ms", ms(s.p99)), fmt.Sprintf("%.1f ms", ms(f.p99)), ratio(ms(f.p99), ms(s.p99))},
-		{"rider latency p999", fmt.Sprintf("%.1f ms", ms(s.p999)), fmt.Sprintf("%.1f ms", ms(f.p999)), ratio(ms(f.p999), ms(s.p999))},
-		{"process CPU", fmt.Sprintf("%.2f cores", s.cores()), fmt.Sprintf("%.2f cores", f.cores()), ratio(f.cores(), s.cores())},
+	return sum / float64(len(runs))
+}
+
+// spread is every run's value of a figure, "a / b / …".
+func spread(runs []step, f func(step) float64, format string) string {
+	vs := make([]string, len(runs))
+	for i, s := range runs {
+		vs[i] = fmt.Sprintf(format, f(s))
+	}
+	return strings.Join(vs, " / ")
+}
+
+func (r *removalsResult) String() string {
+	type figure struct {
+		name, format string
+		f            func(step) float64
+	}
+	figures := []figure{
+		{"state db commits per event (each commit fsyncs)", "%.2f", step.perEvent},
+		{"state db commits, all stores (tx/s)", "%.0f", func(s step) float64 { return s.commits }},
+		{"agent ingest (events committed/s)", "%.0f", func(s step) float64 { return s.ingest }},
+		{"ready messages to riders (/s)", "%.0f", func(s step) float64 { return s.ready }},
+		{"rider messages (/s)", "%.0f", func(s step) float64 { return s.rider }},
+		{"rider latency p50 (ms)", "%.1f", func(s step) float64 { return ms(s.p50) }},
+		{"rider latency p99 (ms)", "%.1f", func(s step) float64 { return ms(s.p99) }},
+		{"rider latency p999 (ms)", "%.1f", func(s step) float64 { return ms(s.p999) }},
+		{"process CPU (cores)", "%.2f", step.cores},
+		{"CPU per ready message (ms)", "%.2f", func(s step) float64 {
+			if s.ready == 0 {
+				return 0
+			}
+			return s.cores() / s.ready * 1000
+		}},
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d stores, offered %.0f orders/s (%.2f/store) for %.0f s; load average after %s\n\n",
-		r.stores, s.offered, s.ratePerStore, s.seconds, r.load)
-	b.WriteString("| figure | before: removals in their own commit | after: folded into the writer's | after / before |\n|---|---|---|---|\n")
-	for _, row := range rows {
-		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
+	for _, ab := range r.rates {
+		s0 := ab.separate[0]
+		fmt.Fprintf(&b, "### %d stores, offered %.0f orders/s (%.2f/store), %d rounds of %.0f s each, order A B B A …\n\n",
+			r.stores, s0.offered, ab.rate, r.rounds, s0.seconds)
+		b.WriteString("| figure | before: removals in their own commit (each run) | mean | after: folded into the writer's (each run) | mean | after / before (means) |\n|---|---|---|---|---|---|\n")
+		for _, fg := range figures {
+			ms, mf := mean(ab.separate, fg.f), mean(ab.folded, fg.f)
+			ratio := "-"
+			if ms != 0 {
+				ratio = fmt.Sprintf("%.2f×", mf/ms)
+			}
+			fmt.Fprintf(&b, "| %s | %s | "+fg.format+" | %s | "+fg.format+" | %s |\n",
+				fg.name, spread(ab.separate, fg.f, fg.format), ms, spread(ab.folded, fg.f, fg.format), mf, ratio)
+		}
+		sus := func(runs []step) string {
+			n := 0
+			for _, s := range runs {
+				if s.sustained() {
+					n++
+				}
+			}
+			return fmt.Sprintf("%d of %d", n, len(runs))
+		}
+		fmt.Fprintf(&b, "\nSustained: before %s runs, after %s.\n\n", sus(ab.separate), sus(ab.folded))
 	}
-	fmt.Fprintf(&b, "\n- before: %s\n- after: %s\n", s.line(), f.line())
+	fmt.Fprintf(&b, "Load average after: %s\n", r.load)
 	if r.sharesBefore != nil && r.sharesAfter != nil {
-		b.WriteString("\nCPU profile of each measurement window (`go tool pprof -top -cum`), share of all samples:\n\n| function | before | after |\n|---|---|---|\n")
+		b.WriteString("\nCPU profile of the first measurement window of each variant at the first rate (`go tool pprof -top -cum`), share of all samples:\n\n| function | before | after |\n|---|---|---|\n")
 		for i, fn := range profiled {
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", fn, r.sharesBefore[i], r.sharesAfter[i])
 		}

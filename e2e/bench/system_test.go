@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -31,7 +30,10 @@ func BenchmarkSystem(b *testing.B) {
 	warm := time.Duration(envInt("PASSLINE_BENCH_WARMUP", 10)) * time.Second
 	dur := time.Duration(envInt("PASSLINE_BENCH_SECONDS", 30)) * time.Second
 	groups := envInt("PASSLINE_BENCH_PUBLISHERS", 8)
-	rates := envRates("PASSLINE_BENCH_RATES", []float64{0.5, 1, 1.5, 2})
+	rates, err := envRates("PASSLINE_BENCH_RATES", []float64{0.5, 1, 1.5, 2})
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	rssBase := statusKB("self", "VmRSS")
 	sys := startSystem(b, n, nil)
@@ -131,19 +133,6 @@ func (s step) cores() float64 {
 		return 0
 	}
 	return s.cpuPerStore * s.offered / s.ratePerStore
-}
-
-func envRates(name string, def []float64) []float64 {
-	var out []float64
-	for _, f := range strings.Split(os.Getenv(name), ",") {
-		if v, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil && v > 0 {
-			out = append(out, v)
-		}
-	}
-	if len(out) == 0 {
-		return def
-	}
-	return out
 }
 
 type systemResult struct {
