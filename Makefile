@@ -110,11 +110,19 @@ alerts:
 browser:
 	PASSLINE_ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 -v ./e2e/browser
 
-## bench: whole pipeline (200 agents, relay, kitchens) against raw limits, removals before/after, 1,000-order RSS, 100k outbox drain; writes BENCHMARKS.md
+## bench: whole pipeline (200 agents, relay, kitchens) against raw limits, removals before/after, 1,000-order RSS, 100k outbox drain; writes BENCHMARKS.md.
+## Runs on this machine's Mosquitto (1883) and nats-server (4222) when they listen; BENCH_BROKERS=embedded uses embedded ones.
 BENCH_PROFILE ?= /tmp/passline-bench-removals
+BENCH_BROKERS ?= auto
 bench:
 	@echo "load average before: $$(cat /proc/loadavg)"
-	PASSLINE_BENCH_AB_CPUPROFILE=$(BENCH_PROFILE) $(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/bench/
+	@set -e; \
+	if [ "$(BENCH_BROKERS)" = embedded ]; then unset PASSLINE_TEST_MQTT PASSLINE_TEST_NATS; else \
+		if timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/1883' 2>/dev/null; then export PASSLINE_TEST_MQTT=tcp://127.0.0.1:1883; fi; \
+		if timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222' 2>/dev/null; then export PASSLINE_TEST_NATS=nats://127.0.0.1:4222; fi; \
+	fi; \
+	echo "bench brokers: MQTT $${PASSLINE_TEST_MQTT:-embedded}, NATS $${PASSLINE_TEST_NATS:-embedded}"; \
+	PASSLINE_BENCH_AB_CPUPROFILE=$(BENCH_PROFILE) $(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 40m ./e2e/bench/
 	@echo "load average after: $$(cat /proc/loadavg)"
 	$(GO) tool pprof -top -nodecount=15 $(BENCH_PROFILE)-separate.pprof
 	$(GO) tool pprof -top -cum -nodecount=30 $(BENCH_PROFILE)-separate.pprof

@@ -19,12 +19,14 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// riders records every rider notification: totals, duplicates by
-// decision id, and the latency decision CreatedAt (DecidedAt) → received
-// of those received while recording is on.
+// riders records every rider notification for the system's stores:
+// totals, duplicates by decision id, and the latency decision CreatedAt
+// (DecidedAt) → received of those received while recording is on. On a
+// shared, real NATS server, notifications for other stores are ignored.
 type riders struct {
 	mu        sync.Mutex
 	sub       *nats.Subscription
+	stores    map[string]bool
 	recording bool
 	total     int64
 	bad       int64
@@ -35,14 +37,18 @@ type riders struct {
 	lat       []time.Duration
 }
 
-func subscribeRiders(tb testing.TB, url string) *riders {
+func subscribeRiders(tb testing.TB, sys *system) *riders {
 	tb.Helper()
+	url := sys.natsURL
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1))
 	if err != nil {
 		tb.Fatalf("connect %s: %v", url, err)
 	}
 	tb.Cleanup(nc.Close)
-	r := &riders{seen: make(map[string]struct{}, 1<<16)}
+	r := &riders{seen: make(map[string]struct{}, 1<<16), stores: make(map[string]bool, len(sys.stores))}
+	for _, s := range sys.stores {
+		r.stores[s] = true
+	}
 	r.sub, err = nc.Subscribe(wire.RiderWildcard, r.handle)
 	if err != nil {
 		tb.Fatal(err)
@@ -57,6 +63,9 @@ func subscribeRiders(tb testing.TB, url string) *riders {
 func (r *riders) handle(m *nats.Msg) {
 	now := time.Now()
 	n, err := wire.DecodeNotification(m.Data)
+	if err == nil && !r.stores[n.Store] {
+		return // another store's, on a shared server
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.total++

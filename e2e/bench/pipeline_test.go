@@ -8,17 +8,22 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	agentapp "github.com/passline/passline/agent/app"
 	agentconfig "github.com/passline/passline/agent/config"
 	agentmqtt "github.com/passline/passline/agent/mqtt"
 	cloudapp "github.com/passline/passline/cloud/app"
+	cloudconfig "github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/relaytest"
 	"github.com/passline/passline/firmware-bridge/sim"
 	"github.com/passline/passline/wire"
@@ -27,43 +32,82 @@ import (
 // quiet logs errors only: 200 agents at info level would measure slog.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// system is the whole pipeline in this process: one embedded MQTT broker
-// shared by every store, n agents, and a relay with its embedded NATS.
+// system is the whole pipeline: n agents and a relay in this process, on
+// one MQTT broker shared by every store and one NATS server. The brokers
+// are the machine's real Mosquitto and nats-server when PASSLINE_TEST_MQTT
+// and PASSLINE_TEST_NATS name them (make bench sets them when 1883 and
+// 4222 listen, as .ci/run does), else embedded ones on random ports.
 type system struct {
-	cloud  *cloudapp.Main
-	broker *agentmqtt.Broker
-	agents []*agentapp.Main
-	stores []string
+	cloud   *cloudapp.Main
+	agents  []*agentapp.Main
+	stores  []string
+	mqttURL string // the broker the agents and kitchens use
+	natsURL string // the server the agents and the relay use
+	// realMQTT and realNATS say which of the two are the machine's own.
+	realMQTT, realNATS bool
 	// commits counts the agents' write transactions (each one fsyncs).
 	commits atomic.Int64
 }
 
-// startSystem starts the relay (embedded NATS, auto-assign on), one MQTT
-// broker and n agents, and waits until every agent is connected to both.
-// setup, if not nil, adjusts each agent before it runs.
+// brokers describes the brokers the system ran on, for the report.
+func (s *system) brokers() string {
+	mq, ns := "embedded MQTT broker (mochi)", "embedded JetStream server"
+	if s.realMQTT {
+		mq = "the machine's Mosquitto at " + s.mqttURL
+	}
+	if s.realNATS {
+		ns = "the machine's nats-server at " + s.natsURL
+	}
+	return mq + ", " + ns
+}
+
+// startSystem starts the relay (auto-assign on), the MQTT broker unless a
+// real one is named, and n agents, and waits until every agent is
+// connected to both. setup, if not nil, adjusts each agent before it runs.
+// Store names carry a tag of this run, so runs on a shared real broker
+// never see each other's sessions or decisions.
 func startSystem(tb testing.TB, n int, setup func(*agentapp.Main)) *system {
 	tb.Helper()
-	s := &system{}
+	s := &system{mqttURL: os.Getenv("PASSLINE_TEST_MQTT"), natsURL: os.Getenv("PASSLINE_TEST_NATS")}
+	s.realMQTT, s.realNATS = s.mqttURL != "", s.natsURL != ""
+	tag := fmt.Sprintf("%06x", rand.Uint32()&0xffffff)
+	for i := range n {
+		s.stores = append(s.stores, fmt.Sprintf("b%s%04d", tag, i))
+	}
+
 	cc := relaytest.Config(tb.TempDir())
+	if s.realNATS {
+		// The shared server's streams keep their standard settings; the
+		// consumer is this run's own, removed at the end with this run's
+		// decisions.
+		cc.NATS.Embedded = cloudconfig.Embedded{}
+		cc.NATS.URL = s.natsURL
+		cc.Stream = cloudconfig.DefaultConfig().Stream
+		cc.Consumer.Durable = "bench-relay-" + tag
+		tb.Cleanup(func() { cleanRealNATS(tb, s.natsURL, cc.Consumer.Durable, s.stores) })
+	}
 	cc.Demo.AutoAssign, cc.Demo.Riders = true, 100
 	cc.Consumer.AckWait = 30 * time.Second
 	cc.Relay.Workers = envInt("PASSLINE_BENCH_WORKERS", 64)
 	cc.Relay.ChannelWorkers = cc.Relay.Workers
 	cc.LogLevel = "error"
 	s.cloud = relaytest.MustRunWith(tb, cc, func(m *cloudapp.Main) { m.Logger = quiet })
+	s.natsURL = s.cloud.NATSURL()
 
-	s.broker = &agentmqtt.Broker{Listen: "127.0.0.1:0", Log: quiet}
-	if err := s.broker.Run(); err != nil {
-		tb.Fatalf("mqtt broker: %v", err)
+	if !s.realMQTT {
+		broker := &agentmqtt.Broker{Listen: "127.0.0.1:0", Log: quiet}
+		if err := broker.Run(); err != nil {
+			tb.Fatalf("mqtt broker: %v", err)
+		}
+		tb.Cleanup(func() { _ = broker.Close() })
+		s.mqttURL = broker.URL()
 	}
-	tb.Cleanup(func() { _ = s.broker.Close() })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
-	for i := range n {
-		store := fmt.Sprintf("b%04d", i)
+	for _, store := range s.stores {
 		m := agentapp.NewMain()
-		m.Config = agentConfig(store, tb.TempDir(), s.broker.URL(), s.cloud.NATSURL())
+		m.Config = agentConfig(store, tb.TempDir(), s.mqttURL, s.natsURL)
 		m.Log = quiet
 		m.BeforeCommit = func() error { s.commits.Add(1); return nil }
 		if setup != nil {
@@ -73,9 +117,13 @@ func startSystem(tb testing.TB, n int, setup func(*agentapp.Main)) *system {
 			tb.Fatalf("agent %s: %v", store, err)
 		}
 		s.agents = append(s.agents, m)
-		s.stores = append(s.stores, store)
 	}
-	tb.Cleanup(s.closeAgents)
+	tb.Cleanup(func() {
+		s.closeAgents()
+		if s.realMQTT {
+			endSessions(tb, s.mqttURL, s.stores)
+		}
+	})
 	ok := waitFor(120*time.Second, func() bool {
 		for _, m := range s.agents {
 			st, err := m.Status()
@@ -89,6 +137,52 @@ func startSystem(tb testing.TB, n int, setup func(*agentapp.Main)) *system {
 		tb.Fatalf("%d agents not all connected to MQTT and NATS within 120s", n)
 	}
 	return s
+}
+
+// endSessions removes the agents' persistent sessions from a shared real
+// broker: a clean-session connect under each client id discards it.
+func endSessions(tb testing.TB, url string, stores []string) {
+	for _, store := range stores {
+		o := paho.NewClientOptions().AddBroker(url).SetClientID(store + "-agent").SetCleanSession(true).SetAutoReconnect(false)
+		c := paho.NewClient(o)
+		if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			tb.Logf("end session %s-agent on %s: %v", store, url, tok.Error())
+			continue
+		}
+		c.Disconnect(0)
+	}
+}
+
+// cleanRealNATS removes this run's consumer and decisions from a shared
+// real nats-server; rider and assignment records expire by their TTLs.
+func cleanRealNATS(tb testing.TB, url, durable string, stores []string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		tb.Logf("clean up %s: %v", url, err)
+		return
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Logf("clean up %s: %v", url, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := js.DeleteConsumer(ctx, wire.StreamDecisions, durable); err != nil {
+		tb.Logf("delete consumer %s: %v", durable, err)
+	}
+	st, err := js.Stream(ctx, wire.StreamDecisions)
+	if err != nil {
+		tb.Logf("stream %s: %v", wire.StreamDecisions, err)
+		return
+	}
+	for _, store := range stores {
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject(wire.DecisionSubject(store))); err != nil {
+			tb.Logf("purge %s: %v", wire.DecisionSubject(store), err)
+			return
+		}
+	}
 }
 
 // closeAgents closes the agents in parallel (each may wait for its uplink).

@@ -107,7 +107,7 @@ func envRates(name string, def []float64) ([]float64, error) {
 // (nil without a profile); the system is closed when b ends.
 func removalsVariant(b *testing.B, n int, rate float64, name string, separate, profile bool) (step, []string) {
 	sys := startSystem(b, n, func(m *agentapp.Main) { m.SeparateRemovals = separate })
-	r := subscribeRiders(b, sys.cloud.NATSURL())
+	r := subscribeRiders(b, sys)
 	path := ""
 	if prefix := os.Getenv("PASSLINE_BENCH_AB_CPUPROFILE"); prefix != "" && profile {
 		path = prefix + "-" + name + ".pprof"

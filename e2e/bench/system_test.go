@@ -43,19 +43,20 @@ func BenchmarkSystem(b *testing.B) {
 	sys := startSystem(b, n, nil)
 	debug.FreeOSMemory()
 	rssIdle := statusKB("self", "VmRSS")
-	r := subscribeRiders(b, sys.cloud.NATSURL())
+	r := subscribeRiders(b, sys)
 	prof := startProfile(b, os.Getenv("PASSLINE_BENCH_CPUPROFILE"))
 
 	// Raw limits on the same broker and server, before any load, agents
 	// connected and idle.
 	res0 := systemResult{}
-	res0.rawPaho = rawPaho(b, sys.broker.URL(), envInt("PASSLINE_BENCH_RAW_MQTT", 5000))
-	res0.rawJS = rawJetStream(b, sys.cloud.NATSURL(), envInt("PASSLINE_BENCH_RAW_JS", 20000))
+	res0.rawPaho = rawPaho(b, sys.mqttURL, envInt("PASSLINE_BENCH_RAW_MQTT", 5000))
+	res0.rawJS = rawJetStream(b, sys.natsURL, envInt("PASSLINE_BENCH_RAW_JS", 20000))
 	res0.rawBoltTx, _ = rawBolt(b, 16, 1, 5*time.Second)
 	_, res0.rawBoltRec = rawBolt(b, 1, 512, 5*time.Second)
 
 	res := res0
 	res.stores, res.rssIdlePerMB, res.best = n, float64(rssIdle-rssBase)/1024/float64(n), -1
+	res.brokers = sys.brokers()
 	for _, rate := range rates {
 		st := runStep(b, sys, r, prof, rate, speed, warm, dur, groups)
 		st.rssLoadPerMB = float64(statusKB("self", "VmRSS")-rssBase) / 1024 / float64(n)
@@ -80,7 +81,7 @@ func BenchmarkSystem(b *testing.B) {
 // window, then stops the kitchens and waits for what is in flight.
 func runStep(tb testing.TB, sys *system, r *riders, prof *profile, rate, speed float64, warm, dur time.Duration, groups int) step {
 	r.reset()
-	ld := startLoad(tb, sys.broker.URL(), sys.stores, kitchenConfig(rate, speed), groups)
+	ld := startLoad(tb, sys.mqttURL, sys.stores, kitchenConfig(rate, speed), groups)
 	time.Sleep(warm)
 	c0, tx0, cpu0, t0 := sys.committed(), sys.commits.Load(), cpuTime(), time.Now()
 	prof.resume()
@@ -143,6 +144,7 @@ func (s step) cores() float64 {
 
 type systemResult struct {
 	stores                int
+	brokers               string // what the system ran on (system.brokers)
 	rssIdlePerMB          float64
 	steps                 []step
 	best                  int // index of the highest sustained step, -1 if none
@@ -188,8 +190,8 @@ func (r systemResult) header() string {
 	if r.best >= 0 {
 		sus = fmt.Sprintf("highest sustained step %.0f orders/s", r.steps[r.best].offered)
 	}
-	return fmt.Sprintf("%d stores; %s; rider messages in total %d, duplicates %d, unreadable %d",
-		r.stores, sus, r.riderTotal, r.dups, r.bad)
+	return fmt.Sprintf("%d stores on %s; %s; rider messages in total %d, duplicates %d, unreadable %d",
+		r.stores, r.brokers, sus, r.riderTotal, r.dups, r.bad)
 }
 
 func (r systemResult) print() {
