@@ -111,12 +111,14 @@ browser:
 	PASSLINE_ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 -v ./e2e/browser
 
 ## bench: whole pipeline (200 agents, relay, kitchens) against raw limits, removals before/after, 1,000-order RSS, 100k outbox drain; writes BENCHMARKS.md.
-## Runs on this machine's Mosquitto (1883) and nats-server (4222) when they listen; BENCH_BROKERS=embedded uses embedded ones.
+## Runs on this machine's Mosquitto (1883) and nats-server (4222) when they listen (a nats-server older than the one
+## Passline embeds is passed over for the embedded one); BENCH_BROKERS=embedded uses embedded ones only, BENCH_BROKERS=real any real ones.
 BENCH_PROFILE ?= /tmp/passline-bench-removals
 BENCH_BROKERS ?= auto
 bench:
 	@echo "load average before: $$(cat /proc/loadavg)"
 	@set -e; \
+	if [ "$(BENCH_BROKERS)" = real ]; then export PASSLINE_BENCH_ANY_NATS=1; fi; \
 	if [ "$(BENCH_BROKERS)" = embedded ]; then unset PASSLINE_TEST_MQTT PASSLINE_TEST_NATS; else \
 		if timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/1883' 2>/dev/null; then export PASSLINE_TEST_MQTT=tcp://127.0.0.1:1883; fi; \
 		if timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222' 2>/dev/null; then export PASSLINE_TEST_NATS=nats://127.0.0.1:4222; fi; \
