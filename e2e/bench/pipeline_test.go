@@ -70,6 +70,9 @@ func (s *system) brokers() string {
 	return mq + ", " + ns
 }
 
+// skipNote prints natsTooOld's reason once per run, not once per system.
+var skipNote sync.Once
+
 // natsTooOld reports why the server at url is not used ("" when it is):
 // its minor version is older than that of the nats-server Passline embeds
 // and is tested with (server.VERSION), unless PASSLINE_BENCH_ANY_NATS is
@@ -115,7 +118,7 @@ func startSystem(tb testing.TB, n int, setup func(*agentapp.Main)) *system {
 	if s.realNATS {
 		if why := natsTooOld(s.natsURL); why != "" {
 			s.realNATS, s.natsURL, s.skippedNATS = false, "", why
-			fmt.Printf("bench: %s; using an embedded JetStream server\n", why)
+			skipNote.Do(func() { fmt.Printf("bench: %s; using an embedded JetStream server\n", why) })
 		}
 	}
 	tag := fmt.Sprintf("%06x", rand.Uint32()&0xffffff)

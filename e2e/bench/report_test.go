@@ -61,7 +61,7 @@ func markdown() []byte {
 		for _, row := range r.rows() {
 			fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
 		}
-		b.WriteString("\nCPU and RSS are the whole process's (brokers, relay and kitchens included) divided by the number of stores, so they are upper bounds for one agent.\n\n")
+		b.WriteString("\nCPU and RSS are this process's (relay, kitchens and any embedded broker included; a real broker's are not) divided by the number of stores, so they are upper bounds for one agent.\n\n")
 	}
 	if r := report.removals; r != nil {
 		fmt.Fprintf(&b, "## The bottleneck: outbox removals in their own commit (BenchmarkRemovals)\n\nA CPU profile of the pipeline (below, \"before\") puts the agents' state db commits and their fsyncs at the top: after every publish window the uplink deleted the acked decisions in a transaction of its own, beside the writer's. The writer now folds them into its next event's transaction (`ingest.Writer.Remove`), and commits them on their own only when no event came for `RemoveLinger` (1 s) or `RemoveMax` (1,024) are queued. Each run below is a fresh system of agents under the same load, before (`app.Main.SeparateRemovals`) or after; the two alternate (A B B A …) so that drift in the machine's load falls on both alike. One rate both variants sustain, then a higher one:\n\n%s\n", r.String())
