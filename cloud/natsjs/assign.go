@@ -19,8 +19,8 @@ type Assigner func(ctx context.Context, a wire.Assignment) error
 // assignment is handled by one replica.
 const AssignQueue = "passline-relay"
 
-// SubscribeAssignments handles assignments sent on passline.{store}.assign.
-// A request gets the reply "ok" or "error: ...". Core NATS does not keep an
+// SubscribeAssignments handles assignments sent on passline.{store}.assign;
+// it returns once the server has the subscription. A request gets the reply "ok" or "error: ...". Core NATS does not keep an
 // assignment sent while no relay runs; platforms that need that use HTTP,
 // which answers only after the assignment is stored.
 func SubscribeAssignments(nc *nats.Conn, assign Assigner, log *slog.Logger) (*nats.Subscription, error) {
@@ -39,6 +39,13 @@ func SubscribeAssignments(nc *nats.Conn, assign Assigner, log *slog.Logger) (*na
 	})
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", wire.SubjectAssignments, err)
+	}
+	// The subscription is only buffered until the server has it: make sure
+	// it does, so an assignment sent right after the relay is up is answered
+	// rather than met with "no responders".
+	if err := nc.FlushTimeout(10 * time.Second); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("subscribe %s: flush: %w", wire.SubjectAssignments, err)
 	}
 	return sub, nil
 }
