@@ -1,15 +1,11 @@
 package e2e_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	agentconfig "github.com/passline/passline/agent/config"
-	cloudconfig "github.com/passline/passline/cloud/config"
-	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
 )
 
@@ -18,21 +14,12 @@ import (
 // ports and temp dirs — and requires rider notifications within 10 s of
 // the bridge starting, ready ones included soon after.
 func TestDemoDeliversWithin10s(t *testing.T) {
-	cc, err := cloudconfig.Load(filepath.Join("..", "configs", "demo", "cloud.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc.DataDir, cc.NATS.Embedded.StoreDir = t.TempDir(), ""
-	cc.NATS.Embedded.Listen, cc.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	cc := shippedCloud(t, "demo")
 	cc.LogLevel = "warn"
 	cloud := startCloud(t, cc)
 
-	ac, err := agentconfig.Load(filepath.Join("..", "configs", "demo", "agent.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac.DataDir, ac.MQTT.Embedded.Listen, ac.HTTP.Listen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
-	ac.NATS.URL, ac.LogLevel = cloud.NATSURL(), "warn"
+	ac := shippedAgent(t, "demo", cloud.NATSURL())
+	ac.LogLevel = "warn"
 	agent := startAgent(t, ac)
 
 	nc, err := nats.Connect(cloud.NATSURL())
@@ -45,11 +32,8 @@ func TestDemoDeliversWithin10s(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bc, err := bridgeconfig.Load(filepath.Join("..", "configs", "demo", "bridge.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bc.MQTT.URL, bc.LogLevel = agent.MQTTURL(), "warn"
+	bc := shippedBridge(t, "demo", agent.MQTTURL())
+	bc.LogLevel = "warn"
 	start := time.Now()
 	startBridge(t, bc, nil)
 

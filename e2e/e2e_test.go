@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -182,6 +183,44 @@ func startAgent(t *testing.T, c agentconfig.Config) *agentapp.Main {
 		}
 	})
 	return m
+}
+
+// shippedCloud loads configs/{set}/cloud.yaml as shipped, moved onto a
+// temp dir and random loopback ports for the test.
+func shippedCloud(t *testing.T, set string) cloudconfig.Config {
+	t.Helper()
+	c, err := cloudconfig.Load(filepath.Join("..", "configs", set, "cloud.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DataDir, c.NATS.Embedded.StoreDir = t.TempDir(), ""
+	c.NATS.Embedded.Listen, c.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	return c
+}
+
+// shippedAgent loads configs/{set}/agent.yaml as shipped, moved onto a
+// temp dir and random loopback ports, with its uplink to natsURL.
+func shippedAgent(t *testing.T, set, natsURL string) agentconfig.Config {
+	t.Helper()
+	c, err := agentconfig.Load(filepath.Join("..", "configs", set, "agent.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DataDir, c.MQTT.Embedded.Listen, c.HTTP.Listen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	c.NATS.URL = natsURL
+	return c
+}
+
+// shippedBridge loads configs/{set}/bridge.yaml as shipped, publishing to
+// mqttURL.
+func shippedBridge(t *testing.T, set, mqttURL string) bridgeconfig.Config {
+	t.Helper()
+	c, err := bridgeconfig.Load(filepath.Join("..", "configs", set, "bridge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.MQTT.URL = mqttURL
+	return c
 }
 
 // startBridge runs the firmware-bridge with c (and log, when not nil) for

@@ -1,16 +1,12 @@
 package e2e_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	agentconfig "github.com/passline/passline/agent/config"
-	cloudconfig "github.com/passline/passline/cloud/config"
-	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
 	"github.com/passline/passline/wire/tlsconf/tlstest"
 )
@@ -25,23 +21,15 @@ func TestAllLinksOverTLS(t *testing.T) {
 	t.Setenv("PASSLINE_TLS_CERT", ca.Cert)
 	t.Setenv("PASSLINE_TLS_KEY", ca.Key)
 	t.Setenv("PASSLINE_JWT_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	cc, err := cloudconfig.Load(filepath.Join("..", "configs", "tls", "cloud.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc.DataDir, cc.NATS.Embedded.StoreDir = t.TempDir(), ""
-	cc.NATS.Embedded.Listen, cc.HTTP.Listen, cc.LogLevel = "127.0.0.1:0", "127.0.0.1:0", "warn"
+	cc := shippedCloud(t, "tls")
+	cc.LogLevel = "warn"
 	cloud := startCloud(t, cc)
 	if !strings.HasPrefix(cloud.NATSURL(), "tls://") {
 		t.Fatalf("cloud NATS %q, want tls://", cloud.NATSURL())
 	}
 
-	ac, err := agentconfig.Load(filepath.Join("..", "configs", "tls", "agent.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac.DataDir, ac.MQTT.Embedded.Listen, ac.HTTP.Listen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
-	ac.NATS.URL, ac.LogLevel = cloud.NATSURL(), "warn"
+	ac := shippedAgent(t, "tls", cloud.NATSURL())
+	ac.LogLevel = "warn"
 	agent := startAgent(t, ac)
 	if !strings.HasPrefix(agent.MQTTURL(), "tls://") {
 		t.Fatalf("agent MQTT %q, want tls://", agent.MQTTURL())
@@ -61,11 +49,8 @@ func TestAllLinksOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bc, err := bridgeconfig.Load(filepath.Join("..", "configs", "tls", "bridge.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bc.MQTT.URL, bc.LogLevel = agent.MQTTURL(), "warn"
+	bc := shippedBridge(t, "tls", agent.MQTTURL())
+	bc.LogLevel = "warn"
 	startBridge(t, bc, nil)
 
 	select {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,9 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	agentconfig "github.com/passline/passline/agent/config"
-	cloudconfig "github.com/passline/passline/cloud/config"
-	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
 )
 
@@ -71,20 +67,8 @@ func hasTrace(v any, id string) bool {
 // NATS header, and in the logs of the relay, the agent and the bridge.
 func TestTraceIDFollowsOneOrder(t *testing.T) {
 	var cloudLog, agentLog, bridgeLog logBuffer
-	cc, err := cloudconfig.Load(filepath.Join("..", "configs", "demo", "cloud.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc.DataDir, cc.NATS.Embedded.StoreDir = t.TempDir(), ""
-	cc.NATS.Embedded.Listen, cc.HTTP.Listen = "127.0.0.1:0", "127.0.0.1:0"
-	cloud := startCloudWith(t, cc, cloudLog.logger())
-
-	ac, err := agentconfig.Load(filepath.Join("..", "configs", "demo", "agent.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac.DataDir, ac.MQTT.Embedded.Listen, ac.HTTP.Listen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
-	ac.NATS.URL = cloud.NATSURL()
+	cloud := startCloudWith(t, shippedCloud(t, "demo"), cloudLog.logger())
+	ac := shippedAgent(t, "demo", cloud.NATSURL())
 	agent := startAgentWith(t, ac, agentLog.logger())
 	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.Source.Connected)
 
@@ -102,12 +86,7 @@ func TestTraceIDFollowsOneOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bc, err := bridgeconfig.Load(filepath.Join("..", "configs", "demo", "bridge.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bc.MQTT.URL = agent.MQTTURL()
-	startBridge(t, bc, bridgeLog.logger())
+	startBridge(t, shippedBridge(t, "demo", agent.MQTTURL()), bridgeLog.logger())
 
 	n, header := firstReady(t, notes)
 	if n.TraceID == "" {
