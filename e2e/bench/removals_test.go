@@ -173,12 +173,12 @@ func (r *removalsResult) String() string {
 		{"rider latency p50 (ms)", "%.1f", func(s step) float64 { return ms(s.p50) }},
 		{"rider latency p99 (ms)", "%.1f", func(s step) float64 { return ms(s.p99) }},
 		{"rider latency p999 (ms)", "%.1f", func(s step) float64 { return ms(s.p999) }},
-		{"process CPU (cores)", "%.2f", step.cores},
+		{"process CPU (cores)", "%.2f", func(s step) float64 { return s.cores }},
 		{"CPU per ready message (ms)", "%.2f", func(s step) float64 {
 			if s.ready == 0 {
 				return 0
 			}
-			return s.cores() / s.ready * 1000
+			return s.cores / s.ready * 1000
 		}},
 	}
 	var b strings.Builder

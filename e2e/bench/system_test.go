@@ -15,8 +15,8 @@ import (
 // 200) with simulated kitchens, the relay with auto-assign, one MQTT broker
 // and one JetStream server, all in this process. The offered load steps
 // through PASSLINE_BENCH_RATES (orders a second per store, default
-// "0.5,1,1.5,2,3,4", stopping after the first step not sustained); at each step, after PASSLINE_BENCH_WARMUP seconds (default
-// 10), it measures for PASSLINE_BENCH_SECONDS (default 30): rider
+// "0.5,1,1.5,2,3,4"), stopping after the first step not sustained; at each
+// step, after PASSLINE_BENCH_WARMUP seconds (default 10), it measures for PASSLINE_BENCH_SECONDS (default 30): rider
 // messages/s on passline.rider.*.notify, their latency from the decision's
 // CreatedAt, agent ingest commits/s, process CPU and RSS per store. The
 // sustained figure is the highest step whose ready messages keep up with
@@ -104,7 +104,7 @@ func runStep(tb testing.TB, sys *system, r *riders, prof *profile, rate, speed f
 		ratePerStore: rate, offered: rate * n, seconds: window, published: published, failed: failed,
 		rider: float64(delivered) / window, ready: float64(ready) / window,
 		ingest: float64(c1-c0) / window, commits: float64(tx1-tx0) / window, p50: p50, p99: p99, p999: p999,
-		cpuPerStore: (cpu1 - cpu0).Seconds() / window / n,
+		cores: (cpu1 - cpu0).Seconds() / window, stores: len(sys.stores),
 	}
 }
 
@@ -115,15 +115,20 @@ type step struct {
 	rider, ready, ingest           float64
 	commits                        float64 // agents' write transactions a second (each fsyncs)
 	p50, p99, p999                 time.Duration
-	cpuPerStore                    float64 // CPU seconds per second per store
+	cores                          float64 // the whole process's CPU seconds a second
+	stores                         int
 	rssLoadPerMB                   float64
 }
 
 func (s step) sustained() bool { return s.ready >= 0.9*s.offered && s.p99 <= time.Second }
 
 func (s step) line() string {
-	return fmt.Sprintf("offered %.0f orders/s (%.2f/store): ready %.0f/s, rider messages %.0f/s, ingest %.0f ev/s, state db commits %.0f tx/s (%.2f per event), latency p50 %.1f ms p99 %.1f ms p999 %.1f ms, CPU %.2f cores, RSS/store %.2f MB, events published %d failed %d, sustained %v",
-		s.offered, s.ratePerStore, s.ready, s.rider, s.ingest, s.commits, s.perEvent(), ms(s.p50), ms(s.p99), ms(s.p999), s.cores(), s.rssLoadPerMB, s.published, s.failed, s.sustained())
+	rss := "" // measured by BenchmarkSystem only
+	if s.rssLoadPerMB != 0 {
+		rss = fmt.Sprintf(", RSS/store %.2f MB", s.rssLoadPerMB)
+	}
+	return fmt.Sprintf("offered %.0f orders/s (%.2f/store): ready %.0f/s, rider messages %.0f/s, ingest %.0f ev/s, state db commits %.0f tx/s (%.2f per event), latency p50 %.1f ms p99 %.1f ms p999 %.1f ms, CPU %.2f cores%s, events published %d failed %d, sustained %v",
+		s.offered, s.ratePerStore, s.ready, s.rider, s.ingest, s.commits, s.perEvent(), ms(s.p50), ms(s.p99), ms(s.p999), s.cores, rss, s.published, s.failed, s.sustained())
 }
 
 // perEvent is state db commits per committed event.
@@ -134,13 +139,8 @@ func (s step) perEvent() float64 {
 	return s.commits / s.ingest
 }
 
-// cores is the whole process's CPU, in cores.
-func (s step) cores() float64 {
-	if s.ratePerStore == 0 {
-		return 0
-	}
-	return s.cpuPerStore * s.offered / s.ratePerStore
-}
+// cpuPerStore is the process's CPU seconds a second per store.
+func (s step) cpuPerStore() float64 { return s.cores / float64(s.stores) }
 
 type systemResult struct {
 	stores                int
@@ -179,7 +179,7 @@ func (r systemResult) rows() [][]string {
 		{"rider latency p50 (CreatedAt → received)", fmt.Sprintf("%.1f ms", ms(s.p50)), "", ""},
 		{"rider latency p99", fmt.Sprintf("%.1f ms", ms(s.p99)), "", ""},
 		{"rider latency p999", fmt.Sprintf("%.1f ms", ms(s.p999)), "", ""},
-		{"CPU per store (whole process / stores)", fmt.Sprintf("%.2f ms/s (%.2f%% of a core)", 1000*s.cpuPerStore, 100*s.cpuPerStore), "", ""},
+		{"CPU per store (whole process / stores)", fmt.Sprintf("%.2f ms/s (%.2f%% of a core)", 1000*s.cpuPerStore(), 100*s.cpuPerStore()), "", ""},
 		{"RSS per store, idle (whole process delta / stores)", fmt.Sprintf("%.2f MB", r.rssIdlePerMB), "", ""},
 		{"RSS per store, under load", fmt.Sprintf("%.2f MB", s.rssLoadPerMB), "", ""},
 	}
