@@ -59,25 +59,22 @@ func run(args []string) error {
 	limit := fs.Int("limit", 50, "rejects: how many to print")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	cmd, rest := splitCommand(args)
+	if cmd == "" { // flags came first: the command, if any, follows them
+		if err := fs.Parse(rest); err != nil {
+			return helpIsDone(err)
+		}
+		cmd, rest = "run", fs.Args()
+		if len(rest) > 0 {
+			cmd, rest = rest[0], rest[1:]
+		}
+	}
 	if cmd == "model" { // model has flags of its own
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return modelcmd.Run(ctx, rest, os.Stdout, os.Stderr)
 	}
 	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	if cmd == "" { // flags came first: the command, if any, follows them
-		cmd = "run"
-		if fs.NArg() > 0 {
-			cmd = fs.Arg(0)
-			if err := fs.Parse(fs.Args()[1:]); err != nil {
-				return err
-			}
-		}
+		return helpIsDone(err)
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
@@ -90,13 +87,17 @@ func run(args []string) error {
 		return get(*path, *addr, "/status")
 	case "rejects":
 		return get(*path, *addr, fmt.Sprintf("/rejects?limit=%d", *limit))
-	case "model":
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		return modelcmd.Run(ctx, rest, os.Stdout, os.Stderr)
 	}
 	fs.Usage()
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// helpIsDone is err from parsing flags, nil for -h (the usage is printed).
+func helpIsDone(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
 }
 
 // splitCommand takes a leading command word off args, if there is one;
