@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,18 +20,13 @@ import (
 	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/rules"
 	"github.com/passline/passline/cloud/httpapi"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/wire"
 )
 
 // wait bounds one push: a push not seen within it fails the benchmark.
 const wait = 5 * time.Second
-
-func startNATS(b *testing.B) jetstream.JetStream {
-	b.Helper()
-	_, js := natsdtest.JetStream(b)
-	return js
-}
 
 // BenchmarkConfigPropagation: raw is a KV put until a watcher of the key
 // has it; api is PUT /v1/stores/{store}/config (JWT, scope and store
@@ -45,7 +39,7 @@ func BenchmarkConfigPropagation(b *testing.B) {
 }
 
 func benchRaw(b *testing.B) {
-	js := startNATS(b)
+	_, js := natsdtest.JetStream(b)
 	ctx := context.Background()
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.BucketConfig})
 	if err != nil {
@@ -85,7 +79,7 @@ func awaitRev(b *testing.B, ch <-chan jetstream.KeyValueEntry, rev uint64) {
 }
 
 func benchAPI(b *testing.B) {
-	js := startNATS(b)
+	_, js := natsdtest.JetStream(b)
 	ctx := context.Background()
 	configs, err := httpapi.OpenKVConfigs(ctx, js, 1)
 	if err != nil {
@@ -99,7 +93,7 @@ func benchAPI(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	applied := startAgent(b, srv, js)
+	applied := startAgent(b, js)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {
@@ -113,7 +107,7 @@ func benchAPI(b *testing.B) {
 
 // startAgent runs the agent's side as the agent does: configsync over the
 // rules engine (default rules plus one), on its own connection.
-func startAgent(b *testing.B, srv *httptest.Server, js jetstream.JetStream) <-chan wire.ConfigStatus {
+func startAgent(b *testing.B, js jetstream.JetStream) <-chan wire.ConfigStatus {
 	b.Helper()
 	base := config.DefaultConfig()
 	base.Store, base.MQTT.ClientID = "s1", "s1-agent"
