@@ -3,28 +3,19 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/httpapi/httpapitest"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/wire"
 )
-
-// jetStream starts an embedded JetStream server for one test.
-func jetStream(t *testing.T) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	return natsdtest.JetStream(t)
-}
 
 // kvConfigs opens the config buckets on a fresh server.
 func kvConfigs(t *testing.T) *httpapi.KVConfigs {
 	t.Helper()
-	_, js := jetStream(t)
+	_, js := natsdtest.JetStream(t)
 	k, err := httpapi.OpenKVConfigs(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)

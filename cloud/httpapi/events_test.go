@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/passline/passline/cloud/httpapi"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/wire"
 )
@@ -31,7 +32,7 @@ type sseFixture struct {
 
 func newSSEFixture(t *testing.T) *sseFixture {
 	t.Helper()
-	nc, js := jetStream(t)
+	nc, js := natsdtest.JetStream(t)
 	ctx := context.Background()
 	name, err := httpapi.EnsureRiderStream(ctx, js, time.Hour, 1)
 	if err != nil || name != httpapi.StreamRiders {

@@ -2,7 +2,6 @@ package openapi_test
 
 import (
 	"context"
-	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/passline/passline/cloud/httpapi"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/openapi"
 	"github.com/passline/passline/cloud/ratelimit"
 	"github.com/passline/passline/cloud/template"

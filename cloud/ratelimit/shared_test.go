@@ -3,12 +3,12 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
-	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/ratelimit"
 )
 

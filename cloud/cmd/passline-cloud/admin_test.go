@@ -20,31 +20,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/cloud/natsauth"
+	"github.com/passline/passline/cloud/natsauth/natsauthtest"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/wire"
 )
-
-// startNATS runs an embedded JetStream server on a random loopback port;
-// with trust it is in operator mode and accepts only users minted under it.
-func startNATS(t *testing.T, trust *natsauth.Trust) *server.Server {
-	t.Helper()
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
-	if trust != nil {
-		if err := trust.Configure(opts); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s
-}
 
 // cli runs the program with args and returns stdout and the error.
 func cli(t *testing.T, args ...string) (string, error) {
@@ -71,12 +51,7 @@ func mustSecret(t *testing.T, out string, err error) string {
 // tokenServer is POST /oauth/token over the server's PASSLINE_CLIENTS.
 func tokenServer(t *testing.T, s *server.Server) *httptest.Server {
 	t.Helper()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := natsdtest.Connect(t, s.ClientURL())
 	store, err := token.OpenKVStore(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +79,7 @@ func tokenStatus(t *testing.T, srv *httptest.Server, id, secret string) int {
 // TestClientAddRotateRevoke runs the client subcommands against a real
 // embedded NATS and then uses the secrets they printed at POST /oauth/token.
 func TestClientAddRotateRevoke(t *testing.T) {
-	s := startNATS(t, nil)
+	s := natsdtest.Server(t, nil)
 	srv := tokenServer(t, s)
 	n := []string{"-nats", s.ClientURL()}
 
@@ -159,7 +134,7 @@ func TestStoreAddCredsAreConfined(t *testing.T) {
 	if _, err := cli(t, "store", "add", "store-a", "-trust", trustPath, "-out", credsPath); err == nil {
 		t.Error("store add overwrote an existing creds file")
 	}
-	s := startNATS(t, tr)
+	s := natsauthtest.Server(t, tr)
 	relay, err := tr.Issuer()
 	if err != nil {
 		t.Fatal(err)

@@ -12,11 +12,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// JetStream starts the server and returns a connection to it, closed in
-// cleanup, with its JetStream context.
-func JetStream(tb testing.TB) (*nats.Conn, jetstream.JetStream) {
+// Server starts the server; configure, when not nil, amends its options
+// first (natsauth.Trust.Configure puts it in operator mode).
+func Server(tb testing.TB, configure func(*server.Options) error) *server.Server {
 	tb.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: tb.TempDir(), NoSigs: true, NoLog: true})
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: tb.TempDir(), NoSigs: true, NoLog: true}
+	if configure != nil {
+		if err := configure(opts); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -25,7 +31,21 @@ func JetStream(tb testing.TB) (*nats.Conn, jetstream.JetStream) {
 		tb.Fatal("nats not ready")
 	}
 	tb.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
+	return ns
+}
+
+// JetStream starts the server and returns a connection to it, closed in
+// cleanup, with its JetStream context.
+func JetStream(tb testing.TB) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	return Connect(tb, Server(tb, nil).ClientURL())
+}
+
+// Connect connects to url, closing the connection in cleanup, and returns
+// it with its JetStream context.
+func Connect(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	nc, err := nats.Connect(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
