@@ -119,10 +119,7 @@ bench:
 	@echo "load average before: $$(cat /proc/loadavg)"
 	@set -e; \
 	if [ "$(BENCH_BROKERS)" = real ]; then export PASSLINE_BENCH_ANY_NATS=1; fi; \
-	if [ "$(BENCH_BROKERS)" = embedded ]; then unset PASSLINE_TEST_MQTT PASSLINE_TEST_NATS; else \
-		if timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/1883' 2>/dev/null; then export PASSLINE_TEST_MQTT=tcp://127.0.0.1:1883; fi; \
-		if timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222' 2>/dev/null; then export PASSLINE_TEST_NATS=nats://127.0.0.1:4222; fi; \
-	fi; \
+	if [ "$(BENCH_BROKERS)" = embedded ]; then unset PASSLINE_TEST_MQTT PASSLINE_TEST_NATS; else . .ci/brokers.sh; fi; \
 	echo "bench brokers: MQTT $${PASSLINE_TEST_MQTT:-embedded}, NATS $${PASSLINE_TEST_NATS:-embedded}"; \
 	PASSLINE_BENCH_AB_CPUPROFILE=$(BENCH_PROFILE) $(GO) test -tags bench -run '^$$' -bench . -benchtime 1x -timeout 40m ./e2e/bench/
 	@echo "load average after: $$(cat /proc/loadavg)"
