@@ -44,7 +44,7 @@ func PutStoreConfig(s StoreConfigs, log *slog.Logger) http.Handler {
 	log = orDefault(log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		store := r.PathValue("store")
-		if e := checkStore(store); e != nil {
+		if e := checkToken("store", store); e != nil {
 			WriteError(w, e)
 			return
 		}
@@ -73,7 +73,7 @@ func StoreConfigStatus(s StoreConfigs, log *slog.Logger) http.Handler {
 	log = orDefault(log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		store := r.PathValue("store")
-		if e := checkStore(store); e != nil {
+		if e := checkToken("store", store); e != nil {
 			WriteError(w, e)
 			return
 		}
@@ -92,13 +92,6 @@ func StoreConfigStatus(s StoreConfigs, log *slog.Logger) http.Handler {
 			WriteJSON(w, http.StatusOK, v)
 		}
 	})
-}
-
-func checkStore(store string) *Error {
-	if wire.ValidToken(store) {
-		return nil
-	}
-	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "store", Message: "store must be 1-64 characters of A-Z a-z 0-9 _ -"}
 }
 
 // KVConfigs is StoreConfigs over KV PASSLINE_CONFIG (key {store}, read by

@@ -93,8 +93,8 @@ func (h *RiderEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	rider := r.PathValue("rider")
-	if !wire.ValidToken(rider) {
-		WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "rider", Message: "rider must be 1-64 characters of A-Z a-z 0-9 _ -"})
+	if e := checkToken("rider", rider); e != nil {
+		WriteError(w, e)
 		return
 	}
 	var after uint64

@@ -50,8 +50,8 @@ func Order(get func(ctx context.Context, store, order string) (view any, found b
 	log = orDefault(log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		store, order := r.PathValue("store"), r.PathValue("order")
-		if !wire.ValidToken(store) {
-			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "store", Message: "store must be 1-64 characters of A-Z a-z 0-9 _ -"})
+		if e := checkToken("store", store); e != nil {
+			WriteError(w, e)
 			return
 		}
 		if order == "" || len(order) > 128 {
@@ -107,6 +107,15 @@ func Template(t TemplatePutter, log *slog.Logger) http.Handler {
 			WriteJSON(w, http.StatusOK, map[string]any{"key": k.String(), "version": version})
 		}
 	})
+}
+
+// checkToken is nil when v, the path parameter field, is a wire token, and
+// otherwise the 400 naming field.
+func checkToken(field, v string) *Error {
+	if wire.ValidToken(v) {
+		return nil
+	}
+	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: field, Message: field + " must be 1-64 characters of A-Z a-z 0-9 _ -"}
 }
 
 func orDefault(l *slog.Logger) *slog.Logger {
