@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -125,18 +124,17 @@ func (p StoreParams) validate() error {
 }
 
 // DecodeStoreConfig decodes and validates a stored config (as the agent
-// reads it from KV): at most MaxPayload bytes, unknown fields refused.
+// reads it from KV) like every other message, except that unknown fields
+// are refused and a missing v means Version.
 func DecodeStoreConfig(b []byte) (StoreConfig, error) {
 	var c StoreConfig
-	if len(b) > MaxPayload {
-		return c, &Error{Reason: ReasonOversize, Msg: fmt.Sprintf("%d bytes; at most %d", len(b), MaxPayload)}
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, &Error{Reason: ReasonMalformed, Msg: err.Error()}
-	}
-	return c, c.Validate()
+	err := decodeStrict(b, &c, func() int {
+		if c.V == 0 {
+			return Version
+		}
+		return c.V
+	})
+	return c, err
 }
 
 // ConfigStatus is what an agent writes under its store's key of KV

@@ -33,6 +33,9 @@ func TestStoreConfigNamesTheField(t *testing.T) {
 	if d, err := c.Params.LeadTime.Value(); err != nil || d.Minutes() != 7 {
 		t.Fatalf("lead_time %v %v", d, err)
 	}
+	if _, err := wire.DecodeStoreConfig([]byte(`{"locale":"en"} {"locale":"fr"}`)); wire.ReasonOf(err) != wire.ReasonMalformed || err == nil {
+		t.Fatalf("trailing data: err = %v, want malformed", err)
+	}
 }
 
 func FuzzDecodeStoreConfig(f *testing.F) {

@@ -70,11 +70,25 @@ func invalid(field, format string, args ...any) *Error {
 type validator interface{ Validate() error }
 
 // decode is the shared decoder: size limit, JSON, version, then Validate.
+// Unknown fields are ignored, so a newer sender's additions pass.
 func decode(b []byte, v validator, version func() int) error {
+	return decodeJSON(b, v, version, false)
+}
+
+// decodeStrict is decode refusing unknown fields, for what people write
+// (a typo in a store config must not pass as "left out").
+func decodeStrict(b []byte, v validator, version func() int) error {
+	return decodeJSON(b, v, version, true)
+}
+
+func decodeJSON(b []byte, v validator, version func() int, strict bool) error {
 	if len(b) > MaxPayload {
 		return &Error{Reason: ReasonOversize, Msg: fmt.Sprintf("payload is %d bytes, limit %d", len(b), MaxPayload)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
