@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -82,19 +83,10 @@ func (c *StoreConfig) Validate() error {
 		}
 		names[r.Name] = true
 	}
-	if c.Locale != "" && !validLocale(c.Locale) {
+	if c.Locale != "" && !slices.Contains(Locales, c.Locale) {
 		return invalid("locale", "%q is not one of %v", c.Locale, Locales)
 	}
 	return nil
-}
-
-func validLocale(s string) bool {
-	for _, l := range Locales {
-		if s == l {
-			return true
-		}
-	}
-	return false
 }
 
 func (p StoreParams) validate() error {
