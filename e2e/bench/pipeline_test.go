@@ -70,8 +70,19 @@ func (s *system) brokers() string {
 	return mq + ", " + ns
 }
 
-// skipNote prints natsTooOld's reason once per run, not once per system.
-var skipNote sync.Once
+// machineBrokers are the real brokers a run uses, decided once per run:
+// PASSLINE_TEST_MQTT and PASSLINE_TEST_NATS, less a nats-server natsTooOld
+// refuses (then skippedNATS says why).
+var machineBrokers = sync.OnceValue(func() (b struct{ mqttURL, natsURL, skippedNATS string }) {
+	b.mqttURL, b.natsURL = os.Getenv("PASSLINE_TEST_MQTT"), os.Getenv("PASSLINE_TEST_NATS")
+	if b.natsURL != "" {
+		if why := natsTooOld(b.natsURL); why != "" {
+			b.natsURL, b.skippedNATS = "", why
+			fmt.Printf("bench: %s; using an embedded JetStream server\n", why)
+		}
+	}
+	return b
+})
 
 // natsTooOld reports why the server at url is not used ("" when it is):
 // its minor version is older than that of the nats-server Passline embeds
@@ -113,14 +124,9 @@ func majorMinor(v string) []int {
 // never see each other's sessions or decisions.
 func startSystem(tb testing.TB, n int, setup func(*agentapp.Main)) *system {
 	tb.Helper()
-	s := &system{mqttURL: os.Getenv("PASSLINE_TEST_MQTT"), natsURL: os.Getenv("PASSLINE_TEST_NATS")}
+	mb := machineBrokers()
+	s := &system{mqttURL: mb.mqttURL, natsURL: mb.natsURL, skippedNATS: mb.skippedNATS}
 	s.realMQTT, s.realNATS = s.mqttURL != "", s.natsURL != ""
-	if s.realNATS {
-		if why := natsTooOld(s.natsURL); why != "" {
-			s.realNATS, s.natsURL, s.skippedNATS = false, "", why
-			skipNote.Do(func() { fmt.Printf("bench: %s; using an embedded JetStream server\n", why) })
-		}
-	}
 	tag := fmt.Sprintf("%06x", rand.Uint32()&0xffffff)
 	for i := range n {
 		s.stores = append(s.stores, fmt.Sprintf("b%s%04d", tag, i))
