@@ -58,9 +58,10 @@ type Main struct {
 	// the Decider cannot be reconfigured).
 	ConfigSync *configsync.Watcher
 
-	httpSrv *http.Server
-	httpLn  net.Listener
-	started time.Time
+	httpSrv    *http.Server
+	httpLn     net.Listener
+	started    time.Time
+	ackLatency prometheus.Histogram // fed by the uplink (observeAck)
 }
 
 // NewMain returns a Main with the default config.
@@ -144,7 +145,7 @@ func (m *Main) startUplink(ctx context.Context) error {
 	}
 	u.Window, u.AckTimeout, u.ReplayAfter = c.PublishWindow, c.AckTimeout, c.ReplayAfter
 	u.Replicas, u.DuplicateWindow, u.MaxAge = c.Replicas, c.DuplicateWindow, c.MaxAge
-	u.Log = m.Log.With("component", "uplink")
+	u.Log, u.ObserveAck = m.Log.With("component", "uplink"), m.observeAck
 	if !m.SeparateRemovals {
 		u.Remove = m.Writer.Remove
 	}

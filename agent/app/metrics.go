@@ -4,12 +4,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/passline/passline/agent/uplink"
 )
 
 // observer registers the agent's metrics and returns the writer's commit
-// hook, which feeds the ingest latency histogram.
+// hook, which feeds the ingest latency histogram. The uplink's ack hook
+// feeds the publish latency histogram (observeAck).
 func (m *Main) observer() func(int, []time.Time) {
 	lat := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "passline_agent_ingest_latency_seconds", Help: "From MQTT delivery to commit and ack.",
@@ -17,7 +16,12 @@ func (m *Main) observer() func(int, []time.Time) {
 	batch := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "passline_agent_batch_events", Help: "Events committed per transaction.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11)})
-	m.Registry.MustRegister(lat, batch, collector{m})
+	m.ackLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "passline_agent_publish_latency_seconds",
+		Help:    "From a decision's creation (its bbolt commit) to JetStream's PubAck; a decision held through an outage counts its whole wait.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 18), // 1 ms .. ~131 s
+	})
+	m.Registry.MustRegister(lat, batch, m.ackLatency, collector{m})
 	return func(n int, received []time.Time) {
 		batch.Observe(float64(n))
 		now := time.Now()
@@ -28,6 +32,9 @@ func (m *Main) observer() func(int, []time.Time) {
 		}
 	}
 }
+
+// observeAck is the uplink's ack hook (uplink.Uplink.ObserveAck).
+func (m *Main) observeAck(d time.Duration) { m.ackLatency.Observe(d.Seconds()) }
 
 // collector reads the state db's counters and the components' counters at
 // scrape time, so metrics never disagree with the file.
@@ -51,16 +58,12 @@ var (
 	descReplayed     = prometheus.NewDesc("passline_agent_replayed_total", "Decisions published late, marked replayed.", nil, nil)
 	descLastSync     = prometheus.NewDesc("passline_agent_last_sync_timestamp_seconds", "When the outbox was last drained empty.", nil, nil)
 	descStateDBBytes = prometheus.NewDesc("passline_agent_state_db_bytes", "Size of the state db file.", nil, nil)
-	// descAckLatency describes the uplink's own histogram (uplink.AckLatency),
-	// collected through this collector because the uplink starts after
-	// the registry is built.
-	descAckLatency = (&uplink.Uplink{}).AckLatency().Desc()
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOutboxDepth, descOutboxBytes, descOutboxAge, descDrops, descRejects,
 		descOpen, descCommitted, descCommitFail, descPanics, descQueue, descOverflow, descLink, descPublished,
-		descPublishErr, descReplayed, descLastSync, descStateDBBytes, descAckLatency} {
+		descPublishErr, descReplayed, descLastSync, descStateDBBytes} {
 		ch <- d
 	}
 }
@@ -105,7 +108,6 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPublished, float64(us.Duplicates), "duplicate")
 		counter(descPublishErr, float64(us.Errors))
 		counter(descReplayed, float64(us.Replayed))
-		ch <- m.Uplink.AckLatency()
 		if !us.LastSync.IsZero() {
 			gauge(descLastSync, float64(us.LastSync.Unix()))
 		}

@@ -2,10 +2,9 @@ package uplink_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
-
-	dto "github.com/prometheus/client_model/go"
 
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/agent/uplink"
@@ -21,6 +20,13 @@ func TestAckLatencyObservesEachStoredDecision(t *testing.T) {
 	u := uplink.New(n.URL(), "s1", db)
 	u.Log, u.Window = at.Quiet(), 8
 	u.Now = func() time.Time { return time.Now().Add(3 * time.Second) }
+	var mu sync.Mutex
+	var seen []time.Duration
+	u.ObserveAck = func(d time.Duration) {
+		mu.Lock()
+		seen = append(seen, d)
+		mu.Unlock()
+	}
 	if err := u.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -29,15 +35,16 @@ func TestAckLatencyObservesEachStoredDecision(t *testing.T) {
 		st, _ := db.Stats()
 		return st.Outbox == 0
 	})
-	var m dto.Metric
-	if err := u.AckLatency().Write(&m); err != nil {
-		t.Fatal(err)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 50 {
+		t.Fatalf("%d observations, want 50 (one per decision)", len(seen))
 	}
-	h := m.GetHistogram()
-	if h.GetSampleCount() != 50 {
-		t.Fatalf("%d observations, want 50 (one per decision)", h.GetSampleCount())
+	var sum time.Duration
+	for _, d := range seen {
+		sum += d
 	}
-	if mean := h.GetSampleSum() / 50; mean < 3 || mean > 4 {
+	if mean := sum.Seconds() / 50; mean < 3 || mean > 4 {
 		t.Errorf("mean latency %.3f s, want 3 s from the fake clock", mean)
 	}
 }

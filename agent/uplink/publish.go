@@ -149,7 +149,9 @@ func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, ke
 				u.m.duplicates.Add(1)
 			} else {
 				u.m.published.Add(1)
-				u.observeAck(created[i])
+				if u.ObserveAck != nil && !created[i].IsZero() {
+					u.ObserveAck(max(u.Now().Sub(created[i]), 0))
+				}
 			}
 			*removals = append(*removals, bolt.Removal{Key: keys[i]})
 		case err := <-f.Err():

@@ -45,8 +45,14 @@ type Uplink struct {
 	// The app passes the writer's Remove, which folds them into its next
 	// transaction (ingest.Writer.Remove).
 	Remove func([]bolt.Removal)
-	Now    func() time.Time
-	Log    *slog.Logger
+	// ObserveAck, if set, is called once for each decision the stream
+	// stored (not for a duplicate) with the time from its creation (its
+	// bbolt commit) to JetStream's PubAck; a decision held through an
+	// outage counts its whole wait. It runs on the publish path and must
+	// not block.
+	ObserveAck func(time.Duration)
+	Now        func() time.Time
+	Log        *slog.Logger
 
 	kick    chan struct{}
 	nc      *nats.Conn
@@ -61,7 +67,6 @@ type Uplink struct {
 	// up to it wait for their removal and are not sent again by this process.
 	mark     uint64
 	m        counters
-	ackLat   ackLatency
 	lastSync atomic.Int64 // unix nanos of the last drain that emptied the outbox
 }
 
