@@ -38,6 +38,25 @@ type ClientSpec struct {
 	Merchants []string
 }
 
+// Validate checks spec as Add does, before any store is reached; an empty
+// ID stands for the random one Add draws.
+func (s ClientSpec) Validate() error {
+	c := s.client(time.Time{})
+	return c.Validate()
+}
+
+// client is the Client spec describes, created at created, with a random
+// id when spec has none.
+func (s ClientSpec) client(created time.Time) Client {
+	c := Client{ID: s.ID, Tier: s.Tier, Scopes: s.Scopes, Stores: s.Stores, Merchants: s.Merchants, Created: created}
+	if c.ID == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		c.ID = "cl_" + hex.EncodeToString(b)
+	}
+	return c
+}
+
 func (cs *Clients) now() time.Time {
 	if cs.Now != nil {
 		return cs.Now()
@@ -68,12 +87,7 @@ func newSecret() string {
 // Add creates a client and returns it with its secret. The secret is not
 // stored and cannot be shown again; Rotate makes a new one.
 func (cs *Clients) Add(ctx context.Context, spec ClientSpec) (Client, string, error) {
-	c := Client{ID: spec.ID, Tier: spec.Tier, Scopes: spec.Scopes, Stores: spec.Stores, Merchants: spec.Merchants, Created: cs.now().UTC()}
-	if c.ID == "" {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		c.ID = "cl_" + hex.EncodeToString(b)
-	}
+	c := spec.client(cs.now().UTC())
 	if err := c.Validate(); err != nil {
 		return Client{}, "", err
 	}

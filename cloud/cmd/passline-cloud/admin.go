@@ -174,11 +174,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	spec.Tier, spec.Scopes, spec.Stores, spec.Merchants = token.Tier(tier), splitList(scopes), splitList(stores), splitList(merchants)
 	if sub == "add" {
-		c := token.Client{ID: spec.ID, Tier: spec.Tier, Scopes: spec.Scopes, Stores: spec.Stores, Merchants: spec.Merchants}
-		if c.ID == "" {
-			c.ID = "cl_0"
-		}
-		if err := c.Validate(); err != nil { // before connecting: bad input fails fast
+		if err := spec.Validate(); err != nil { // before connecting: bad input fails fast
 			return fmt.Errorf("client add: %w", err)
 		}
 	}
