@@ -49,20 +49,15 @@ func BenchmarkRemovals(b *testing.B) {
 			for _, separate := range order {
 				name := variantName(separate)
 				b.Run(fmt.Sprintf("rate=%g/%s-%d", rate, name, round+1), func(b *testing.B) {
-					profile := ri == 0 && round == 0
-					st, shares := removalsVariant(b, n, rate, name, separate, profile)
-					fmt.Printf("removals %s round %d: %s\n", name, round+1, st.line())
+					runs, shares := &ab.folded, &res.sharesAfter
 					if separate {
-						ab.separate = append(ab.separate, st)
-					} else {
-						ab.folded = append(ab.folded, st)
+						runs, shares = &ab.separate, &res.sharesBefore
 					}
-					if shares != nil {
-						if separate {
-							res.sharesBefore = shares
-						} else {
-							res.sharesAfter = shares
-						}
+					st, sh := removalsVariant(b, n, rate, name, separate, ri == 0 && round == 0)
+					fmt.Printf("removals %s round %d: %s\n", name, round+1, st.line())
+					*runs = append(*runs, st)
+					if sh != nil {
+						*shares = sh
 					}
 				})
 			}
