@@ -14,24 +14,13 @@ import (
 )
 
 // startTLSNATS runs a TLS-only JetStream server with cert f on a random port.
-func startTLSNATS(t *testing.T, f tlstest.Files) *server.Server {
+func startTLSNATS(t *testing.T, f tlstest.Files) *at.NATS {
 	t.Helper()
 	stls, err := tlsconf.Config{Cert: f.Cert, Key: f.Key}.Server()
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
-		TLSConfig: stls, TLSTimeout: 5}
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s
+	return at.StartNATS(t, t.TempDir(), -1, func(o *server.Options) { o.TLSConfig, o.TLSTimeout = stls, 5 })
 }
 
 // TestUplinkOverTLS: an uplink trusting the server's CA drains its outbox
@@ -47,7 +36,7 @@ func TestUplinkOverTLS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openDB(t)
 			fill(t, db, 20)
-			u := uplink.New(s.ClientURL(), "s1", db)
+			u := uplink.New(s.URL(), "s1", db)
 			u.Log = at.Quiet()
 			var err error
 			if u.TLS, err = (tlsconf.Config{CA: tc.ca}).Client(); err != nil {

@@ -28,10 +28,14 @@ type NATS struct {
 
 // StartNATS starts a server on a random port, storing under dir (pass
 // t.TempDir(); reuse it to restart the "same" server). Port -1 picks a
-// port; pass a port to restart on the same address.
-func StartNATS(tb testing.TB, dir string, port int) *NATS {
+// port; pass a port to restart on the same address. Each tweak adjusts
+// the options before the server starts (TLS, for one).
+func StartNATS(tb testing.TB, dir string, port int, tweaks ...func(*server.Options)) *NATS {
 	tb.Helper()
 	opts := &server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true}
+	for _, f := range tweaks {
+		f(opts)
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		tb.Fatalf("nats server: %v", err)
