@@ -56,7 +56,7 @@ func (m *Main) startESCPOS(ctx context.Context) error {
 		return err
 	}
 	m.Proxy = p
-	m.metrics.setProxy(p)
+	m.Registry.MustRegister(proxyCollector{p})
 	m.push("escpos", p.Close)
 	return nil
 }
