@@ -56,22 +56,19 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "client" {
-		return runClient(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "store" {
-		return runStore(args[1:], stdout, stderr)
-	}
 	cmd := "run"
-	if len(args) > 0 && (args[0] == "run" || args[0] == "tail") {
+	switch {
+	case len(args) == 0:
+	case args[0] == "client":
+		return runClient(ctx, args[1:], stdout, stderr)
+	case args[0] == "store":
+		return runStore(args[1:], stdout, stderr)
+	case args[0] == "run" || args[0] == "tail":
 		cmd, args = args[0], args[1:]
-	} else if len(args) > 0 && (args[0] == "help" || args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
-		fmt.Fprint(stdout, usage)
-		return flag.ErrHelp
+	case isHelp(args):
+		return help(args, usage, "", stdout)
 	}
-	fs := flag.NewFlagSet("passline-cloud "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs := newFlagSet("passline-cloud "+cmd, usage, stderr)
 	if cmd == "tail" {
 		url := fs.String("nats", "nats://127.0.0.1:4222", "NATS URL")
 		rider := fs.String("rider", "", "only this rider's notifications")
