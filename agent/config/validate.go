@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 
 	"github.com/passline/passline/agent/rules"
 	"github.com/passline/passline/wire"
@@ -18,6 +17,12 @@ func (c *Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
+	// named takes an error that names its field already (tlsconf, rules).
+	named := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if !wire.ValidToken(c.Store) {
 		bad("store", "%q is not a store id (1-%d characters of A-Z a-z 0-9 _ -)", c.Store, wire.MaxTokenLen)
 	}
@@ -29,12 +34,13 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
 	}
-	c.validateMQTT(bad)
-	c.validateNATS(bad)
+	c.validateMQTT(bad, named)
+	c.validateNATS(bad, named)
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); c.HTTP.Listen != "" && err != nil {
 		bad("http.listen", "%v", err)
 	}
 	c.validateParams(bad)
+	named(c.validateRules())
 	c.validateGPIO(bad)
 	c.validateLimits(bad)
 	return errors.Join(errs...)
@@ -42,13 +48,13 @@ func (c *Config) Validate() error {
 
 type badFunc func(field, format string, args ...any)
 
-func (c *Config) validateMQTT(bad badFunc) {
+func (c *Config) validateMQTT(bad badFunc, named func(error)) {
 	if c.MQTT.ClientID == "" {
 		bad("mqtt.client_id", "missing")
 	}
-	tlsErr(bad, c.MQTT.TLS.Validate("mqtt.tls"))
+	named(c.MQTT.TLS.Validate("mqtt.tls"))
 	if c.MQTT.Embedded.Enabled {
-		tlsErr(bad, c.MQTT.Embedded.TLS.ValidateServer("mqtt.embedded.tls"))
+		named(c.MQTT.Embedded.TLS.ValidateServer("mqtt.embedded.tls"))
 		if _, _, err := net.SplitHostPort(c.MQTT.Embedded.Listen); err != nil {
 			bad("mqtt.embedded.listen", "%v", err)
 		}
@@ -61,19 +67,11 @@ func (c *Config) validateMQTT(bad badFunc) {
 	}
 }
 
-// tlsErr reports a tlsconf validation error, which already names its field.
-func tlsErr(bad badFunc, err error) {
-	if err != nil {
-		field, msg, _ := strings.Cut(err.Error(), ": ")
-		bad(field, "%s", msg)
-	}
-}
-
-func (c *Config) validateNATS(bad badFunc) {
+func (c *Config) validateNATS(bad badFunc, named func(error)) {
 	if u, err := url.Parse(c.NATS.URL); err != nil || u.Host == "" {
 		bad("nats.url", "%q is not a server URL like nats://host:4222", c.NATS.URL)
 	}
-	tlsErr(bad, c.NATS.TLS.Validate("nats.tls"))
+	named(c.NATS.TLS.Validate("nats.tls"))
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		bad("nats.replicas", "%d is not 1-5", c.NATS.Replicas)
 	}
@@ -102,34 +100,19 @@ func (c *Config) validateParams(bad badFunc) {
 	if p.LeadTime < 0 {
 		bad("params.lead_time", "must not be negative")
 	}
-	c.validateRules(bad)
 }
 
 // validateRules compiles the rules as the agent will run them, so a rule
 // that would be refused at startup (syntax, unknown name, wrong type, a
-// ready that does not depend on a kitchen event) is refused here, with its
-// index, name, line and column.
-func (c *Config) validateRules(bad badFunc) {
+// ready that does not depend on a kitchen event) is refused here: the
+// error is Compile's, one *rules.RuleError per refusal, each naming its
+// rule by index and name, with line and column.
+func (c *Config) validateRules() error {
 	if len(c.Rules) == 0 {
-		return
+		return nil
 	}
 	_, err := rules.Compile(c.Rules)
-	var joined interface{ Unwrap() []error }
-	if !errors.As(err, &joined) {
-		if err != nil {
-			bad("rules", "%v", err)
-		}
-		return
-	}
-	for _, e := range joined.Unwrap() {
-		var re *rules.RuleError
-		if errors.As(e, &re) {
-			field := fmt.Sprintf("rules[%d] %q", re.Index, re.Name)
-			bad(field, "%s", strings.TrimPrefix(re.Error(), field+": "))
-			continue
-		}
-		bad("rules", "%v", e)
-	}
+	return err
 }
 
 func (c *Config) validateGPIO(bad badFunc) {
