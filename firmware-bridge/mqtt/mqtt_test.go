@@ -19,7 +19,20 @@ import (
 	"github.com/passline/passline/wire"
 )
 
+// broker runs mochi on addr (plain TCP); the test is skipped when addr
+// cannot be bound (a restarted broker's port taken meanwhile).
 func broker(tb testing.TB, addr string, hooks ...mochi.Hook) (*mochi.Server, string) {
+	tb.Helper()
+	s, bound, err := serveBroker(tb, listeners.Config{ID: "t", Address: addr}, hooks...)
+	if err != nil {
+		tb.Skipf("listen %s: %v", addr, err)
+	}
+	return s, bound
+}
+
+// serveBroker runs mochi with one TCP listener lc and returns the address
+// it bound, or the listen error.
+func serveBroker(tb testing.TB, lc listeners.Config, hooks ...mochi.Hook) (*mochi.Server, string, error) {
 	tb.Helper()
 	s := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	_ = s.AddHook(new(auth.AllowHook), nil)
@@ -28,12 +41,12 @@ func broker(tb testing.TB, addr string, hooks ...mochi.Hook) (*mochi.Server, str
 			tb.Fatal(err)
 		}
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "t", Address: addr})
+	l := listeners.NewTCP(lc)
 	if err := s.AddListener(l); err != nil {
-		tb.Skipf("listen %s: %v", addr, err)
+		return nil, "", err
 	}
 	go func() { _ = s.Serve() }()
-	return s, l.Address()
+	return s, l.Address(), nil
 }
 
 func TestPublishBeforeConnect(t *testing.T) {

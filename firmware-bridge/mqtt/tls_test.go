@@ -2,14 +2,9 @@ package mqtt_test
 
 import (
 	"context"
-	"crypto/tls"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
-	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	bridge "github.com/passline/passline/firmware-bridge"
@@ -26,15 +21,12 @@ func tlsBroker(t *testing.T, f tlstest.Files) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := mochi.New(&mochi.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
-	_ = s.AddHook(new(auth.AllowHook), nil)
-	l := listeners.NewTCP(listeners.Config{ID: "tls", Address: "127.0.0.1:0", TLSConfig: stls})
-	if err := s.AddListener(l); err != nil {
+	s, addr, err := serveBroker(t, listeners.Config{ID: "tls", Address: "127.0.0.1:0", TLSConfig: stls})
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = s.Serve() }()
 	t.Cleanup(func() { s.Close() })
-	return "tls://" + l.Address()
+	return "tls://" + addr
 }
 
 // TestBridgeOverTLS: the bridge trusting the broker's CA connects and
@@ -49,7 +41,6 @@ func TestBridgeOverTLS(t *testing.T) {
 		ok   bool
 	}{{"trusted", ca.CA, true}, {"untrusted", other.CA, false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			var ctls *tls.Config
 			ctls, err := tlsconf.Config{CA: tc.ca}.Client()
 			if err != nil {
 				t.Fatal(err)
