@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/passline/passline/agent"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/wire"
@@ -21,21 +18,8 @@ import (
 // status key says why, and the agent keeps deciding on the previous one.
 func TestStoreConfigAppliedLiveAndBadOneRefused(t *testing.T) {
 	srv := at.StartNATS(t, t.TempDir(), -1)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	cfgKV, statusKV := at.ConfigBuckets(t, srv.URL())
 	ctx := context.Background()
-	cfgKV, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.BucketConfig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	statusKV, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.BucketConfigStatus})
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := testConfig("s1", srv.URL(), t.TempDir())
 	c.Rules = []agent.Rule{{Name: "low_bar", Emit: wire.KindETA, When: `cooking && confidence_threshold <= 0.5 && !sent("eta")`}}
 	m := runMain(t, c, nil)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/agent"
@@ -37,31 +36,20 @@ type fixture struct {
 func setup(t *testing.T, before func(f *fixture)) *fixture {
 	t.Helper()
 	f := &fixture{nats: agenttest.StartNATS(t, t.TempDir(), -1), seen: make(chan wire.ConfigStatus, 64)}
-	nc, err := nats.Connect(f.nats.URL(), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	if f.kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.BucketConfig}); err != nil {
-		t.Fatal(err)
-	}
-	if f.status, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.BucketConfigStatus}); err != nil {
-		t.Fatal(err)
-	}
+	f.kv, f.status = agenttest.ConfigBuckets(t, f.nats.URL())
 	if before != nil {
 		before(f)
 	}
 	base := config.DefaultConfig()
 	base.Store, base.MQTT.ClientID, base.Rules = "s1", "s1-agent", []agent.Rule{probe}
+	var err error
 	if f.engine, err = rules.New(base.Params, base.Rules); err != nil {
 		t.Fatal(err)
 	}
 	f.w = configsync.New(f.nats.URL(), base, f.engine)
 	f.w.Retry = 100 * time.Millisecond
 	f.w.OnStatus = func(st wire.ConfigStatus) { f.seen <- st }
-	if err := f.w.Run(ctx); err != nil {
+	if err := f.w.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.w.Close)

@@ -142,6 +142,28 @@ func Key(store, id string, k wire.Key, at time.Time) wire.Event {
 	return wire.Event{V: wire.Version, ID: id, Kind: wire.EventKey, Store: store, DeviceID: "bar1", At: at, Key: &k}
 }
 
+// ConfigBuckets creates KV PASSLINE_CONFIG and PASSLINE_CONFIG_STATUS on
+// the server at url, as the cloud does, and returns them on a connection
+// that reconnects forever (it outlives a server restart) and is closed at
+// cleanup.
+func ConfigBuckets(tb testing.TB, url string) (config, status jetstream.KeyValue) {
+	tb.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if config, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.BucketConfig}); err != nil {
+		tb.Fatal(err)
+	}
+	if status, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.BucketConfigStatus}); err != nil {
+		tb.Fatal(err)
+	}
+	return config, status
+}
+
 // Decisions reads every message in the DECISIONS stream.
 func Decisions(tb testing.TB, url string) []wire.Decision {
 	tb.Helper()
