@@ -65,7 +65,10 @@ func (h *takeoverHook) OnQosPublish(cl *mochi.Client, pk packets.Packet, _ int64
 		t.mu.Unlock()
 		return
 	}
-	if cur, ok := h.srv.Clients.Get(cl.ID); ok && cur != cl && cl.IsTakenOver() {
+	if !cl.IsTakenOver() { // every delivery comes here: an atomic load, not the clients' lock
+		return
+	}
+	if cur, ok := h.srv.Clients.Get(cl.ID); ok && cur != cl {
 		h.log.Warn("takeover: message reached a replaced session; sending it on the new one", "client", cl.ID, "topic", pk.TopicName)
 		h.resend(cur, pk.Copy(true))
 	}
