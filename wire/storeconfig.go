@@ -13,7 +13,8 @@ const (
 	MaxRuleExpr = 1000 // bytes in one rule condition
 )
 
-// Locales a store config may name.
+// Locales are the languages Passline writes rider messages in: those a
+// store config may name, and the relay has templates for.
 var Locales = []string{"zh-CN", "en"}
 
 // StoreConfig is what the cloud keeps under key {store} of KV BucketConfig

@@ -22,7 +22,7 @@ type Set struct {
 // with a broken default.
 func NewSet() (*Set, error) {
 	s := &Set{defaults: map[Key]*Template{}, merchant: map[Key]*Template{}}
-	for _, loc := range Locales {
+	for _, loc := range wire.Locales {
 		b, err := defaultFS.ReadFile("defaults/" + loc + ".yaml")
 		if err != nil {
 			return nil, fmt.Errorf("default templates %s: %w", loc, err)

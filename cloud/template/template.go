@@ -19,9 +19,6 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// Locales the relay writes in.
-var Locales = []string{"zh-CN", "en"}
-
 // MaxLen is the longest template source accepted, in bytes.
 const MaxLen = 2048
 
@@ -216,7 +213,7 @@ func (k Key) Validate() error {
 		return fmt.Errorf("kind %q is unknown", k.Kind)
 	}
 	if !validLocale(k.Locale) {
-		return fmt.Errorf("locale %q is not one of %v", k.Locale, Locales)
+		return fmt.Errorf("locale %q is not one of %v", k.Locale, wire.Locales)
 	}
 	return nil
 }

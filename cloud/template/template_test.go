@@ -17,7 +17,7 @@ func TestDefaultsCoverEveryKindAndLocale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, loc := range template.Locales {
+	for _, loc := range wire.Locales {
 		for _, k := range wire.Kinds {
 			text, v, err := s.Render("m1", cloud.Facts{Kind: k, Locale: loc, ShortCode: "#12", StoreName: "Noodle", Minutes: minutes(4)}, "o1")
 			if err != nil || v != 0 || !strings.Contains(text, "#12") {
