@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/configsync"
@@ -12,7 +11,7 @@ import (
 // startConfigSync follows the store's config in KV PASSLINE_CONFIG and
 // applies it live to the decider, when the decider can take one (the
 // default rules engine can; a Decider set by a test may not). It uses its
-// own NATS connection with the uplink's URL and credentials.
+// own NATS connection with the uplink's URL, credentials and TLS.
 func (m *Main) startConfigSync(ctx context.Context) error {
 	apply, ok := m.Decider.(configsync.Applier)
 	if !ok {
@@ -20,11 +19,7 @@ func (m *Main) startConfigSync(ctx context.Context) error {
 	}
 	c := m.Config.NATS
 	w := configsync.New(c.URL, m.Config, retuner{apply, m.Writer})
-	w.Creds, w.Log = c.Creds, m.Log.With("component", "configsync")
-	var err error
-	if w.TLS, err = c.TLS.Client(); err != nil {
-		return fmt.Errorf("nats.tls: %w", err)
-	}
+	w.Creds, w.TLS, w.Log = c.Creds, m.Uplink.TLS, m.Log.With("component", "configsync")
 	if c.Name != "" {
 		w.Name = c.Name + "-config"
 	}
