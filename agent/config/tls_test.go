@@ -19,6 +19,7 @@ func TestTLSFields(t *testing.T) {
 		{"embedded", "mqtt: {tls: {ca: " + f.CA + "}, embedded: {enabled: true, listen: 127.0.0.1:0, tls: {cert: " + f.Cert + ", key: " + f.Key + "}}}", ""},
 		{"nats ca", "nats: {url: tls://127.0.0.1:4222, tls: {ca: " + f.CA + "}}", ""},
 		{"plain url with tls", "mqtt: {url: tcp://127.0.0.1:1883, tls: {ca: " + f.CA + "}}", "mqtt.url: "},
+		{"plain websocket with tls", "mqtt: {url: ws://127.0.0.1:8080, tls: {ca: " + f.CA + "}}", "mqtt.url: "},
 		{"mqtt cert without key", "mqtt: {url: tls://127.0.0.1:8883, tls: {cert: " + f.Cert + "}}", "mqtt.tls.key: required"},
 		{"nats ca missing", "nats: {url: tls://127.0.0.1:4222, tls: {ca: /nonexistent/ca.pem}}", "nats.tls.ca: stat /nonexistent/ca.pem"},
 		{"embedded without cert", "mqtt: {embedded: {enabled: true, listen: 127.0.0.1:0, tls: {ca: " + f.CA + "}}}", "mqtt.embedded.tls.cert: required"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/passline/passline/agent/rules"
 	"github.com/passline/passline/wire"
+	"github.com/passline/passline/wire/tlsconf"
 )
 
 // Validate checks every field; each error names its field, e.g.
@@ -62,8 +63,8 @@ func (c *Config) validateMQTT(bad badFunc, named func(error)) {
 	}
 	if u, err := url.Parse(c.MQTT.URL); err != nil || u.Host == "" {
 		bad("mqtt.url", "%q is not a broker URL like tcp://host:1883", c.MQTT.URL)
-	} else if c.MQTT.TLS.Enabled() && (u.Scheme == "tcp" || u.Scheme == "mqtt") {
-		bad("mqtt.url", "%q is plain TCP but mqtt.tls is set; use tls://host:8883", c.MQTT.URL)
+	} else if c.MQTT.TLS.Enabled() && tlsconf.PlainMQTT(u.Scheme) {
+		bad("mqtt.url", "%q is not encrypted but mqtt.tls is set; use tls://host:8883 or wss://", c.MQTT.URL)
 	}
 }
 

@@ -251,7 +251,7 @@ func (c *Config) validateMQTT() error {
 	if err := c.MQTT.TLS.Validate("mqtt.tls"); err != nil {
 		return err
 	}
-	if c.MQTT.TLS.Enabled() && (u.Scheme == "tcp" || u.Scheme == "mqtt" || u.Scheme == "ws") {
+	if c.MQTT.TLS.Enabled() && tlsconf.PlainMQTT(u.Scheme) {
 		return fmt.Errorf("mqtt.url: %q is not encrypted but mqtt.tls is set; use tls://host:8883 or wss://", c.MQTT.URL)
 	}
 	if id := c.ClientID(); len(id) > 128 || id == "" {

@@ -33,6 +33,17 @@ type Config struct {
 // Enabled reports whether the section sets anything.
 func (c Config) Enabled() bool { return c != Config{} }
 
+// PlainMQTT reports whether an MQTT broker URL scheme, as paho names them,
+// carries no TLS (tcp, mqtt, ws): with a tls section set, such a URL is a
+// mistake the configs refuse.
+func PlainMQTT(scheme string) bool {
+	switch scheme {
+	case "tcp", "mqtt", "ws":
+		return true
+	}
+	return false
+}
+
 // Validate checks the section named field (e.g. "mqtt.tls"): every file
 // exists and is readable, cert and key come together and make a pair, and
 // the CA file holds at least one certificate. An empty section is valid.
