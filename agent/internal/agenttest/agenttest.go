@@ -143,9 +143,10 @@ func Key(store, id string, k wire.Key, at time.Time) wire.Event {
 }
 
 // ConfigBuckets creates KV PASSLINE_CONFIG and PASSLINE_CONFIG_STATUS on
-// the server at url, as the cloud does, and returns them on a connection
-// that reconnects forever (it outlives a server restart) and is closed at
-// cleanup.
+// the server at url, standing in for the cloud, which makes them in
+// production (agent code imports no cloud package), and returns them on a
+// connection that reconnects forever (it outlives a server restart) and is
+// closed at cleanup.
 func ConfigBuckets(tb testing.TB, url string) (config, status jetstream.KeyValue) {
 	tb.Helper()
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1))
