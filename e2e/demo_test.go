@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/passline/passline/wire"
 )
 
@@ -22,15 +20,7 @@ func TestDemoDeliversWithin10s(t *testing.T) {
 	ac.LogLevel = "warn"
 	agent := startAgent(t, ac)
 
-	nc, err := nats.Connect(cloud.NATSURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	notes := make(chan *nats.Msg, 1024)
-	if _, err := nc.ChanSubscribe(wire.RiderWildcard, notes); err != nil {
-		t.Fatal(err)
-	}
+	notes := subscribe(t, cloud.NATSURL(), wire.RiderWildcard)
 
 	bc := shippedBridge(t, "demo", agent.MQTTURL())
 	bc.LogLevel = "warn"

@@ -185,6 +185,22 @@ func startAgent(t *testing.T, c agentconfig.Config) *agentapp.Main {
 	return m
 }
 
+// subscribe connects to url with opts and collects every message on
+// subject, for the test's lifetime.
+func subscribe(t *testing.T, url, subject string, opts ...nats.Option) <-chan *nats.Msg {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close)
+	msgs := make(chan *nats.Msg, 1024)
+	if _, err := nc.ChanSubscribe(subject, msgs); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
 // shippedCloud loads configs/{set}/cloud.yaml as shipped, moved onto a
 // temp dir and random loopback ports for the test.
 func shippedCloud(t *testing.T, set string) cloudconfig.Config {

@@ -39,15 +39,7 @@ func TestAllLinksOverTLS(t *testing.T) {
 		nc.Close()
 		t.Fatal("a client trusting another CA connected to the cloud's NATS")
 	}
-	nc, err := nats.Connect(cloud.NATSURL(), nats.RootCAs(ca.CA))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	notes := make(chan *nats.Msg, 1024)
-	if _, err := nc.ChanSubscribe(wire.RiderWildcard, notes); err != nil {
-		t.Fatal(err)
-	}
+	notes := subscribe(t, cloud.NATSURL(), wire.RiderWildcard, nats.RootCAs(ca.CA))
 
 	bc := shippedBridge(t, "tls", agent.MQTTURL())
 	bc.LogLevel = "warn"

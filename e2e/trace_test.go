@@ -72,19 +72,8 @@ func TestTraceIDFollowsOneOrder(t *testing.T) {
 	agent := startAgentWith(t, ac, agentLog.logger())
 	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.Source.Connected)
 
-	nc, err := nats.Connect(cloud.NATSURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	notes := make(chan *nats.Msg, 1024)
-	if _, err := nc.ChanSubscribe(wire.RiderWildcard, notes); err != nil {
-		t.Fatal(err)
-	}
-	decisions := make(chan *nats.Msg, 1024)
-	if _, err := nc.ChanSubscribe(wire.DecisionSubject(ac.Store), decisions); err != nil {
-		t.Fatal(err)
-	}
+	notes := subscribe(t, cloud.NATSURL(), wire.RiderWildcard)
+	decisions := subscribe(t, cloud.NATSURL(), wire.DecisionSubject(ac.Store))
 
 	startBridge(t, shippedBridge(t, "demo", agent.MQTTURL()), bridgeLog.logger())
 
