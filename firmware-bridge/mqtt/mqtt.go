@@ -147,6 +147,10 @@ func (c *Client) connect(ctx context.Context, cl paho.Client) error {
 		if err := tok.Error(); err != nil {
 			return fmt.Errorf("connect to %s: %w", c.opts.URL, err)
 		}
+		// paho runs onConnect on a goroutine of its own, which may not have
+		// marked the link up yet: a publish right after Connect returned
+		// would be taken for one with the broker away.
+		c.online.Store(cl.IsConnectionOpen())
 	case <-time.After(c.opts.ConnectTimeout):
 		c.log.Warn("broker not reachable yet; retrying in the background", "url", c.opts.URL)
 	case <-ctx.Done():
