@@ -6,9 +6,9 @@ import (
 
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/breaker"
-	"github.com/passline/passline/cloud/limit"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/phrase"
+	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/cloud/sms"
 	"github.com/passline/passline/cloud/webhook"
 	"github.com/passline/passline/wire"
@@ -20,11 +20,11 @@ func (m *Main) startLimits(breakers *breaker.Collector) error {
 	if m.Gate == nil {
 		lc := m.Config.Limits
 		lc.ETAInterval = 0 // enforced cluster-wide through PASSLINE_ETA instead
-		lim, err := limit.New(lc, nil)
+		lim, err := quota.New(lc, nil)
 		if err != nil {
 			return fmt.Errorf("limits: %w", err)
 		}
-		m.Gate = limitGate{lim}
+		m.Gate = quotaGate{lim}
 	}
 	if m.Phraser == nil && m.Config.Phrase.Enabled {
 		p, err := phrase.NewModel(m.Config.Phrase, m.Registry, phrase.Options{})
@@ -37,10 +37,10 @@ func (m *Main) startLimits(breakers *breaker.Collector) error {
 	return nil
 }
 
-// limitGate adapts limit.Limiter to relay.Gate.
-type limitGate struct{ l *limit.Limiter }
+// quotaGate adapts quota.Limiter to relay.Gate.
+type quotaGate struct{ l *quota.Limiter }
 
-func (g limitGate) Allow(_ context.Context, merchant string, d wire.Decision) (bool, error) {
+func (g quotaGate) Allow(_ context.Context, merchant string, d wire.Decision) (bool, error) {
 	ok, _ := g.l.Allow(merchant, d.Store, d.OrderID, d.Kind)
 	return ok, nil
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/app"
-	"github.com/passline/passline/cloud/limit"
 	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/cloud/relaytest"
 	"github.com/passline/passline/wire"
 )
@@ -216,7 +216,7 @@ func TestWaitingDecisionExpires(t *testing.T) {
 // ready_soon of a merchant is dropped and counted; ready always goes.
 func TestTierLimitDropsOnlyNonCritical(t *testing.T) {
 	cfg := relaytest.Config(t.TempDir())
-	cfg.Limits.Tiers = map[string]limit.Tier{"standard": {PerMinute: 1, Burst: 2}}
+	cfg.Limits.Tiers = map[string]quota.Tier{"standard": {PerMinute: 1, Burst: 2}}
 	m := relaytest.MustRun(t, cfg)
 	nc, js := relaytest.Connect(t, m.NATSURL())
 	riders := relaytest.Subscribe(t, nc)

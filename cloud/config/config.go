@@ -15,8 +15,8 @@ import (
 
 	"github.com/passline/passline/cloud/token"
 
-	"github.com/passline/passline/cloud/limit"
 	"github.com/passline/passline/cloud/phrase"
+	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/cloud/sms"
 	"github.com/passline/passline/cloud/webhook"
 	"github.com/passline/passline/wire/tlsconf"
@@ -34,7 +34,7 @@ type Config struct {
 	// Limits are per-merchant tier limits (per relay process) and the eta
 	// interval (cluster-wide: one eta per order per limits.eta_interval,
 	// 0 for no eta limit).
-	Limits limit.Config `yaml:"limits"`
+	Limits quota.Config `yaml:"limits"`
 	// Auth secures the HTTP API: the relay serves cloud/httpapi's
 	// authenticated routes, and refuses to start without auth.key unless
 	// auth.insecure_dev asks for cloud/api's unauthenticated ones.
@@ -149,7 +149,7 @@ func DefaultConfig() Config {
 			OrderViewTTL: 24 * time.Hour, OutboxDuplicate: 10 * time.Minute, RiderOutbox: true,
 		},
 		Demo:     Demo{Riders: 5},
-		Limits:   limit.DefaultConfig(),
+		Limits:   quota.DefaultConfig(),
 		Phrase:   phrase.DefaultConfig(),
 		Webhook:  webhook.DefaultConfig(),
 		SMS:      sms.DefaultConfig(),

@@ -1,6 +1,8 @@
-// Package ratelimit enforces the API's tiered request limits of the
-// product sheet, per client: free 10 requests per second and 10,000 per
-// day, enterprise 100 requests per second and no daily cap.
+// Package ratelimit guards the relay's incoming side: it enforces the HTTP
+// API's tiered request limits of the product sheet, per API client: free
+// 10 requests per second and 10,000 per day, enterprise 100 requests per
+// second and no daily cap. Outgoing notifications to riders and merchants
+// are capped by package quota, not here.
 //
 // The per-second limit is a sliding window: a client never gets more than
 // PerSecond requests accepted in any one-second span. The daily cap counts

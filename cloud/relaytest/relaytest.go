@@ -20,7 +20,7 @@ import (
 
 	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/config"
-	"github.com/passline/passline/cloud/limit"
+	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/wire"
 )
 
@@ -40,7 +40,7 @@ func Config(dir string) config.Config {
 	c.Relay.ChannelWorkers = 16
 	c.LogLevel = "warn"
 	c.Auth.InsecureDev = true                              // tests of the relay use the unauthenticated API
-	c.Limits.Tiers = map[string]limit.Tier{"standard": {}} // no tier limit unless a test sets one
+	c.Limits.Tiers = map[string]quota.Tier{"standard": {}} // no tier limit unless a test sets one
 	return c
 }
 

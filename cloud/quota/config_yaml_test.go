@@ -1,11 +1,11 @@
-package limit_test
+package quota_test
 
 import (
 	"bytes"
 	"os"
 	"testing"
 
-	"github.com/passline/passline/cloud/limit"
+	"github.com/passline/passline/cloud/quota"
 	"gopkg.in/yaml.v3"
 )
 
@@ -18,7 +18,7 @@ func TestConfigYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := limit.DefaultConfig()
+	cfg := quota.DefaultConfig()
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(raw)))))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {

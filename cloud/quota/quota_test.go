@@ -1,4 +1,4 @@
-package limit_test
+package quota_test
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passline/passline/cloud/limit"
+	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/wire"
 )
 
@@ -15,9 +15,9 @@ type clock struct{ t time.Time }
 func (c *clock) Now() time.Time      { return c.t }
 func (c *clock) Add(d time.Duration) { c.t = c.t.Add(d) }
 
-func testConfig() limit.Config {
-	cfg := limit.DefaultConfig()
-	cfg.Tiers = map[string]limit.Tier{
+func testConfig() quota.Config {
+	cfg := quota.DefaultConfig()
+	cfg.Tiers = map[string]quota.Tier{
 		"free":       {PerMinute: 6, Burst: 2}, // one token per 10 s
 		"enterprise": {PerMinute: 0},           // unlimited
 	}
@@ -33,7 +33,7 @@ type step struct {
 	order    string
 	kind     wire.DecisionKind
 	ok       bool
-	reason   limit.Reason
+	reason   quota.Reason
 }
 
 func TestAllow(t *testing.T) {
@@ -45,7 +45,7 @@ func TestAllow(t *testing.T) {
 		{"free tier burst then refill", []step{
 			{0, "m", "o1", soon, true, ""},
 			{0, "m", "o2", soon, true, ""},
-			{0, "m", "o3", soon, false, limit.ReasonTier},
+			{0, "m", "o3", soon, false, quota.ReasonTier},
 			{10 * time.Second, "m", "o3", soon, true, ""},
 		}},
 		{"critical kinds pass an empty bucket", []step{
@@ -53,26 +53,26 @@ func TestAllow(t *testing.T) {
 			{0, "m", "o2", soon, true, ""},
 			{0, "m", "o1", ready, true, ""},
 			{0, "m", "o2", cancelled, true, ""},
-			{0, "m", "o3", wire.KindDelayed, false, limit.ReasonTier},
+			{0, "m", "o3", wire.KindDelayed, false, quota.ReasonTier},
 		}},
 		{"one eta per order per minute", []step{
 			{0, "big", "o1", eta, true, ""},
-			{30 * time.Second, "big", "o1", eta, false, limit.ReasonETA},
+			{30 * time.Second, "big", "o1", eta, false, quota.ReasonETA},
 			{0, "big", "o2", eta, true, ""},
 			{0, "big", "o1", soon, true, ""},
 			{30 * time.Second, "big", "o1", eta, true, ""},
-			{59 * time.Second, "big", "o1", eta, false, limit.ReasonETA},
+			{59 * time.Second, "big", "o1", eta, false, quota.ReasonETA},
 		}},
 		{"eta refused by tier does not start the minute", []step{
 			{0, "m", "o1", soon, true, ""},
 			{0, "m", "o2", soon, true, ""},
-			{0, "m", "o3", eta, false, limit.ReasonTier},
+			{0, "m", "o3", eta, false, quota.ReasonTier},
 			{10 * time.Second, "m", "o3", eta, true, ""},
 		}},
 		{"merchants are independent", []step{
 			{0, "a", "o1", soon, true, ""},
 			{0, "a", "o2", soon, true, ""},
-			{0, "a", "o3", soon, false, limit.ReasonTier},
+			{0, "a", "o3", soon, false, quota.ReasonTier},
 			{0, "b", "o3", soon, true, ""},
 		}},
 		{"enterprise is unlimited", repeat(step{0, "big", "", soon, true, ""}, 1000)},
@@ -80,7 +80,7 @@ func TestAllow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
-			l, err := limit.New(testConfig(), clk.Now)
+			l, err := quota.New(testConfig(), clk.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func repeat(s step, n int) []step {
 
 func TestSetTier(t *testing.T) {
 	clk := &clock{t: time.Now()}
-	l, _ := limit.New(testConfig(), clk.Now)
+	l, _ := quota.New(testConfig(), clk.Now)
 	l.Allow("m", "s", "o1", wire.KindReadySoon)
 	l.Allow("m", "s", "o2", wire.KindReadySoon)
 	if ok, _ := l.Allow("m", "s", "o3", wire.KindReadySoon); ok {
@@ -127,7 +127,7 @@ func TestMemoryBounded(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxOrders, cfg.MaxMerchants = 100, 50
 	clk := &clock{t: time.Now()}
-	l, _ := limit.New(cfg, clk.Now)
+	l, _ := quota.New(cfg, clk.Now)
 	for i := range 1000 {
 		l.Allow("big", "s", fmt.Sprint("o", i), wire.KindETA)
 		l.Allow(fmt.Sprint("m", i), "s", "x", wire.KindReadySoon)
@@ -150,30 +150,30 @@ func TestMemoryBounded(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
-		mutate func(*limit.Config)
+		mutate func(*quota.Config)
 		want   string
 	}{
-		{func(c *limit.Config) { c.DefaultTier = "gold" }, "limits.default_tier"},
-		{func(c *limit.Config) { c.Merchants = map[string]string{"m": "gold"} }, "limits.merchants.m"},
-		{func(c *limit.Config) { c.Tiers["free"] = limit.Tier{PerMinute: 5} }, "limits.tiers.free"},
-		{func(c *limit.Config) { c.ETAInterval = -time.Second }, "limits.eta_interval"},
-		{func(c *limit.Config) { c.MaxOrders = 0 }, "limits.max_orders"},
+		{func(c *quota.Config) { c.DefaultTier = "gold" }, "limits.default_tier"},
+		{func(c *quota.Config) { c.Merchants = map[string]string{"m": "gold"} }, "limits.merchants.m"},
+		{func(c *quota.Config) { c.Tiers["free"] = quota.Tier{PerMinute: 5} }, "limits.tiers.free"},
+		{func(c *quota.Config) { c.ETAInterval = -time.Second }, "limits.eta_interval"},
+		{func(c *quota.Config) { c.MaxOrders = 0 }, "limits.max_orders"},
 	}
 	for _, tt := range tests {
-		cfg := limit.DefaultConfig()
+		cfg := quota.DefaultConfig()
 		tt.mutate(&cfg)
 		if err := cfg.Validate("limits"); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("Validate = %v, want prefix %q", err, tt.want)
 		}
 	}
-	if err := limit.DefaultConfig().Validate("limits"); err != nil {
+	if err := quota.DefaultConfig().Validate("limits"); err != nil {
 		t.Errorf("default config: %v", err)
 	}
 }
 
 // BenchmarkAllow: 1,000 merchants, 50,000 orders, eta updates.
 func BenchmarkAllow(b *testing.B) {
-	l, _ := limit.New(limit.DefaultConfig(), nil)
+	l, _ := quota.New(quota.DefaultConfig(), nil)
 	merchants, orders := make([]string, 1000), make([]string, 50000)
 	for i := range merchants {
 		merchants[i] = fmt.Sprint("m", i)
@@ -188,7 +188,7 @@ func BenchmarkAllow(b *testing.B) {
 
 func TestAllowDecisionRedeliveryAndNoInterval(t *testing.T) {
 	clk := &clock{t: time.Now()}
-	l, _ := limit.New(testConfig(), clk.Now)
+	l, _ := quota.New(testConfig(), clk.Now)
 	d := wire.Decision{ID: "eta-1", Store: "s1", OrderID: "o1", Kind: wire.KindETA}
 	if ok, _ := l.AllowDecision("big", d); !ok {
 		t.Fatal("first eta refused")
@@ -199,7 +199,7 @@ func TestAllowDecisionRedeliveryAndNoInterval(t *testing.T) {
 	}
 	d2 := d
 	d2.ID = "eta-2"
-	if ok, r := l.AllowDecision("big", d2); ok || r != limit.ReasonETA {
+	if ok, r := l.AllowDecision("big", d2); ok || r != quota.ReasonETA {
 		t.Fatalf("a second eta decision within the minute: %v %q", ok, r)
 	}
 	clk.Add(50 * time.Second) // a minute after the first, not after the redelivery
@@ -209,7 +209,7 @@ func TestAllowDecisionRedeliveryAndNoInterval(t *testing.T) {
 
 	cfg := testConfig()
 	cfg.ETAInterval = 0 // eta limited elsewhere (the relay does it cluster-wide)
-	l, _ = limit.New(cfg, clk.Now)
+	l, _ = quota.New(cfg, clk.Now)
 	for i := range 10 {
 		if ok, _ := l.Allow("big", "s1", "o1", wire.KindETA); !ok {
 			t.Fatalf("eta %d refused with no interval", i)

@@ -1,9 +1,11 @@
-// Package limit decides whether an outbound rider notification may go out
-// now: a token bucket per merchant sized by the merchant's tier (free,
-// standard, enterprise, ... from config), and at most one eta update per
-// order per ETAInterval (one minute by default). Critical kinds (ready,
-// cancelled; wire.DecisionKind.Critical) are always allowed and consume
-// nothing: a rate limit never drops them.
+// Package quota guards the relay's outgoing side: it decides whether a
+// notification to a rider or merchant may go out now. Each merchant has a
+// token bucket sized by its tier (free, standard, enterprise, ... from the
+// `limits` config section), and each order gets at most one eta update per
+// ETAInterval (one minute by default). Critical kinds (ready, cancelled;
+// wire.DecisionKind.Critical) are always allowed and consume nothing: a
+// quota never drops them. Incoming API calls are limited by package
+// ratelimit, not here.
 //
 // Memory is bounded: eta entries older than ETAInterval are evicted as time
 // passes, and when MaxOrders are tracked the oldest entry is evicted early
@@ -11,18 +13,10 @@
 // that are full again are forgotten when more than MaxMerchants exist,
 // which loses nothing.
 //
-// Wiring in the relay: add a `limits: limit.Config` section, call
-// cfg.Validate("limits"), build one Limiter per relay process with
-// limit.New(cfg.Limits, nil), and before delivering a notification call
-//
-//	ok, reason := lim.Allow(merchant, store, orderID, kind)
-//
-// where merchant is the merchant id (or the store id when stores are not
-// grouped into merchants). When !ok, ack the decision without delivering
-// and count it by reason. Call SetTier when a store config changes a
-// merchant's tier. Limits are per relay process: with N replicas a
-// merchant's effective rate is up to N times its tier.
-package limit
+// A refused notification is acked without delivery and counted by Reason.
+// Quotas are per relay process: with N replicas a merchant's effective rate
+// is up to N times its tier.
+package quota
 
 import (
 	"fmt"
