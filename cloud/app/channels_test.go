@@ -61,6 +61,7 @@ func TestWebhookAndSMSFromConfig(t *testing.T) {
 
 	cfg := relaytest.Config(t.TempDir())
 	cfg.Webhook.Endpoints = []webhook.Endpoint{{Name: "merchant-1", URL: hookSrv.URL, Secret: secret}}
+	cfg.Egress.Allow = []string{"127.0.0.1"} // the receiver is a loopback test server
 	cfg.SMS.URL = gw.URL
 	m := relaytest.MustRun(t, cfg)
 	nc, js := relaytest.Connect(t, m.NATSURL())
@@ -108,6 +109,7 @@ func TestFailingWebhookTripsBreakerNotRiders(t *testing.T) {
 	defer bad.Close()
 	cfg := relaytest.Config(t.TempDir())
 	cfg.Webhook.Endpoints = []webhook.Endpoint{{Name: "broken", URL: bad.URL, Secret: secret}}
+	cfg.Egress.Allow = []string{"127.0.0.1"} // the receiver is a loopback test server
 	m := relaytest.MustRun(t, cfg)
 	nc, js := relaytest.Connect(t, m.NATSURL())
 	riders := relaytest.Subscribe(t, nc)

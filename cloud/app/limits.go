@@ -6,6 +6,7 @@ import (
 
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/breaker"
+	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/quota"
@@ -49,7 +50,11 @@ func (g quotaGate) Allow(_ context.Context, merchant string, d wire.Decision) (b
 // and exports their breakers' states.
 func (m *Main) addonChannels(b *natsjs.Buckets, breakers *breaker.Collector) ([]cloud.Channel, error) {
 	var out []cloud.Channel
-	hooks, err := webhook.NewAll(m.Config.Webhook, webhook.Options{})
+	guard, err := egress.New(m.Config.Egress)
+	if err != nil {
+		return nil, fmt.Errorf("egress: %w", err)
+	}
+	hooks, err := webhook.NewAll(m.Config.Webhook, webhook.Options{Guard: guard})
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}

@@ -8,16 +8,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/passline/passline/cloud/token"
-
+	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/cloud/sms"
+	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/cloud/webhook"
 	"github.com/passline/passline/wire/tlsconf"
 )
@@ -45,6 +46,11 @@ type Config struct {
 	// Webhook endpoints each become a channel (CloudEvents, Standard
 	// Webhooks signatures, a breaker per endpoint); none by default.
 	Webhook webhook.Config `yaml:"webhook"`
+	// Egress allows outbound connections to addresses that are not public
+	// (loopback, private, link-local): webhook endpoints are refused there
+	// at dial time unless egress.allow lists the address, its CIDR or its
+	// host name.
+	Egress egress.Config `yaml:"egress"`
 	// SMS sends through an HTTP gateway to riders whose phone is in KV
 	// PASSLINE_RIDERS; off while sms.url is empty.
 	SMS      sms.Config `yaml:"sms"`
@@ -203,7 +209,7 @@ func (c Config) StoreDir() string {
 func (c Config) Validate() error {
 	checks := []func() error{c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
 		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") },
-		func() error { return c.Webhook.Validate("webhook") }, func() error { return c.SMS.Validate("sms") }, c.validateAuth}
+		func() error { return c.Webhook.Validate("webhook") }, c.validateEgress, func() error { return c.SMS.Validate("sms") }, c.validateAuth}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err
@@ -213,6 +219,26 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validateAuth() error { return c.Auth.Validate() }
+
+// validateEgress checks the allow-list, and refuses at start a webhook URL
+// whose host is an address (or localhost) the guard would refuse at
+// delivery.
+func (c Config) validateEgress() error {
+	g, err := egress.New(c.Egress)
+	if err != nil {
+		return fmt.Errorf("egress.%w", err)
+	}
+	for i, ep := range c.Webhook.Endpoints {
+		u, err := url.Parse(ep.URL)
+		if err != nil {
+			continue // webhook.Validate names it
+		}
+		if err := g.CheckHost(u.Hostname()); err != nil {
+			return fieldErr(fmt.Sprintf("webhook.endpoints[%d].url", i), "%v", err)
+		}
+	}
+	return nil
+}
 
 func fieldErr(field, format string, args ...any) error {
 	return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))

@@ -72,6 +72,9 @@ func TestValidateNamesField(t *testing.T) {
 		{"demo:\n  auto_assign: true\n  riders: 0\n", "demo.riders"},
 		{"log_level: loud\n", "log_level"},
 		{"nosuch: 1\n", "nosuch"},
+		{"egress:\n  allow: [10.0.0.0/33]\n", "egress.allow[0]"},
+		{"webhook:\n  endpoints: [{name: m, url: \"http://169.254.169.254/x\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]\n", "webhook.endpoints[0].url"},
+		{"webhook:\n  endpoints: [{name: m, url: \"http://localhost:9/x\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]\n", "webhook.endpoints[0].url"},
 	} {
 		_, err := config.Parse(strings.NewReader(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.field) {

@@ -71,7 +71,7 @@ func TestRiderMessagesOnTime(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(rcv.Close)
-	ch, err := webhook.New(webhook.DefaultConfig(), webhook.Endpoint{Name: "rider-app", URL: rcv.URL, Secret: secret}, webhook.Options{})
+	ch, err := webhook.New(webhook.DefaultConfig(), webhook.Endpoint{Name: "rider-app", URL: rcv.URL, Secret: secret}, webhook.Options{Client: rcv.Client()}) // the test receiver is on loopback
 	if err != nil {
 		t.Fatal(err)
 	}

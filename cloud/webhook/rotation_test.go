@@ -55,7 +55,7 @@ func TestSecretRotationOverlap(t *testing.T) {
 	if err := cfg.Validate("webhook"); err != nil {
 		t.Fatal(err)
 	}
-	chans, err := webhook.NewAll(cfg, webhook.Options{Now: clk.Now})
+	chans, err := webhook.NewAll(cfg, webhook.Options{Now: clk.Now, Guard: loopback(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

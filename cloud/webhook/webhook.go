@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/breaker"
+	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/wire"
 )
 
@@ -121,9 +123,14 @@ func (ep Endpoint) validate(field string) error {
 
 // Options are the seams of a Channel; zero values are the real things.
 type Options struct {
-	// Client sends requests; nil means a client that never follows
-	// redirects.
+	// Client sends requests; nil means Guard's client, which never
+	// follows redirects and connects only where Guard allows.
 	Client *http.Client
+	// Guard refuses destinations that are not public addresses at dial
+	// time (SSRF: a webhook URL is chosen by a merchant, not the
+	// operator); nil means a guard with no allow-list. Build it from the
+	// cloud config's egress section.
+	Guard *egress.Guard
 	// Now is the clock for signatures and the breaker; nil means time.Now.
 	Now func() time.Time
 }
@@ -169,7 +176,10 @@ func New(cfg Config, ep Endpoint, opt Options) (*Channel, error) {
 		opt.Now = time.Now
 	}
 	if opt.Client == nil {
-		opt.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if opt.Guard == nil {
+			opt.Guard = &egress.Guard{}
+		}
+		opt.Client = opt.Guard.Client()
 	}
 	var prev []byte
 	if ep.PreviousSecret != "" {
@@ -219,6 +229,9 @@ func (c *Channel) post(ctx context.Context, id string, body []byte) error {
 	now := c.now()
 	SignKeys(req.Header, c.keysAt(now), id, now, body)
 	resp, err := c.client.Do(req)
+	if errors.Is(err, egress.ErrForbidden) {
+		return fmt.Errorf("%w: %w", err, cloud.ErrPermanent) // retrying reaches the same address
+	}
 	if err != nil {
 		return err
 	}

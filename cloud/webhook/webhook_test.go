@@ -103,7 +103,7 @@ func channel(t *testing.T, url string, now func() time.Time, br breaker.Config, 
 	if err := cfg.Validate("webhook"); err != nil {
 		t.Fatal(err)
 	}
-	chans, err := webhook.NewAll(cfg, webhook.Options{Now: now})
+	chans, err := webhook.NewAll(cfg, webhook.Options{Now: now, Guard: loopback(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestHangingEndpointBoundedAndIsolated(t *testing.T) {
 func TestStoreFilterSkips(t *testing.T) {
 	rcv, srv := newReceiver(t, time.Now)
 	cfg := webhook.DefaultConfig()
-	ch, err := webhook.New(cfg, webhook.Endpoint{Name: "m", URL: srv.URL, Secret: secret, Stores: []string{"other"}}, webhook.Options{})
+	ch, err := webhook.New(cfg, webhook.Endpoint{Name: "m", URL: srv.URL, Secret: secret, Stores: []string{"other"}}, webhook.Options{Guard: loopback(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
