@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/passline/passline/cloud"
-	"github.com/passline/passline/cloud/api"
 	"github.com/passline/passline/cloud/breaker"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/natsd"
@@ -39,14 +38,8 @@ type Main struct {
 	// Channels are delivered to besides the rider NATS subject (webhook,
 	// SMS). Each must have a unique Name.
 	Channels []cloud.Channel
-	Phraser  cloud.Phraser // optional
-	Gate     relay.Gate    // optional per-merchant limit
-	// HTTP, when set, builds the HTTP handler instead of the built-in
-	// unauthenticated cloud/api one; it is called once the relay runs, so
-	// it may use Assign, Order, Templates, Health and Registry (this is
-	// where cloud/httpapi's authenticated Routes are mounted).
-	HTTP func(m *Main) (http.Handler, error)
-
+	Phraser  cloud.Phraser        // optional
+	Gate     relay.Gate           // optional per-merchant limit
 	Registry *prometheus.Registry // set by Run
 
 	server    *natsd.Server
@@ -99,7 +92,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.LogLevel)}))
 	}
-	if m.Config.Auth.Key == "" && m.HTTP == nil {
+	if m.Config.Auth.Key == "" {
 		m.Logger.Warn("INSECURE: auth.insecure_dev is set and auth.key is empty; the HTTP API is UNAUTHENTICATED. Development only: set auth.key in production",
 			"http", m.Config.HTTP.Listen)
 	}
@@ -244,24 +237,15 @@ func (m *Main) startSweeper(ctx context.Context, log *slog.Logger) {
 }
 
 func (m *Main) startHTTP() (err error) {
+	apiHandler, err := m.apiHandler()
+	if err != nil {
+		return fmt.Errorf("http handler: %w", err)
+	}
 	ln, err := net.Listen("tcp", m.Config.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTP.Listen, err)
 	}
 	m.httpLn = ln
-	var apiHandler http.Handler = (&api.Server{
-		Assign: m.Assign, Order: m.Order, Templates: m.templates, Health: m.Health,
-		Gatherer: m.Registry, Log: m.Logger.WithGroup("http"),
-	}).Handler()
-	build := m.HTTP
-	if build == nil && m.Config.Auth.Key != "" {
-		build = SecureHTTP
-	}
-	if build != nil {
-		if apiHandler, err = build(m); err != nil {
-			return fmt.Errorf("http handler: %w", err)
-		}
-	}
 	handler, stopPages := m.pages(apiHandler)
 	m.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	m.httpSrv.RegisterOnShutdown(stopPages)

@@ -172,12 +172,15 @@ func TestTemplateChangePropagation(t *testing.T) {
 	t.Logf("template change propagation (upload answered → delivered message uses it): %s", took)
 
 	code, body = httpDo(t, "PUT", base+"/v1/merchants/s1/templates/ready/en", "ok\n{{.ShortCode")
-	if code != 400 || !strings.Contains(body, `"line":2`) {
+	if code != 400 || !strings.Contains(body, `template line 2`) {
 		t.Fatalf("bad template = %d %s, want 400 naming line 2", code, body)
 	}
-	code, body = httpDo(t, "GET", base+"/v1/merchants/s1/templates/ready/en", "")
-	if code != 200 || !strings.Contains(body, "v1") {
-		t.Fatalf("GET template = %d %s", code, body)
+	if err := relaytest.Publish(ctx, js, relaytest.Decision("tpl-after-bad", "s1", "o1", wire.KindReady)); err != nil {
+		t.Fatal(err)
+	}
+	relaytest.WaitFor(5*time.Second, func() bool { return len(riders.Get("tpl-after-bad")) == 1 })
+	if got := riders.Get("tpl-after-bad"); len(got) != 1 || got[0].Text != "Bag #o1 v1" {
+		t.Fatalf("after a refused upload the live template changed: %+v", got)
 	}
 	code, body = httpDo(t, "GET", base+"/v1/stores/s1/orders/o1", "")
 	if code != 200 || !strings.Contains(body, `"status":"ready"`) {

@@ -36,9 +36,9 @@ type Config struct {
 	// interval (cluster-wide: one eta per order per limits.eta_interval,
 	// 0 for no eta limit).
 	Limits quota.Config `yaml:"limits"`
-	// Auth secures the HTTP API: the relay serves cloud/httpapi's
-	// authenticated routes, and refuses to start without auth.key unless
-	// auth.insecure_dev asks for cloud/api's unauthenticated ones.
+	// Auth secures the HTTP API (cloud/httpapi's routes): the relay
+	// refuses to start without auth.key unless auth.insecure_dev asks for
+	// the same routes with authentication off.
 	Auth token.Config `yaml:"auth"`
 	// Phrase optionally rewrites texts with a language model, for stores
 	// whose profile sets model_text; off by default.

@@ -1,4 +1,5 @@
-// Package httpapi is the relay's secured HTTP API (issue 6): the JSON
+// Package httpapi is the relay's one HTTP API, served by production and
+// by the demo (Routes.Insecure switches authentication off): the JSON
 // error body, a strict JSON body decoder, middleware for bearer-token
 // authentication, scopes, tenant (store, merchant, rider) checks, body size
 // limits and panics, the handlers that need only a function of the relay

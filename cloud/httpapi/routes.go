@@ -3,12 +3,14 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/passline/passline/cloud/token"
 )
 
-// Routes are issue 6's API routes and what guards each. Handler mounts
-// every non-nil handler behind its guards; a nil one is not mounted.
+// Routes are the relay's HTTP API routes and what guards each. Handler
+// mounts every non-nil handler behind its guards; a nil one is not
+// mounted. With Insecure set the same routes are mounted without guards.
 //
 //	POST /oauth/token                                       Token (no bearer; it throttles itself)
 //	GET  /v1/stores/{store}/orders/{order}                  bearer, limit, orders:read, store
@@ -24,7 +26,15 @@ import (
 // method that ends open rider streams: register it with the server's
 // RegisterOnShutdown, or Shutdown waits for them until its deadline.
 type Routes struct {
+	// Auth authenticates every guarded route; unused when Insecure.
 	Auth *Auth
+	// Insecure switches authentication off: every route is mounted as it
+	// is with Auth, but no bearer, scope, tenant or rider check runs, each
+	// request carries InsecureClaims (every scope, store and merchant),
+	// and Limit, which counts per authenticated client, is not applied.
+	// Anyone who reaches the listener may read orders, assign riders and
+	// change templates and store configs: for the demo and tests only.
+	Insecure bool
 	// Limit is the per-client rate limit middleware
 	// ((*ratelimit.Limiter).Middleware); it runs after Auth. nil: none.
 	Limit func(http.Handler) http.Handler
@@ -52,6 +62,9 @@ type Routes struct {
 func (rt *Routes) Handler() http.Handler {
 	mux := http.NewServeMux()
 	guarded := func(h http.Handler, stream bool, checks ...func(http.Handler) http.Handler) http.Handler {
+		if rt.Insecure {
+			return allowAll(h)
+		}
 		for i := len(checks) - 1; i >= 0; i-- {
 			h = checks[i](h)
 		}
@@ -124,4 +137,20 @@ func (h *closingHandler) Close() {
 	if h.close != nil {
 		h.close()
 	}
+}
+
+// InsecureClaims are the claims of every guarded request when
+// Routes.Insecure is set: all scopes, stores and merchants.
+func InsecureClaims() *token.Claims {
+	c := &token.Claims{Tier: token.TierEnterprise, Stores: []string{"*"}, Merchants: []string{"*"},
+		Scope: strings.Join([]string{token.ScopeOrdersRead, token.ScopeAssignmentsWrite, token.ScopeTemplatesWrite, token.ScopeConfigWrite}, " ")}
+	c.Subject = "insecure-dev"
+	return c
+}
+
+// allowAll serves next with InsecureClaims in the request context.
+func allowAll(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(WithClaims(r.Context(), InsecureClaims())))
+	})
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// issue6 is every route issue 6 asks for.
-var issue6 = []string{
+// apiRoutes is every route the API must serve.
+var apiRoutes = []string{
 	"POST /oauth/token",
 	"GET /v1/stores/{store}/orders/{order}",
 	"POST /v1/assignments",
@@ -34,7 +34,7 @@ var issue6 = []string{
 	"GET /metrics",
 }
 
-func TestSpecParsesAndCoversIssue6(t *testing.T) {
+func TestSpecParsesAndCoversAPI(t *testing.T) {
 	routes := openapi.Routes()
 	var got []string
 	for _, r := range routes {
@@ -60,7 +60,7 @@ func TestSpecParsesAndCoversIssue6(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	want := slices.Clone(issue6)
+	want := slices.Clone(apiRoutes)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("routes %v\nwant %v", got, want)
@@ -117,8 +117,8 @@ func (putter) PutTemplate(context.Context, template.Key, string) (uint64, error)
 // httpapi handlers (over fake relay functions) through httpapi.Routes;
 // the config routes over real KV buckets; the rest are stubs answering a
 // documented status.
-// skip leaves one handler unmounted.
-func server(t *testing.T, skip string) (*httptest.Server, *token.Authority) {
+// skip leaves one handler unmounted; insecure switches authentication off.
+func server(t *testing.T, skip string, insecure bool) (*httptest.Server, *token.Authority) {
 	t.Helper()
 	a, err := token.NewHS256([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
@@ -141,6 +141,7 @@ func server(t *testing.T, skip string) (*httptest.Server, *token.Authority) {
 	}
 	rt := &httpapi.Routes{
 		Auth:         &httpapi.Auth{Verifier: a},
+		Insecure:     insecure,
 		Limit:        ratelimit.New(nil, nil, nil).Middleware,
 		Token:        &token.Handler{Clients: clients, Authority: a},
 		Order:        httpapi.Order(func(context.Context, string, string) (any, bool, error) { return nil, false, nil }, nil),
@@ -163,7 +164,12 @@ func server(t *testing.T, skip string) (*httptest.Server, *token.Authority) {
 }
 
 func TestWalkEveryRoute(t *testing.T) {
-	srv, a := server(t, "")
+	t.Run("secured", testWalkSecured)
+	t.Run("insecure dev", testWalkInsecure)
+}
+
+func testWalkSecured(t *testing.T) {
+	srv, a := server(t, "", false)
 	routes := openapi.Routes()
 
 	anon := openapi.Walk(srv.Client(), srv.URL, routes, 5*time.Second, nil)
@@ -197,8 +203,25 @@ func TestWalkEveryRoute(t *testing.T) {
 	}
 }
 
+// testWalkInsecure walks the same router with authentication off: every
+// route answers a documented status without a token, none 401 or 403.
+func testWalkInsecure(t *testing.T) {
+	srv, _ := server(t, "", true)
+	for _, res := range openapi.Walk(srv.Client(), srv.URL, openapi.Routes(), 5*time.Second, nil) {
+		if err := res.Problem(); err != nil {
+			t.Error(err)
+		}
+		if res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden {
+			t.Errorf("%s without a token, authentication off: %d", res.Route.Pattern(), res.Status)
+		}
+		if res.Route.Path == "/v1/riders/{rider}/events" && (res.Status != 200 || res.ContentType != "text/event-stream") {
+			t.Errorf("rider stream: %d %q", res.Status, res.ContentType)
+		}
+	}
+}
+
 func TestWalkFindsUnmountedRoute(t *testing.T) {
-	srv, _ := server(t, "config")
+	srv, _ := server(t, "config", false)
 	var problems []string
 	for _, res := range openapi.Walk(srv.Client(), srv.URL, openapi.Routes(), 0, nil) {
 		if err := res.Problem(); err != nil {
@@ -215,7 +238,7 @@ func TestWalkFindsUnmountedRoute(t *testing.T) {
 }
 
 func TestSpecServed(t *testing.T) {
-	srv, _ := server(t, "")
+	srv, _ := server(t, "", false)
 	resp, err := srv.Client().Get(srv.URL + "/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)

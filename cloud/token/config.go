@@ -19,9 +19,9 @@ type Config struct {
 	Key string `yaml:"key"`
 	// BcryptCost hashes new client secrets; bcrypt.DefaultCost (10) when 0.
 	BcryptCost int `yaml:"bcrypt_cost"`
-	// InsecureDev, with Key empty, serves the unauthenticated development
-	// API: anyone who reaches http.listen may read orders, assign riders
-	// and change templates. For `make demo` and tests only; the relay
+	// InsecureDev, with Key empty, serves the API's routes with
+	// authentication off: anyone who reaches http.listen may read orders,
+	// assign riders and change templates and store configs. For `make demo` and tests only; the relay
 	// logs a warning at start. Without it an empty Key refuses to start.
 	InsecureDev bool `yaml:"insecure_dev"`
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"time"
@@ -14,16 +15,20 @@ import (
 	"github.com/passline/passline/cloud/token"
 )
 
-// SecureHTTP is the Main.HTTP hook for issue 6's API, used when auth.key
-// is set: OAuth clients in KV PASSLINE_CLIENTS, JWT auth with revocation,
-// tiered rate limits with a cluster-wide daily count, scope and tenant
-// checks, JSON errors, the rider SSE stream, and the config center (store
-// configs in KV PASSLINE_CONFIG, agents' reports in PASSLINE_CONFIG_STATUS).
-func SecureHTTP(m *Main) (http.Handler, error) {
+// apiHandler builds the relay's one HTTP API (cloud/httpapi.Routes): OAuth
+// clients in KV PASSLINE_CLIENTS, JWT auth with revocation, tiered rate
+// limits with a cluster-wide daily count, scope and tenant checks, JSON
+// errors, the rider SSE stream, and the config center (store configs in KV
+// PASSLINE_CONFIG, agents' reports in PASSLINE_CONFIG_STATUS). Without
+// auth.key (config validation allows that only with auth.insecure_dev) the
+// same routes are served with authentication off, and /oauth/token signs
+// with a random key that lives as long as the process.
+func (m *Main) apiHandler() (http.Handler, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, js := m.Config, m.JetStream()
-	authority, err := c.Auth.Authority()
+	insecure := c.Auth.Key == ""
+	authority, err := authorityOf(c.Auth)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +56,7 @@ func SecureHTTP(m *Main) (http.Handler, error) {
 	metrics := httpapi.NewMetrics(m.Registry)
 	rt := &httpapi.Routes{
 		Auth:       &httpapi.Auth{Verifier: authority, Active: clients.Active, Log: log, Metrics: metrics},
+		Insecure:   insecure,
 		Limit:      limiter.Middleware,
 		APIMetrics: metrics,
 		Log:        log,
@@ -73,4 +79,17 @@ func SecureHTTP(m *Main) (http.Handler, error) {
 		Spec:    openapi.Handler(),
 	}
 	return rt.Handler(), nil
+}
+
+// authorityOf is the token authority of the auth section; with no key,
+// one signing with a random key for this process only.
+func authorityOf(c token.Config) (*token.Authority, error) {
+	if c.Key != "" {
+		return c.Authority()
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("auth: random key: %w", err)
+	}
+	return token.NewHS256(key)
 }
