@@ -190,7 +190,7 @@ func TestHTTPStatusRejectsMetrics(t *testing.T) {
 	if len(st.OpenOrders) != 1 || st.OpenOrders[0].ID != "o1" || st.Rejects["malformed"] != 1 || !st.Links.MQTT.Connected || !st.Links.NATS.Connected {
 		t.Errorf("status = %+v", st)
 	}
-	var rs []bolt.Reject
+	var rs []agent.Reject
 	getJSON(t, m, "/rejects?limit=5", &rs)
 	if len(rs) != 1 || rs[0].Reason != "malformed" || string(rs[0].Raw) != "not json" {
 		t.Errorf("rejects = %+v", rs)

@@ -10,19 +10,16 @@ import (
 
 // startConfigSync follows the store's config in KV PASSLINE_CONFIG and
 // applies it live to the decider, when the decider can take one (the
-// default rules engine can; a Decider set by a test may not). It uses its
-// own NATS connection with the uplink's URL, credentials and TLS.
+// default rules engine can; a Decider set by a test may not). It shares the
+// uplink's NATS connection, so it runs after startUplink and is closed
+// before the uplink.
 func (m *Main) startConfigSync(ctx context.Context) error {
 	apply, ok := m.Decider.(configsync.Applier)
 	if !ok {
 		return nil
 	}
-	c := m.Config.NATS
-	w := configsync.New(c.URL, m.Config, retuner{apply, m.Writer})
-	w.Creds, w.TLS, w.Log = c.Creds, m.Uplink.TLS, m.Log.With("component", "configsync")
-	if c.Name != "" {
-		w.Name = c.Name + "-config"
-	}
+	w := configsync.New(m.Uplink.Conn(), m.Config, retuner{apply, m.Writer})
+	w.Log = m.Log.With("component", "configsync")
 	m.ConfigSync = w
 	return w.Run(ctx)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/passline/passline/agent"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/wire"
@@ -64,6 +66,10 @@ func TestStoreConfigAppliedLiveAndBadOneRefused(t *testing.T) {
 	if st := status(good); st.Revision != good {
 		t.Fatalf("good config not applied: %+v", st)
 	}
+	// The config watch rides on the uplink's connection: one per agent.
+	if names := agentConns(t, srv, "s1-agent"); len(names) != 1 {
+		t.Fatalf("agent holds %d NATS connections %v, want 1 shared by uplink and configsync", len(names), names)
+	}
 	if !etaFor("o2") {
 		t.Fatal("no eta after threshold 0.4 was applied live")
 	}
@@ -78,4 +84,21 @@ func TestStoreConfigAppliedLiveAndBadOneRefused(t *testing.T) {
 	if !etaFor("o3") {
 		t.Fatal("agent left the good config after refusing a bad one")
 	}
+}
+
+// agentConns lists the names of the server's client connections that
+// start with prefix.
+func agentConns(t *testing.T, srv *at.NATS, prefix string) []string {
+	t.Helper()
+	cz, err := srv.Srv.Connz(&server.ConnzOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range cz.Conns {
+		if strings.HasPrefix(c.Name, prefix) {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }

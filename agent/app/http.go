@@ -174,7 +174,7 @@ func (m *Main) rejects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rs == nil {
-		rs = []bolt.Reject{}
+		rs = []agent.Reject{}
 	}
 	writeJSON(w, rs)
 }

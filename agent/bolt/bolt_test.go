@@ -82,7 +82,7 @@ func TestOutboxOrderAndRemoval(t *testing.T) {
 	if len(es) != 2 || es[0].Decision.ID != "s1.o1.eta.1" || es[1].Decision.ID != "s1.o1.ready.2" {
 		t.Fatalf("peek = %+v", es)
 	}
-	if err := db.RemoveOutbox([]bolt.Removal{{Key: es[0].Key}, {Key: es[1].Key}, {Key: es[1].Key}}); err != nil {
+	if err := db.RemoveOutbox([]agent.Removal{{Key: es[0].Key}, {Key: es[1].Key}, {Key: es[1].Key}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(t, db); len(got) != 1 || got[0] != "s1.o2.ready.1" {
@@ -118,7 +118,7 @@ func TestOutboxFullPolicy(t *testing.T) {
 		t.Errorf("outbox %s", got)
 	}
 	st, _ := db.Stats()
-	if st.Drops[bolt.DropCountdown] != 1 || st.Drops[bolt.DropFull] != 2 {
+	if st.Drops[agent.DropCountdown] != 1 || st.Drops[agent.DropFull] != 2 {
 		t.Errorf("drops %v", st.Drops)
 	}
 }
@@ -133,7 +133,7 @@ func TestOutboxDropsExpiredFirstAndBoundsBytes(t *testing.T) {
 	later := now.Add(2 * time.Minute)
 	appendAll(t, db, later, decision("o3", wire.KindReady, 1, time.Hour), decision("o4", wire.KindReady, 1, time.Hour))
 	st, _ := db.Stats()
-	if st.OutboxBytes > lim.OutboxBytes || st.Drops[bolt.DropExpired] != 1 {
+	if st.OutboxBytes > lim.OutboxBytes || st.Drops[agent.DropExpired] != 1 {
 		t.Errorf("bytes %d of %d, drops %v, outbox %v", st.OutboxBytes, lim.OutboxBytes, st.Drops, ids(t, db))
 	}
 	for _, id := range ids(t, db) {
@@ -149,8 +149,8 @@ func TestRejectsBounded(t *testing.T) {
 	db := MustOpen(t, lim)
 	err := db.Update(func(tx *bolt.Tx) error {
 		for i := 0; i < 12; i++ {
-			raw := make([]byte, bolt.MaxRejectRaw+10)
-			if err := tx.AddReject(bolt.Reject{At: now, Reason: "malformed", Detail: fmt.Sprint(i), Raw: raw}); err != nil {
+			raw := make([]byte, agent.MaxRejectRaw+10)
+			if err := tx.AddReject(agent.Reject{At: now, Reason: "malformed", Detail: fmt.Sprint(i), Raw: raw}); err != nil {
 				return err
 			}
 		}
@@ -160,7 +160,7 @@ func TestRejectsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs, _ := db.Rejects(100)
-	if len(rs) != 5 || rs[0].Detail != "11" || len(rs[0].Raw) != bolt.MaxRejectRaw {
+	if len(rs) != 5 || rs[0].Detail != "11" || len(rs[0].Raw) != agent.MaxRejectRaw {
 		t.Errorf("rejects: %d, newest %q, raw %d", len(rs), rs[0].Detail, len(rs[0].Raw))
 	}
 	st, _ := db.Stats()
@@ -280,7 +280,7 @@ func TestInvalidDecisionIsDroppedNotFatal(t *testing.T) {
 	if stored := appendAll(t, db, now, bad, decision("o2", wire.KindReady, 1, time.Hour)); stored[0] || !stored[1] {
 		t.Fatalf("stored = %v", stored)
 	}
-	if st, _ := db.Stats(); st.Drops[bolt.DropInvalid] != 1 || st.Outbox != 1 {
+	if st, _ := db.Stats(); st.Drops[agent.DropInvalid] != 1 || st.Outbox != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }

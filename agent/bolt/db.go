@@ -29,7 +29,7 @@ var (
 	bucketHistory    = []byte("history")     // seq -> agent.HistoryRecord JSON
 	bucketHistoryIdx = []byte("history_idx") // order id -> history seq
 	bucketOutbox     = []byte("outbox")      // seq -> wire.Decision JSON
-	bucketRejects    = []byte("rejects")     // seq -> Reject JSON
+	bucketRejects    = []byte("rejects")     // seq -> agent.Reject JSON
 	bucketSeen       = []byte("seen")        // event id -> seen seq
 	bucketSeenLog    = []byte("seen_log")    // seen seq -> event id
 	bucketMeta       = []byte("meta")        // counters, sequences, kitchen state

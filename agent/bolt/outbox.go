@@ -5,23 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/wire"
 )
 
-// Drop reasons of the outbox full policy.
-const (
-	DropExpired   = "expired"   // past its ExpiresAt
-	DropCountdown = "countdown" // an eta update superseded by fresher ones
-	DropFull      = "full"      // a non-critical decision with no room left
-	DropInvalid   = "invalid"   // the Decider made a decision that fails wire validation
-)
-
-// Entry is one decision waiting in the outbox, with its key.
-type Entry struct {
-	Key      uint64
-	Decision wire.Decision
-	Size     int
-}
+var _ agent.Outbox = (*DB)(nil)
 
 // AppendOutbox adds a decision under the next outbox key (keys strictly
 // increase, so the outbox drains in decision order). When the outbox is at
@@ -35,7 +23,7 @@ type Entry struct {
 func (t *Tx) AppendOutbox(d wire.Decision, now time.Time) (bool, error) {
 	b, err := d.Marshal()
 	if err != nil {
-		return false, t.add("drop."+DropInvalid, 1)
+		return false, t.add("drop."+agent.DropInvalid, 1)
 	}
 	for t.outboxFull(len(b)) {
 		dropped, err := t.dropOne(now)
@@ -44,7 +32,7 @@ func (t *Tx) AppendOutbox(d wire.Decision, now time.Time) (bool, error) {
 		}
 		if !dropped {
 			if !d.Kind.Critical() {
-				return false, t.add("drop."+DropFull, 1)
+				return false, t.add("drop."+agent.DropFull, 1)
 			}
 			break
 		}
@@ -82,11 +70,11 @@ func (t *Tx) dropOne(now time.Time) (bool, error) {
 			reason := ""
 			switch {
 			case !now.Before(d.ExpiresAt):
-				reason = DropExpired
+				reason = agent.DropExpired
 			case d.Kind == wire.KindETA:
-				reason = DropCountdown
+				reason = agent.DropCountdown
 			case pass == 1:
-				reason = DropFull
+				reason = agent.DropFull
 			default:
 				continue
 			}
@@ -113,11 +101,11 @@ func (t *Tx) deleteOutbox(key uint64, size int, reason string) error {
 }
 
 // PeekOutbox returns up to n of the oldest outbox entries, in order.
-func (d *DB) PeekOutbox(n int) ([]Entry, error) { return d.PeekOutboxAfter(0, n) }
+func (d *DB) PeekOutbox(n int) ([]agent.Entry, error) { return d.PeekOutboxAfter(0, n) }
 
 // PeekOutboxAfter returns up to n outbox entries with keys above after, in order.
-func (d *DB) PeekOutboxAfter(after uint64, n int) ([]Entry, error) {
-	var out []Entry
+func (d *DB) PeekOutboxAfter(after uint64, n int) ([]agent.Entry, error) {
+	var out []agent.Entry
 	err := d.View(func(t *Tx) error {
 		c := t.b(bucketOutbox).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < n; k, v = c.Next() {
@@ -125,22 +113,16 @@ func (d *DB) PeekOutboxAfter(after uint64, n int) ([]Entry, error) {
 			if err := json.Unmarshal(v, &dec); err != nil {
 				return fmt.Errorf("decode outbox entry %d: %w", getU64(k), err)
 			}
-			out = append(out, Entry{Key: getU64(k), Decision: dec, Size: len(v)})
+			out = append(out, agent.Entry{Key: getU64(k), Decision: dec, Size: len(v)})
 		}
 		return nil
 	})
 	return out, err
 }
 
-// Removal is an outbox entry to delete: published (Reason "") or dropped.
-type Removal struct {
-	Key    uint64
-	Reason string
-}
-
 // RemoveOutbox deletes entries in one transaction, counting drops by reason.
 // A key already gone is skipped.
-func (d *DB) RemoveOutbox(rs []Removal) error {
+func (d *DB) RemoveOutbox(rs []agent.Removal) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -148,7 +130,7 @@ func (d *DB) RemoveOutbox(rs []Removal) error {
 }
 
 // RemoveOutbox deletes entries inside this transaction (see DB.RemoveOutbox).
-func (t *Tx) RemoveOutbox(rs []Removal) error {
+func (t *Tx) RemoveOutbox(rs []agent.Removal) error {
 	for _, r := range rs {
 		v := t.b(bucketOutbox).Get(u64(r.Key))
 		if v == nil {

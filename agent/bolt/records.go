@@ -9,24 +9,11 @@ import (
 	"github.com/passline/passline/agent"
 )
 
-// Reject is a payload the agent refused, kept for inspection.
-type Reject struct {
-	Seq    uint64    `json:"seq"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason"`
-	Detail string    `json:"detail"`
-	Topic  string    `json:"topic,omitempty"`
-	Raw    []byte    `json:"raw,omitempty"` // the payload as received (base64 in JSON)
-}
-
-// MaxRejectRaw bounds the raw bytes kept per reject; the rest is cut.
-const MaxRejectRaw = 4 << 10
-
 // AddReject keeps r (raw bytes cut to MaxRejectRaw), counts it under
 // "reject.{reason}", and deletes the oldest rejects beyond the limit.
-func (t *Tx) AddReject(r Reject) error {
-	if len(r.Raw) > MaxRejectRaw {
-		r.Raw = r.Raw[:MaxRejectRaw]
+func (t *Tx) AddReject(r agent.Reject) error {
+	if len(r.Raw) > agent.MaxRejectRaw {
+		r.Raw = r.Raw[:agent.MaxRejectRaw]
 	}
 	seq, err := t.nextSeq("seq.rejects")
 	if err != nil {
@@ -77,12 +64,12 @@ func (t *Tx) trim(name []byte, counter string, max int, also func(v []byte) erro
 }
 
 // Rejects returns up to n of the newest rejects, newest first.
-func (d *DB) Rejects(n int) ([]Reject, error) {
-	var out []Reject
+func (d *DB) Rejects(n int) ([]agent.Reject, error) {
+	var out []agent.Reject
 	err := d.View(func(t *Tx) error {
 		c := t.b(bucketRejects).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			var r Reject
+			var r agent.Reject
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode reject %d: %w", getU64(k), err)
 			}

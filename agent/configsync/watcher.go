@@ -15,7 +15,6 @@ package configsync
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +26,6 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/config"
-	"github.com/passline/passline/agent/uplink"
 	"github.com/passline/passline/wire"
 )
 
@@ -39,11 +37,11 @@ type Applier interface {
 
 // Watcher follows one store's config. Set the fields before Run.
 type Watcher struct {
-	URL   string
-	Creds string // NATS credentials file; empty: none
-	// TLS, when set, secures the connection (nats.Secure), like the uplink's.
-	TLS  *tls.Config
-	Name string // connection name; "{store}-agent-config" when empty
+	// Conn is the agent's NATS connection, shared with the uplink, which
+	// owns it: the watcher never closes it. Its reconnects restart the
+	// watch at once; its async errors (permission violations) are logged
+	// by its owner.
+	Conn *nats.Conn
 	// Base is the agent's file config; a store config is laid over it
 	// (config.WithStore), and a deleted key returns the agent to it.
 	Base  config.Config
@@ -57,8 +55,7 @@ type Watcher struct {
 	// refused, with the new status (tests and benchmarks wait on it).
 	OnStatus func(wire.ConfigStatus)
 
-	reconnected chan struct{} // a reconnect restarts the watch at once
-	nc          *nats.Conn
+	reconnected chan nats.Status // a (re)connect restarts the watch at once
 	js          jetstream.JetStream
 	statusKV    jetstream.KeyValue
 	cancel      context.CancelFunc
@@ -70,44 +67,23 @@ type Watcher struct {
 	unsent bool // st not yet written to the status bucket
 }
 
-// New returns a watcher for base.Store's config on the server at url that
-// applies to apply.
-func New(url string, base config.Config, apply Applier) *Watcher {
-	return &Watcher{URL: url, Base: base, Apply: apply, Log: slog.Default(), Now: time.Now}
+// New returns a watcher for base.Store's config over nc that applies to
+// apply.
+func New(nc *nats.Conn, base config.Config, apply Applier) *Watcher {
+	return &Watcher{Conn: nc, Base: base, Apply: apply, Log: slog.Default(), Now: time.Now}
 }
 
-// Run connects (retrying forever in the background) and starts the watch;
-// it returns at once.
+// Run starts the watch on its own goroutine; it returns at once. The
+// connection may still be connecting: the watch retries until it is up.
 func (w *Watcher) Run(ctx context.Context) error {
 	w.cur = w.Base
 	w.st = wire.ConfigStatus{V: wire.Version, Store: w.Base.Store}
-	w.reconnected = make(chan struct{}, 1)
-	name := w.Name
-	if name == "" {
-		name = w.Base.Store + "-agent-config"
-	}
-	opts := append(uplink.StoreConnOptions(name, w.Base.Store, w.Creds, w.TLS),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			// Permission violations (credentials without the store's KV
-			// rights) arrive here, not as call errors.
-			w.Log.Warn("nats async error on the config connection", "store", w.Base.Store, "err", err)
-		}),
-		nats.ReconnectHandler(func(*nats.Conn) {
-			select {
-			case w.reconnected <- struct{}{}:
-			default:
-			}
-		}))
-	nc, err := nats.Connect(w.URL, opts...)
+	js, err := jetstream.New(w.Conn)
 	if err != nil {
-		return fmt.Errorf("connect nats %s for config: %w", w.URL, err)
+		return fmt.Errorf("jetstream for config of store %s: %w", w.Base.Store, err)
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return fmt.Errorf("jetstream on %s: %w", w.URL, err)
-	}
-	w.nc, w.js = nc, js
+	w.js = js
+	w.reconnected = w.Conn.StatusChanged(nats.CONNECTED)
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.wg.Add(1)
 	go func() {
@@ -117,14 +93,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the watch and closes the connection.
+// Close stops the watch; the connection stays open for its owner.
 func (w *Watcher) Close() {
 	if w.cancel != nil {
 		w.cancel()
 	}
 	w.wg.Wait()
-	if w.nc != nil {
-		w.nc.Close()
+	if w.reconnected != nil {
+		w.Conn.RemoveStatusListener(w.reconnected)
 	}
 }
 

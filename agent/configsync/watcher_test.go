@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/agent"
@@ -15,6 +16,7 @@ import (
 	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/agent/rules"
+	"github.com/passline/passline/agent/uplink"
 	"github.com/passline/passline/wire"
 )
 
@@ -46,7 +48,7 @@ func setup(t *testing.T, before func(f *fixture)) *fixture {
 	if f.engine, err = rules.New(base.Params, base.Rules); err != nil {
 		t.Fatal(err)
 	}
-	f.w = configsync.New(f.nats.URL(), base, f.engine)
+	f.w = configsync.New(f.conn(t), base, f.engine)
 	f.w.Retry = 100 * time.Millisecond
 	f.w.OnStatus = func(st wire.ConfigStatus) { f.seen <- st }
 	if err := f.w.Run(context.Background()); err != nil {
@@ -54,6 +56,18 @@ func setup(t *testing.T, before func(f *fixture)) *fixture {
 	}
 	t.Cleanup(f.w.Close)
 	return f
+}
+
+// conn is an agent connection to the fixture's server, with the uplink's
+// options (reconnect forever, no reconnect buffer).
+func (f *fixture) conn(t *testing.T) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(f.nats.URL(), uplink.StoreConnOptions("s1-agent", "s1", "", nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
 }
 
 func (f *fixture) put(t *testing.T, body string) uint64 {

@@ -9,8 +9,8 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
+	"github.com/passline/passline/agent"
 	agentgpio "github.com/passline/passline/agent/gpio"
-	"github.com/passline/passline/agent/ingest"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/wire"
 )
@@ -51,7 +51,7 @@ type sink struct {
 	evs []*wire.Event
 }
 
-func (s *sink) offer(in ingest.Input) bool {
+func (s *sink) offer(in agent.Input) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.evs = append(s.evs, in.Event)

@@ -10,7 +10,7 @@ import (
 
 	"periph.io/x/conn/v3/gpio"
 
-	"github.com/passline/passline/agent/ingest"
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/wire"
 )
 
@@ -31,7 +31,7 @@ type Source struct {
 	Store, DeviceID string
 	Buttons         []Button
 	Debounce        time.Duration
-	Offer           func(ingest.Input) bool
+	Offer           func(agent.Input) bool
 	Now             func() time.Time
 	Log             *slog.Logger
 
@@ -115,7 +115,7 @@ func (s *Source) press(b Button) {
 		s.Log.Error("gpio key event invalid; check gpio config", "pin", b.Pin.String(), "err", err)
 		return
 	}
-	if !s.Offer(ingest.Input{Event: ev, Received: now}) {
+	if !s.Offer(agent.Input{Event: ev, Received: now}) {
 		s.dropped.Add(1)
 		s.Log.Warn("ingest queue full; gpio key press dropped", "pin", b.Pin.String(), "action", b.Action)
 	}

@@ -67,7 +67,7 @@ func (w *Writer) apply(tx *bolt.Tx, it *item, now time.Time) (int, bool, error) 
 	var ref *agent.Refusal
 	if errors.As(err, &ref) {
 		raw, _ := ev.Marshal()
-		it.refused = &bolt.Reject{Reason: ref.Reason, Detail: ref.Msg + " (event " + ev.ID + ")", Raw: raw}
+		it.refused = &agent.Reject{Reason: ref.Reason, Detail: ref.Msg + " (event " + ev.ID + ")", Raw: raw}
 		r := *it.refused
 		r.At = now
 		return 0, false, tx.AddReject(r)
@@ -102,7 +102,7 @@ func (w *Writer) settle(tx *bolt.Tx, ch *agent.Change, t agent.Trigger) (int, bo
 	}
 	if !o.TicketSeen {
 		raw, _ := jsonOrder(o)
-		return added, false, tx.AddReject(bolt.Reject{At: t.Now, Reason: agent.ReasonUnknownOrder,
+		return added, false, tx.AddReject(agent.Reject{At: t.Now, Reason: agent.ReasonUnknownOrder,
 			Detail: "order " + o.ID + " closed without a ticket", Raw: raw})
 	}
 	rec := agent.NewHistoryRecord(o, t.Now)

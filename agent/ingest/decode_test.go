@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/wire"
 )
 
@@ -19,10 +19,10 @@ func FuzzDecodeInput(f *testing.F) {
 	f.Add("passline/v1/s1/bumpbar/b1/key", []byte(`{"v":1,"kind":"key","key":{"action":"bump","position":-1}}`))
 	f.Add("x", []byte{0xff, 0})
 	f.Fuzz(func(t *testing.T, topic string, payload []byte) {
-		it := decodeInput(Input{Topic: topic, Payload: payload})
+		it := decodeInput(agent.Input{Topic: topic, Payload: payload})
 		switch {
 		case it.reject != nil:
-			if it.reject.Reason == "" || len(it.reject.Raw) > bolt.MaxRejectRaw {
+			if it.reject.Reason == "" || len(it.reject.Raw) > agent.MaxRejectRaw {
 				t.Fatalf("reject %+v", it.reject)
 			}
 		case it.ev == nil:

@@ -1,6 +1,6 @@
 package ingest
 
-import "github.com/passline/passline/agent/bolt"
+import "github.com/passline/passline/agent"
 
 // Remove queues outbox deletions (published or dropped decisions) to be
 // applied inside the writer's next transaction, so publishing costs no
@@ -9,7 +9,7 @@ import "github.com/passline/passline/agent/bolt"
 // stopped they are applied at once. A crash before they are applied only
 // means the decisions are sent again, and JetStream acks them as duplicates
 // (within its duplicate window; the relay is idempotent beyond it).
-func (w *Writer) Remove(rs []bolt.Removal) {
+func (w *Writer) Remove(rs []agent.Removal) {
 	if len(rs) == 0 {
 		return
 	}
@@ -29,7 +29,7 @@ func (w *Writer) Remove(rs []bolt.Removal) {
 
 // takeRemovals returns the queued removals; put them back with
 // restoreRemovals if the transaction fails.
-func (w *Writer) takeRemovals() []bolt.Removal {
+func (w *Writer) takeRemovals() []agent.Removal {
 	w.rmMu.Lock()
 	defer w.rmMu.Unlock()
 	rs := w.rm
@@ -53,7 +53,7 @@ func (w *Writer) flushDue() error {
 	return w.flushRemovals()
 }
 
-func (w *Writer) restoreRemovals(rs []bolt.Removal) {
+func (w *Writer) restoreRemovals(rs []agent.Removal) {
 	w.rmMu.Lock()
 	defer w.rmMu.Unlock()
 	if len(w.rm) == 0 && len(rs) > 0 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/agent/ingest"
 	at "github.com/passline/passline/agent/internal/agenttest"
@@ -14,7 +15,7 @@ import (
 
 // bumped commits a ticket and a bump for each order, so each leaves one
 // ready decision in the outbox, and returns removals for all of them.
-func bumped(t *testing.T, r *rig, acked *atomic.Int64, orders ...string) []bolt.Removal {
+func bumped(t *testing.T, r *rig, acked *atomic.Int64, orders ...string) []agent.Removal {
 	t.Helper()
 	now := time.Now()
 	want := acked.Load()
@@ -28,9 +29,9 @@ func bumped(t *testing.T, r *rig, acked *atomic.Int64, orders ...string) []bolt.
 	if err != nil || len(es) != len(orders) {
 		t.Fatalf("outbox %+v (%v), want %d decisions", es, err, len(orders))
 	}
-	rs := make([]bolt.Removal, len(es))
+	rs := make([]agent.Removal, len(es))
 	for i, e := range es {
-		rs[i] = bolt.Removal{Key: e.Key}
+		rs[i] = agent.Removal{Key: e.Key}
 	}
 	return rs
 }

@@ -18,16 +18,6 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// Input is one thing to apply: a raw MQTT message, or an event built by a
-// local source (GPIO) with Event set.
-type Input struct {
-	Topic    string
-	Payload  []byte
-	Event    *wire.Event // set by local sources; Topic and Payload are then ignored
-	Ack      func()      // called after the commit; nil for local sources
-	Received time.Time
-}
-
 // Writer owns all bbolt writes caused by events and timer ticks.
 type Writer struct {
 	DB      *bolt.DB
@@ -55,7 +45,7 @@ type Writer struct {
 	Now     func() time.Time
 	Log     *slog.Logger
 
-	in        chan Input
+	in        chan agent.Input
 	k         *agent.Kitchen
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -65,7 +55,7 @@ type Writer struct {
 	lastErr   atomic.Value // string
 	rejectLog *limiter
 	rmMu      sync.Mutex
-	rm        []bolt.Removal
+	rm        []agent.Removal
 	rmSince   time.Time // when rm became non-empty
 	stopped   atomic.Bool
 	tickc     chan time.Duration // SetTick's new periods
@@ -77,12 +67,12 @@ func NewWriter(db *bolt.DB, store string, queue int) *Writer {
 	return &Writer{DB: db, Store: store, MaxBatch: 512, Tick: 30 * time.Second,
 		FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour, Decider: agent.BasicDecider{},
 		RemoveLinger: time.Second, RemoveMax: 1024, tickc: make(chan time.Duration, 1),
-		Now: time.Now, Log: slog.Default(), in: make(chan Input, queue), rejectLog: newLimiter(10 * time.Second)}
+		Now: time.Now, Log: slog.Default(), in: make(chan agent.Input, queue), rejectLog: newLimiter(10 * time.Second)}
 }
 
 // Offer hands an input to the writer without blocking. It reports false
 // when the queue is full; the caller must then leave the message unacked.
-func (w *Writer) Offer(in Input) bool {
+func (w *Writer) Offer(in agent.Input) bool {
 	select {
 	case w.in <- in:
 		return true
@@ -94,7 +84,7 @@ func (w *Writer) Offer(in Input) bool {
 // OfferWait hands an input to the writer, waiting up to d for room. The
 // writer drains the queue on its own goroutine, so the wait is bounded by
 // commit speed and cannot deadlock the caller.
-func (w *Writer) OfferWait(in Input, d time.Duration) bool {
+func (w *Writer) OfferWait(in agent.Input, d time.Duration) bool {
 	if w.Offer(in) {
 		return true
 	}
@@ -165,7 +155,7 @@ func (w *Writer) loop(ctx context.Context) {
 	defer tick.Stop()
 	idle := time.NewTicker(250 * time.Millisecond)
 	defer idle.Stop()
-	batch := make([]Input, 0, w.MaxBatch)
+	batch := make([]agent.Input, 0, w.MaxBatch)
 	for {
 		select {
 		case <-ctx.Done():
@@ -225,7 +215,7 @@ func (w *Writer) retry(ctx context.Context, fn func() error) bool {
 }
 
 // process decodes a batch, commits it, then acks every message in it.
-func (w *Writer) process(ctx context.Context, batch []Input) {
+func (w *Writer) process(ctx context.Context, batch []agent.Input) {
 	items := make([]item, len(batch))
 	for i, in := range batch {
 		items[i] = decodeInput(in)
@@ -248,7 +238,7 @@ func (w *Writer) process(ctx context.Context, batch []Input) {
 	}
 	w.committed.Add(int64(len(batch)))
 	for _, it := range items {
-		for _, r := range []*bolt.Reject{it.reject, it.refused} {
+		for _, r := range []*agent.Reject{it.reject, it.refused} {
 			if r != nil {
 				w.rejectLog.log(w.Log, r.Reason, r.Detail)
 			}
@@ -265,18 +255,18 @@ func (w *Writer) process(ctx context.Context, batch []Input) {
 // item is a decoded input: an event to apply or a reject to keep.
 type item struct {
 	ev      *wire.Event
-	reject  *bolt.Reject // refused by the decoder
-	refused *bolt.Reject // refused by the state machine, set by commit
+	reject  *agent.Reject // refused by the decoder
+	refused *agent.Reject // refused by the state machine, set by commit
 }
 
-func decodeInput(in Input) item {
+func decodeInput(in agent.Input) item {
 	if in.Event != nil {
 		return item{ev: in.Event}
 	}
 	_, ev, err := wire.DecodeEventOn(in.Topic, in.Payload)
 	if err != nil {
-		raw := append([]byte(nil), in.Payload[:min(len(in.Payload), bolt.MaxRejectRaw)]...)
-		return item{reject: &bolt.Reject{Reason: string(wire.ReasonOf(err)), Detail: err.Error(), Topic: in.Topic, Raw: raw}}
+		raw := append([]byte(nil), in.Payload[:min(len(in.Payload), agent.MaxRejectRaw)]...)
+		return item{reject: &agent.Reject{Reason: string(wire.ReasonOf(err)), Detail: err.Error(), Topic: in.Topic, Raw: raw}}
 	}
 	return item{ev: &ev}
 }

@@ -61,13 +61,13 @@ func newRig(t *testing.T, prefill func(*ingest.Writer)) *rig {
 	return r
 }
 
-func input(t *testing.T, ev wire.Event, acked *atomic.Int64) ingest.Input {
+func input(t *testing.T, ev wire.Event, acked *atomic.Int64) agent.Input {
 	t.Helper()
 	b, err := ev.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ingest.Input{Topic: at.Topic(ev), Payload: b, Ack: func() { acked.Add(1) }, Received: time.Now()}
+	return agent.Input{Topic: at.Topic(ev), Payload: b, Ack: func() { acked.Add(1) }, Received: time.Now()}
 }
 
 func TestBatchesUnderLoadOneWhenIdle(t *testing.T) {
@@ -119,7 +119,7 @@ func TestDuplicatesAndRefusals(t *testing.T) {
 	r := newRig(t, nil)
 	now := time.Now()
 	tk := at.Ticket("s1", "o1", "grill", now)
-	for _, in := range []ingest.Input{
+	for _, in := range []agent.Input{
 		input(t, tk, &acked), input(t, tk, &acked),
 		input(t, at.Key("s1", "k1", wire.Key{Action: wire.KeyRecall, Station: "fryer"}, now), &acked),
 		{Topic: "passline/v1/s1/printer/p1/ticket", Payload: []byte("{"), Ack: func() { acked.Add(1) }},

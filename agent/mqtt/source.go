@@ -15,7 +15,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/passline/passline/agent/ingest"
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/wire"
 )
 
@@ -41,7 +41,7 @@ type Source struct {
 	TLS *tls.Config
 	// Offer hands a message to the writer, waiting at most the given time
 	// for room (ingest.Writer.OfferWait).
-	Offer func(ingest.Input, time.Duration) bool
+	Offer func(agent.Input, time.Duration) bool
 	// MaxWait bounds the wait for queue room; zero means 5 s (a third of
 	// the keepalive).
 	MaxWait time.Duration
@@ -109,7 +109,7 @@ func (s *Source) handle(_ paho.Client, m paho.Message) {
 		m.Ack() // our own commands to bridge outputs: not events
 		return
 	}
-	in := ingest.Input{Topic: m.Topic(), Payload: m.Payload(), Ack: m.Ack, Received: time.Now()}
+	in := agent.Input{Topic: m.Topic(), Payload: m.Payload(), Ack: m.Ack, Received: time.Now()}
 	wait := s.MaxWait
 	if wait <= 0 {
 		wait = 5 * time.Second

@@ -9,7 +9,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/passline/passline/agent/ingest"
+	"github.com/passline/passline/agent"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/wire/tlsconf"
@@ -55,9 +55,9 @@ func TestSourceOverTLS(t *testing.T) {
 	if !strings.HasPrefix(b.URL(), "tls://") {
 		t.Fatalf("broker URL %q, want tls://", b.URL())
 	}
-	got := make(chan ingest.Input, 8)
+	got := make(chan agent.Input, 8)
 	s := &mqtt.Source{URL: b.URL(), ClientID: "s1-agent", Store: "s1", TLS: tlsClient(t, tlsconf.Config{CA: ca.CA}), Log: at.Quiet(),
-		Offer: func(in ingest.Input, _ time.Duration) bool { got <- in; return true }, Room: func() bool { return true }}
+		Offer: func(in agent.Input, _ time.Duration) bool { got <- in; return true }, Room: func() bool { return true }}
 	if err := s.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

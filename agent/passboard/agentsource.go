@@ -17,8 +17,8 @@ import (
 type StateDB interface {
 	View(fn func(*bolt.Tx) error) error
 	Stats() (bolt.Stats, error)
-	Rejects(n int) ([]bolt.Reject, error)
-	PeekOutbox(n int) ([]bolt.Entry, error)
+	Rejects(n int) ([]agent.Reject, error)
+	PeekOutbox(n int) ([]agent.Entry, error)
 }
 
 // maxQueuedShown bounds the outbox entries read per board to mark what is

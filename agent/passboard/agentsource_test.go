@@ -46,7 +46,7 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 		if _, err := tx.AppendOutbox(d, now); err != nil {
 			return err
 		}
-		return tx.AddReject(bolt.Reject{At: now, Reason: "malformed", Detail: "not JSON"})
+		return tx.AddReject(agent.Reject{At: now, Reason: "malformed", Detail: "not JSON"})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/wire"
 )
 
@@ -60,9 +60,9 @@ func covers(filters []string, subject string) bool {
 // acks in order. Entries up to the first failure are removed from the
 // outbox; the failed one and everything after it stay, to be resent (a
 // resend of one the stream already holds is acked as a duplicate).
-func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
+func (u *Uplink) publish(ctx context.Context, entries []agent.Entry) error {
 	now := u.Now()
-	var removals []bolt.Removal
+	var removals []agent.Removal
 	futures := make([]jetstream.PubAckFuture, 0, len(entries))
 	keys := make([]uint64, 0, len(entries))
 	created := make([]time.Time, 0, len(entries))
@@ -70,7 +70,7 @@ func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
 	for _, e := range entries {
 		d := e.Decision
 		if !d.Kind.Critical() && !now.Before(d.ExpiresAt) {
-			removals = append(removals, bolt.Removal{Key: e.Key, Reason: bolt.DropExpired})
+			removals = append(removals, agent.Removal{Key: e.Key, Reason: agent.DropExpired})
 			continue
 		}
 		f, err := u.send(d, now)
@@ -84,7 +84,7 @@ func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
 	u.advance(entries, removals)
 	if u.Remove != nil {
 		u.Remove(removals)
-	} else if rerr := u.DB.RemoveOutbox(removals); rerr != nil {
+	} else if rerr := u.Outbox.RemoveOutbox(removals); rerr != nil {
 		return fmt.Errorf("remove published decisions from outbox: %w", rerr)
 	}
 	return errors.Join(err, sendErr)
@@ -92,7 +92,7 @@ func (u *Uplink) publish(ctx context.Context, entries []bolt.Entry) error {
 
 // advance moves the mark over the leading entries that were published or
 // dropped; it stops at the first entry still to be sent.
-func (u *Uplink) advance(entries []bolt.Entry, removals []bolt.Removal) {
+func (u *Uplink) advance(entries []agent.Entry, removals []agent.Removal) {
 	done := make(map[uint64]bool, len(removals))
 	for _, r := range removals {
 		done[r.Key] = true
@@ -139,7 +139,7 @@ func (u *Uplink) replayed(d wire.Decision, now time.Time) bool {
 }
 
 // await collects acks in order, stopping at the first failure.
-func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, keys []uint64, created []time.Time, removals *[]bolt.Removal) error {
+func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, keys []uint64, created []time.Time, removals *[]agent.Removal) error {
 	timer := time.NewTimer(u.AckTimeout)
 	defer timer.Stop()
 	for i, f := range futures {
@@ -153,7 +153,7 @@ func (u *Uplink) await(ctx context.Context, futures []jetstream.PubAckFuture, ke
 					u.ObserveAck(max(u.Now().Sub(created[i]), 0))
 				}
 			}
-			*removals = append(*removals, bolt.Removal{Key: keys[i]})
+			*removals = append(*removals, agent.Removal{Key: keys[i]})
 		case err := <-f.Err():
 			return fmt.Errorf("decision %s: %w", f.Msg().Header.Get(wire.HeaderMsgID), err)
 		case <-timer.C:

@@ -19,7 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/agent"
 	"github.com/passline/passline/wire"
 )
 
@@ -29,7 +29,8 @@ type Uplink struct {
 	Store            string
 	// TLS, when set, secures the connection (nats.Secure).
 	TLS *tls.Config
-	DB  *bolt.DB
+	// Outbox is what the uplink drains; the agent's state db is one.
+	Outbox agent.Outbox
 	// Window bounds async publishes awaiting their ack.
 	Window int
 	// AckTimeout bounds the wait for one ack.
@@ -41,10 +42,10 @@ type Uplink struct {
 	// Stream settings used when the stream must be created.
 	Replicas                int
 	DuplicateWindow, MaxAge time.Duration
-	// Remove applies outbox deletions; nil means DB.RemoveOutbox at once.
+	// Remove applies outbox deletions; nil means Outbox.RemoveOutbox at once.
 	// The app passes the writer's Remove, which folds them into its next
 	// transaction (ingest.Writer.Remove).
-	Remove func([]bolt.Removal)
+	Remove func([]agent.Removal)
 	// ObserveAck, if set, is called once for each decision the stream
 	// stored (not for a duplicate) with the time from its creation (its
 	// bbolt commit) to JetStream's PubAck; a decision held through an
@@ -74,9 +75,9 @@ type counters struct {
 	published, duplicates, errors, replayed atomic.Int64
 }
 
-// New returns an uplink with defaults; it starts nothing.
-func New(url, store string, db *bolt.DB) *Uplink {
-	return &Uplink{URL: url, Store: store, DB: db, Window: 64, AckTimeout: 5 * time.Second,
+// New returns an uplink that drains ob, with defaults; it starts nothing.
+func New(url, store string, ob agent.Outbox) *Uplink {
+	return &Uplink{URL: url, Store: store, Outbox: ob, Window: 64, AckTimeout: 5 * time.Second,
 		ReplayAfter: 30 * time.Second, Pace: 5 * time.Millisecond, Replicas: 1,
 		DuplicateWindow: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, Now: time.Now,
 		Log: slog.Default(), kick: make(chan struct{}, 1)}
@@ -118,6 +119,15 @@ func (u *Uplink) Run(ctx context.Context) error {
 			u.upSince.Store(0)
 			u.outage.Store(true)
 			u.Log.Warn("nats disconnected; decisions stay in the outbox", "err", err)
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			// Permission violations (credentials without the store's
+			// rights) arrive here, not as call errors.
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			u.Log.Warn("nats async error", "store", u.Store, "subject", subject, "err", err)
 		}))
 	nc, err := nats.Connect(u.URL, opts...)
 	if err != nil {
@@ -140,6 +150,10 @@ func (u *Uplink) Run(ctx context.Context) error {
 	}()
 	return nil
 }
+
+// Conn is the agent's NATS connection once Run has returned, nil before.
+// Others on the box (configsync) share it; the uplink alone closes it.
+func (u *Uplink) Conn() *nats.Conn { return u.nc }
 
 func (u *Uplink) up() {
 	u.upSince.Store(u.Now().UnixNano())
@@ -198,7 +212,7 @@ func (u *Uplink) drain(ctx context.Context) error {
 				return err
 			}
 		}
-		entries, err := u.DB.PeekOutboxAfter(u.mark, u.Window)
+		entries, err := u.Outbox.PeekOutboxAfter(u.mark, u.Window)
 		if err != nil {
 			return fmt.Errorf("read outbox: %w", err)
 		}

@@ -13,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/config"
 	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/rules"
+	"github.com/passline/passline/agent/uplink"
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/token"
@@ -106,7 +108,7 @@ func benchAPI(b *testing.B) {
 }
 
 // startAgent runs the agent's side as the agent does: configsync over the
-// rules engine (default rules plus one), on its own connection.
+// rules engine (default rules plus one), on an agent connection of its own.
 func startAgent(b *testing.B, js jetstream.JetStream) <-chan wire.ConfigStatus {
 	b.Helper()
 	base := config.DefaultConfig()
@@ -116,7 +118,12 @@ func startAgent(b *testing.B, js jetstream.JetStream) <-chan wire.ConfigStatus {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := configsync.New(js.Conn().ConnectedUrl(), base, e)
+	nc, err := nats.Connect(js.Conn().ConnectedUrl(), uplink.StoreConnOptions("s1-agent", "s1", "", nil)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nc.Close)
+	w := configsync.New(nc, base, e)
 	w.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	applied := make(chan wire.ConfigStatus, 16)
 	w.OnStatus = func(st wire.ConfigStatus) { applied <- st }

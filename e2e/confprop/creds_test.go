@@ -17,6 +17,7 @@ import (
 	"github.com/passline/passline/agent/config"
 	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/rules"
+	"github.com/passline/passline/agent/uplink"
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsauth"
 	"github.com/passline/passline/cloud/natsauth/natsauthtest"
@@ -78,10 +79,18 @@ func TestAgentConfigSyncWithStoreCredentials(t *testing.T) {
 	base.Store, base.MQTT.ClientID = "A", "A-agent"
 	engine, _ := rules.New(base.Params, nil)
 	b, err = iss.MintStore("A")
-	w := configsync.New(ns.ClientURL(), base, engine)
-	w.Creds = creds("a.creds", b, err)
 	logs := &syncBuf{}
-	w.Log = slog.New(slog.NewTextHandler(logs, nil))
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	// The agent's connection, as the uplink opens it and configsync shares it.
+	opts := append(uplink.StoreConnOptions("A-agent", "A", creds("a.creds", b, err), nil),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { log.Warn("nats async error", "err", err) }))
+	agentConn, err := nats.Connect(ns.ClientURL(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(agentConn.Close)
+	w := configsync.New(agentConn, base, engine)
+	w.Log = log
 	if err := w.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
