@@ -36,6 +36,7 @@ func unit(t *testing.T, name string) map[string][]string {
 
 func TestUnits(t *testing.T) {
 	common := map[string]string{
+		"NotifyAccess":           "main",
 		"Restart":                "always",
 		"StateDirectory":         "passline",
 		"After":                  "network-online.target",
@@ -51,7 +52,7 @@ func TestUnits(t *testing.T) {
 	}{
 		{"passline-agent.service", "passline-agent", map[string]string{"Type": "notify", "WatchdogSec": ""}},
 		{"passline-cloud.service", "passline-cloud", map[string]string{"Type": "notify", "WatchdogSec": ""}},
-		{"passline-bridge.service", "passline-bridge", map[string]string{"SupplementaryGroups": "gpio dialout"}},
+		{"passline-bridge.service", "passline-bridge", map[string]string{"Type": "notify", "WatchdogSec": "", "SupplementaryGroups": "gpio dialout"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -1,63 +1,14 @@
 package app
 
-import (
-	"context"
-	"fmt"
-	"log/slog"
-	"time"
+import "errors"
 
-	"github.com/coreos/go-systemd/v22/daemon"
-)
-
-// NotifySystemd tells systemd (a Type=notify unit) that the agent is
-// ready, and, when the unit sets WatchdogSec, pings the watchdog at a
-// third of its interval for as long as the state db answers a read — a
-// wedged db stops the pings and systemd restarts the agent. When ctx ends
-// it sends STOPPING=1 and stops pinging. Call it once, after Run, with the
-// signal context. Outside systemd (no NOTIFY_SOCKET) it does nothing.
-func (m *Main) NotifySystemd(ctx context.Context) error {
-	db := m.DB
-	return notifySystemd(ctx, m.Log, func() error { _, err := db.Stats(); return err })
-}
-
-// notifySystemd sends READY=1, then WATCHDOG=1 every third of the
-// watchdog interval while alive returns nil, and STOPPING=1 when ctx ends.
-func notifySystemd(ctx context.Context, log *slog.Logger, alive func() error) error {
-	sent, err := daemon.SdNotify(false, daemon.SdNotifyReady)
-	if err != nil {
-		return fmt.Errorf("sd_notify READY: %w", err)
+// Alive reports whether the state db answers a read. Under systemd the
+// watchdog is fed only while it does (internal/service), so a wedged db
+// gets the agent restarted.
+func (m *Main) Alive() error {
+	if m.DB == nil {
+		return errors.New("state db not open")
 	}
-	if !sent {
-		return nil // not under systemd
-	}
-	every, err := daemon.SdWatchdogEnabled(false)
-	if err != nil {
-		return fmt.Errorf("watchdog: %w", err)
-	}
-	go pingWatchdog(ctx, log, every, alive)
-	return nil
-}
-
-func pingWatchdog(ctx context.Context, log *slog.Logger, every time.Duration, alive func() error) {
-	var tick <-chan time.Time
-	if every > 0 {
-		t := time.NewTicker(every / 3)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
-			return
-		case <-tick:
-			if err := alive(); err != nil {
-				log.Error("liveness check failed; not pinging the systemd watchdog", "err", err)
-				continue
-			}
-			if _, err := daemon.SdNotify(false, daemon.SdNotifyWatchdog); err != nil {
-				log.Warn("sd_notify WATCHDOG", "err", err)
-			}
-		}
-	}
+	_, err := m.DB.Stats()
+	return err
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/relay"
 	"github.com/passline/passline/cloud/template"
+	"github.com/passline/passline/internal/service"
 )
 
 // Main is the relay program. Set Config (and optionally Logger, Channels,
@@ -90,7 +91,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("config: %w", err)
 	}
 	if m.Logger == nil {
-		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.LogLevel)}))
+		m.Logger = service.NewLogger(os.Stderr, m.Config.LogLevel)
 	}
 	if m.Config.Auth.Key == "" {
 		m.Logger.Warn("INSECURE: auth.insecure_dev is set and auth.key is empty; the HTTP API is UNAUTHENTICATED. Development only: set auth.key in production",
@@ -116,12 +117,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	return m.startHTTP()
-}
-
-func logLevel(s string) slog.Level {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(s))
-	return l
 }
 
 func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error {

@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/passline/passline/firmware-bridge/escpos"
 	"github.com/passline/passline/firmware-bridge/mqtt"
 	"github.com/passline/passline/firmware-bridge/sim"
+	"github.com/passline/passline/internal/service"
 )
 
 // Main is the bridge program.
@@ -41,12 +41,7 @@ type Main struct {
 	metrics *metrics
 	httpLn  net.Listener
 	cancel  context.CancelFunc
-	closers []namedCloser
-}
-
-type namedCloser struct {
-	name  string
-	close func() error
+	started service.Stack
 }
 
 // NewMain returns a Main with the default config; set Config before Run.
@@ -84,7 +79,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.MQTT.Connect(ctx); err != nil {
 		return err
 	}
-	m.push("mqtt", m.MQTT.Close)
+	m.started.Push("mqtt", m.MQTT.Close)
 	m.Registry = prometheus.NewRegistry()
 	m.metrics = newMetrics(m.Registry, m.MQTT)
 	if err := m.startHTTP(); err != nil {
@@ -95,10 +90,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 // pub is what drivers publish through: the MQTT client, metered.
 func (m *Main) pub() meteredPublisher { return meteredPublisher{next: m.MQTT, m: m.metrics} }
-
-func (m *Main) push(name string, close func() error) {
-	m.closers = append(m.closers, namedCloser{name, close})
-}
 
 func (m *Main) startSim(ctx context.Context) error {
 	c := m.Config.Sim
@@ -111,7 +102,7 @@ func (m *Main) startSim(ctx context.Context) error {
 		return fmt.Errorf("sim: %w", err)
 	}
 	m.Sim = d
-	m.push("sim", d.Close)
+	m.started.Push("sim", d.Close)
 	m.Logger.Info("sim kitchen running", "stores", m.Config.SimStores(), "speed", c.Kitchen.Speed, "orders_per_minute", c.Kitchen.OrdersPerMinute)
 	return nil
 }
@@ -122,12 +113,5 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
-	var errs []error
-	for i := len(m.closers) - 1; i >= 0; i-- {
-		if err := m.closers[i].close(); err != nil {
-			errs = append(errs, fmt.Errorf("close %s: %w", m.closers[i].name, err))
-		}
-	}
-	m.closers = nil
-	return errors.Join(errs...)
+	return m.started.Close()
 }

@@ -57,7 +57,7 @@ func (m *Main) startESCPOS(ctx context.Context) error {
 	}
 	m.Proxy = p
 	m.Registry.MustRegister(proxyCollector{p})
-	m.push("escpos", p.Close)
+	m.started.Push("escpos", p.Close)
 	return nil
 }
 
@@ -71,7 +71,7 @@ func (m *Main) startScale(ctx context.Context) error {
 	if err := d.Start(ctx); err != nil {
 		return fmt.Errorf("scale: %w", err)
 	}
-	m.push("scale", d.Close)
+	m.started.Push("scale", d.Close)
 	return nil
 }
 
@@ -88,7 +88,7 @@ func (m *Main) startEvdev(ctx context.Context) error {
 	if err := d.Start(ctx); err != nil {
 		return fmt.Errorf("evdev: %w", err)
 	}
-	m.push("evdev", d.Close)
+	m.started.Push("evdev", d.Close)
 	return nil
 }
 
@@ -128,13 +128,13 @@ func (m *Main) startGPIO(ctx context.Context) error {
 		if err := b.Start(ctx); err != nil {
 			return err
 		}
-		m.push("gpio buttons", b.Close)
+		m.started.Push("gpio buttons", b.Close)
 	}
 	if len(o.Outputs) > 0 {
 		if err := o.Start(ctx); err != nil {
 			return err
 		}
-		m.push("gpio outputs", o.Close)
+		m.started.Push("gpio outputs", o.Close)
 		topic := wire.CommandTopic(m.Config.Store, c.DeviceID, "+")
 		if err := m.MQTT.Subscribe(topic, o.Handle); err != nil {
 			m.Logger.Warn("subscribe to output commands; retried on reconnect", "topic", topic, "err", err)

@@ -33,7 +33,7 @@ func (m *Main) startHTTP() error {
 			m.Logger.Error("metrics server stopped", "err", err)
 		}
 	}()
-	m.push("http", func() error {
+	m.started.Push("http", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		err := srv.Shutdown(ctx)

@@ -28,6 +28,7 @@ import (
 	"github.com/passline/passline/agent/app"
 	"github.com/passline/passline/agent/config"
 	"github.com/passline/passline/agent/modelcmd"
+	"github.com/passline/passline/internal/service"
 )
 
 const usage = `passline-agent: Passline's in-store agent.
@@ -114,9 +115,7 @@ func runAgent(path string) error {
 	if err != nil {
 		return err
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := service.NewLogger(os.Stderr, cfg.LogLevel)
 	slog.SetDefault(log)
 	if cfg.GPIO.Enabled {
 		if _, err := host.Init(); err != nil {
@@ -127,15 +126,7 @@ func runAgent(path string) error {
 	defer stop()
 	m := app.NewMain()
 	m.Config, m.Log = cfg, log
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	if err := m.NotifySystemd(ctx); err != nil {
-		log.Warn("systemd notify", "err", err)
-	}
-	<-ctx.Done()
-	log.Info("stopping")
-	return m.Close()
+	return service.Run(ctx, m, log)
 }
 
 // get prints the body of a GET to the agent's status server.

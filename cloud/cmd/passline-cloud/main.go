@@ -20,6 +20,7 @@ import (
 	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/tail"
+	"github.com/passline/passline/internal/service"
 )
 
 const usage = `passline-cloud relays Passline decisions from JetStream to riders.
@@ -87,12 +88,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	m := app.NewMain()
 	m.Config = cfg
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	if err := m.NotifySystemd(ctx); err != nil { // READY=1 and watchdog pings under systemd
-		fmt.Fprintln(stderr, "passline-cloud: systemd notify:", err)
-	}
-	<-ctx.Done()
-	return m.Close()
+	m.Logger = service.NewLogger(stderr, cfg.LogLevel)
+	return service.Run(ctx, m, m.Logger) // READY=1 and watchdog pings under systemd
 }

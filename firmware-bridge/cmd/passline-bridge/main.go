@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/passline/passline/firmware-bridge/app"
 	"github.com/passline/passline/firmware-bridge/config"
+	"github.com/passline/passline/internal/service"
 )
 
 const usage = `Usage: passline-bridge [run] [-config PATH]
@@ -71,11 +71,9 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	m := app.NewMain()
 	m.Config = cfg
-	m.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	m.Logger = service.NewLogger(stderr, cfg.LogLevel)
 	if cfg.GPIO.Enabled {
 		if _, err := host.Init(); err != nil {
 			return fmt.Errorf("init GPIO host drivers: %w", err)
@@ -84,10 +82,5 @@ func run(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	m.Logger.Info("stopping")
-	return m.Close()
+	return service.Run(ctx, m, m.Logger) // READY=1 and watchdog pings under systemd
 }
