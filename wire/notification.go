@@ -16,15 +16,19 @@ type Notification struct {
 	OrderID   string       `json:"order_id"`
 	ShortCode string       `json:"short_code,omitempty"`
 	Kind      DecisionKind `json:"kind"`
-	Locale    string       `json:"locale,omitempty"`
-	Text      string       `json:"text"`
-	Minutes   *int         `json:"minutes,omitempty"` // minutes until ready, when known
-	ETA       *time.Time   `json:"eta,omitempty"`
-	Shelf     string       `json:"shelf,omitempty"` // pickup shelf
-	DecidedAt time.Time    `json:"decided_at"`
-	SentAt    time.Time    `json:"sent_at"`
-	Replayed  bool         `json:"replayed,omitempty"`
-	TraceID   string       `json:"trace_id,omitempty"`
+	// EventID names the kitchen event that caused the decision; empty
+	// for a prediction. Delivery platforms take a ready or ready-soon
+	// only from a real kitchen event.
+	EventID   string     `json:"event_id,omitempty"`
+	Locale    string     `json:"locale,omitempty"`
+	Text      string     `json:"text"`
+	Minutes   *int       `json:"minutes,omitempty"` // minutes until ready, when known
+	ETA       *time.Time `json:"eta,omitempty"`
+	Shelf     string     `json:"shelf,omitempty"` // pickup shelf
+	DecidedAt time.Time  `json:"decided_at"`
+	SentAt    time.Time  `json:"sent_at"`
+	Replayed  bool       `json:"replayed,omitempty"`
+	TraceID   string     `json:"trace_id,omitempty"`
 }
 
 // Validate checks the notification's fields.

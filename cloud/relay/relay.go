@@ -260,7 +260,7 @@ func (r *Relay) Notification(ctx context.Context, d wire.Decision, a wire.Assign
 	}
 	return wire.Notification{
 		ID: d.ID, Rider: a.Rider, Store: d.Store, StoreName: f.StoreName, OrderID: d.OrderID,
-		ShortCode: d.ShortCode, Kind: d.Kind, Locale: f.Locale, Text: text, Minutes: f.Minutes,
+		ShortCode: d.ShortCode, Kind: d.Kind, EventID: d.EventID, Locale: f.Locale, Text: text, Minutes: f.Minutes,
 		ETA: d.ETA, Shelf: f.Shelf, DecidedAt: d.CreatedAt, SentAt: now, Replayed: d.Replayed, TraceID: d.TraceID,
 	}, nil
 }

@@ -1,0 +1,183 @@
+package platform_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/cloud"
+	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/wire"
+)
+
+const (
+	droID     = "droo-client"
+	droSecret = "droo-secret-value"
+	droHook   = "droo-webhook-secret"
+	droToken  = "droo-access-token"
+	droOrder  = "gb:f2eb207a-2111-45f7-9008-cb561da4f45a"
+)
+
+// deliverooFake checks prep_stage calls as the docs describe them (see
+// testdata/deliveroo/prep_stage.json).
+func deliverooFake(t *testing.T) *fake {
+	stages := []string{"in_kitchen", "ready_for_collection_soon", "ready_for_collection", "collected"}
+	return newFake(t, oauthToken(t, droID, droSecret, true, "", droToken), map[string]route{
+		"POST /order/v1/orders/{order_id}/prep_stage": func(r *http.Request, body []byte) (int, string, string) {
+			if !bearerIs(r, droToken) {
+				return 401, `{"code":"unauthorized","message":"bad token"}`, "bad bearer token"
+			}
+			var req struct {
+				Stage      string `json:"stage"`
+				OccurredAt string `json:"occurred_at"`
+				Delay      *int   `json:"delay"`
+			}
+			if err := strictJSON(body, &req); err != nil {
+				return 400, `{"code":"bad_request","message":"bad body"}`, "body: " + err.Error()
+			}
+			at, err := time.Parse(time.RFC3339, req.OccurredAt)
+			now := time.Now()
+			switch {
+			case !slices.Contains(stages, req.Stage):
+				return 400, `{"code":"bad_request","message":"bad stage"}`, "stage " + req.Stage
+			case err != nil || now.Sub(at) > time.Hour || at.Sub(now) > 5*time.Minute:
+				return 400, `{"code":"bad_request","message":"occurred_at out of range"}`, "occurred_at " + req.OccurredAt
+			case req.Delay != nil && (req.Stage != "in_kitchen" || *req.Delay < 0 || *req.Delay > 10 || *req.Delay%2 != 0):
+				return 400, `{"code":"bad_request","message":"bad delay"}`, fmt.Sprintf("delay %d with %s", *req.Delay, req.Stage)
+			}
+			if r.PathValue("order_id") == "gb:unknown" {
+				return 404, `{"code":"not_found","message":"order gb:unknown not found"}`, ""
+			}
+			return 200, "", ""
+		},
+	})
+}
+
+func deliverooCreds(url string) platform.Credentials {
+	return platform.Credentials{Platform: platform.Deliveroo, PlatformStoreID: "4163", BaseURL: url, TokenURL: url + "/oauth2/token",
+		ClientID: droID, ClientSecret: droSecret, WebhookSecret: droHook}
+}
+
+func deliverooOrder(store, order, platformID string, prepareFor time.Time) platform.Order {
+	return platform.Order{Store: store, OrderID: order, Platform: platform.Deliveroo, PlatformID: platformID, Status: "accepted", PrepareFor: prepareFor}
+}
+
+// TestDeliverooPrepStages sends each kind of decision through the
+// Deliveroo channel to the fake and checks which prep_stage calls arrive:
+// a bump is ready_for_collection, a kitchen event 40 s from ready is
+// ready_for_collection_soon, a late prediction only in_kitchen with a
+// delay, and a predicted ready_soon (even 30 s away) nothing at all.
+func TestDeliverooPrepStages(t *testing.T) {
+	e := newEnv(t)
+	f := deliverooFake(t)
+	now := time.Now()
+	prepFor := now.Add(5 * time.Minute)
+	e.connect(t, "s1", deliverooCreds(f.URL()), deliverooOrder("s1", "6206", droOrder, prepFor))
+	ch := e.channel(platform.NewDeliveroo())
+	cases := []struct {
+		n         wire.Notification
+		wantStage string // "" means no call
+		wantDelay int
+	}{
+		{note("d-pred-soon", "s1", "6206", wire.KindReadySoon, "", now, ptr(now.Add(30*time.Second))), "", 0},
+		{note("d-eta", "s1", "6206", wire.KindETA, "", now, ptr(now.Add(3*time.Minute))), "", 0},
+		{note("d-late", "s1", "6206", wire.KindDelayed, "", now, ptr(prepFor.Add(5*time.Minute))), "in_kitchen", 6},
+		{note("d-very-late", "s1", "6206", wire.KindDelayed, "", now, ptr(prepFor.Add(25*time.Minute))), "in_kitchen", 10},
+		{note("d-kitchen-soon-far", "s1", "6206", wire.KindReadySoon, "scale-1", now, ptr(now.Add(3*time.Minute))), "", 0},
+		{note("d-kitchen-soon", "s1", "6206", wire.KindReadySoon, "scale-2", now, ptr(now.Add(40*time.Second))), "ready_for_collection_soon", 0},
+		{note("d-ready", "s1", "6206", wire.KindReady, "bump-1", now, nil), "ready_for_collection", 0},
+		{note("d-other-order", "s1", "not-a-platform-order", wire.KindReady, "bump-2", now, nil), "", 0},
+	}
+	for _, c := range cases {
+		if err := ch.Deliver(context.Background(), c.n); err != nil {
+			t.Fatalf("%s: %v", c.n.ID, err)
+		}
+	}
+	calls, refused := f.snapshot()
+	if len(refused) > 0 {
+		t.Fatalf("fake refused: %v", refused)
+	}
+	byKey := map[string]applied{}
+	for _, c := range calls {
+		byKey[c.Key] = c
+		if c.Path != "/order/v1/orders/"+droOrder+"/prep_stage" {
+			t.Errorf("call to %s", c.Path)
+		}
+	}
+	for _, c := range cases {
+		got, ok := byKey[c.n.ID]
+		if c.wantStage == "" {
+			if ok {
+				t.Errorf("%s: platform told %v, want nothing", c.n.ID, got.Body)
+			}
+			continue
+		}
+		if !ok || got.Body["stage"] != c.wantStage {
+			t.Errorf("%s: got %v, want stage %s", c.n.ID, got.Body, c.wantStage)
+			continue
+		}
+		if d, _ := got.Body["delay"].(float64); int(d) != c.wantDelay {
+			t.Errorf("%s: delay %v, want %d", c.n.ID, got.Body["delay"], c.wantDelay)
+		}
+	}
+	for _, c := range calls {
+		if s := c.Body["stage"]; (s == "ready_for_collection" || s == "ready_for_collection_soon") && !strings.HasPrefix(c.Key, "d-kitchen") && c.Key != "d-ready" {
+			t.Errorf("prediction %s became %s", c.Key, s)
+		}
+	}
+}
+
+// TestDeliverooRefusalParked checks a 404 from Deliveroo: not retried,
+// its reason logged without the client secret, the decision parked in the
+// dead-letter stream with it, and the error permanent.
+func TestDeliverooRefusalParked(t *testing.T) {
+	e := newEnv(t)
+	f := deliverooFake(t)
+	e.connect(t, "s1", deliverooCreds(f.URL()), deliverooOrder("s1", "7001", "gb:unknown", time.Time{}))
+	ch := e.channel(platform.NewDeliveroo())
+	err := ch.Deliver(context.Background(), note("d-404", "s1", "7001", wire.KindReady, "bump-9", time.Now(), nil))
+	if !errors.Is(err, cloud.ErrPermanent) {
+		t.Fatalf("err = %v, want permanent", err)
+	}
+	if f.attempts != 1 {
+		t.Errorf("%d attempts, want 1 (a 404 is not retried)", f.attempts)
+	}
+	dead := e.deadLetters(t, "s1")
+	if len(dead) != 1 || !strings.Contains(dead[0], "order gb:unknown not found") {
+		t.Fatalf("dead letters %q, want the platform's reason", dead)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "not_found") || strings.Contains(logs, droSecret) {
+		t.Errorf("log must give the reason and no secret:\n%s", logs)
+	}
+}
+
+// TestDeliverooRetryAfter checks that a 429 with Retry-After is retried
+// after the wait and applied once.
+func TestDeliverooRetryAfter(t *testing.T) {
+	e := newEnv(t)
+	f := deliverooFake(t)
+	e.connect(t, "s1", deliverooCreds(f.URL()), deliverooOrder("s1", "6206", droOrder, time.Time{}))
+	ch := e.channel(platform.NewDeliveroo())
+	f.failFor(300 * time.Millisecond)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	for time.Since(start) < 5*time.Second {
+		if err = ch.Deliver(ctx, note("d-ready", "s1", "6206", wire.KindReady, "bump-1", time.Now(), nil)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, _ := f.snapshot()
+	if len(calls) != 1 || f.faults == 0 {
+		t.Fatalf("%d calls applied after %d faults, want 1 after some", len(calls), f.faults)
+	}
+}

@@ -1,0 +1,58 @@
+package platform
+
+import (
+	"crypto/hmac"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// EventType is what a platform's webhook told Passline.
+type EventType string
+
+// Event types, in an order's usual sequence.
+const (
+	OrderPlaced   EventType = "order_placed"
+	OrderAccepted EventType = "order_accepted"
+	RiderAssigned EventType = "rider_assigned"
+	RiderNear     EventType = "rider_near"    // close to the store
+	RiderArrived  EventType = "rider_arrived" // at the store
+	PickedUp      EventType = "picked_up"
+	Cancelled     EventType = "cancelled"
+)
+
+// Event is one platform webhook event in Passline's terms.
+type Event struct {
+	Type       EventType
+	PlatformID string // the platform's order id
+	// StoreRef is the platform's id of the store when the payload names
+	// it; an event for another store than the receiver's is refused.
+	StoreRef string
+	// OrderCode is the order's short code the ticket prints (Passline's
+	// order id); set on placed and accepted.
+	OrderCode     string
+	Rider         string // platform rider id, when given
+	TravelSeconds int    // rider's expected travel to the store, when given
+	PrepareFor    time.Time
+	Locale        string // customer's
+	CustomerPhone string
+	At            time.Time // when it happened, by the platform's clock
+}
+
+// Inbound reads one platform's webhooks.
+type Inbound interface {
+	// Platform is the platform's name.
+	Platform() string
+	// Verify checks the request's signature with the store's credentials
+	// and returns the platform's delivery id (unique per delivery, for
+	// replay refusal).
+	Verify(h http.Header, body []byte, c Credentials, now time.Time) (deliveryID string, err error)
+	// Events decodes the body.
+	Events(h http.Header, body []byte) ([]Event, error)
+}
+
+// ErrSignature is a missing or wrong webhook signature.
+var ErrSignature = errors.New("bad or missing webhook signature")
+
+// equalMAC compares a computed MAC with the one received, in constant time.
+func equalMAC(want []byte, got []byte) bool { return hmac.Equal(want, got) }

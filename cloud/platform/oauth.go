@@ -1,0 +1,63 @@
+package platform
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// tokenTimeout bounds one token request.
+const tokenTimeout = 10 * time.Second
+
+// clientTokens caches one OAuth 2 client-credentials token source per
+// (token URL, client, secret, scopes), so a token is fetched once and
+// reused until it expires, whatever the number of stores sharing it.
+type clientTokens struct {
+	style oauth2.AuthStyle
+
+	mu      sync.Mutex
+	sources map[[32]byte]oauth2.TokenSource
+}
+
+// bearer sets req's Authorization to a client-credentials access token.
+func (t *clientTokens) bearer(client *http.Client, req *http.Request, tokenURL string, scopes []string, c Credentials) error {
+	cfg := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: tokenURL, Scopes: scopes, AuthStyle: t.style}
+	key := sha256.Sum256([]byte(strings.Join(append([]string{tokenURL, c.ClientID, c.ClientSecret}, scopes...), "\x00")))
+	t.mu.Lock()
+	if t.sources == nil {
+		t.sources = map[[32]byte]oauth2.TokenSource{}
+	}
+	src, ok := t.sources[key]
+	if !ok {
+		// The source keeps the context it was made with for every later
+		// refresh: give it the client, bounded by its own timeout, not
+		// the request's deadline.
+		tc := *client
+		tc.Timeout = tokenTimeout
+		src = cfg.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, &tc))
+		t.sources[key] = src
+	}
+	t.mu.Unlock()
+	tok, err := src.Token()
+	if err != nil {
+		return fmt.Errorf("client credentials token from %s: %w", tokenURL, err)
+	}
+	tok.SetAuthHeader(req)
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
