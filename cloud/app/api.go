@@ -78,6 +78,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		Metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}),
 		Spec:    openapi.Handler(),
 	}
+	m.platformRoutes(rt)
 	return rt.Handler(), nil
 }
 

@@ -59,6 +59,7 @@ type Main struct {
 	pending   natsjs.Pending
 	httpLn    net.Listener
 	httpSrv   *http.Server
+	platforms *platforms // nil: platform gateway off
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -136,8 +137,12 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	if err != nil {
 		return err
 	}
+	platformChans, err := m.startPlatforms(ctx, breakers)
+	if err != nil {
+		return err
+	}
 	channels := []cloud.Channel{&natsjs.RiderChannel{NC: m.conns, JS: m.jss, Outbox: c.Relay.RiderOutbox}}
-	channels = append(append(channels, addons...), m.Channels...)
+	channels = append(append(append(channels, addons...), platformChans...), m.Channels...)
 	m.fanout = relay.NewFanout(channels, c.Relay.ChannelWorkers, c.Relay.ChannelTimeout, c.Relay.ChannelTimeouts, metrics)
 	m.fanout.Start(runCtx)
 	m.orders = natsjs.Orders{KV: b.Orders, JS: m.js}
@@ -241,7 +246,7 @@ func (m *Main) startHTTP() (err error) {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTP.Listen, err)
 	}
 	m.httpLn = ln
-	handler, stopPages := m.pages(apiHandler)
+	handler, stopPages := m.pages(m.withPlatformWebhooks(apiHandler))
 	m.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	m.httpSrv.RegisterOnShutdown(stopPages)
 	if c, ok := apiHandler.(interface{ Close() }); ok {

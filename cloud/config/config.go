@@ -16,6 +16,7 @@ import (
 
 	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/cloud/phrase"
+	"github.com/passline/passline/cloud/platform"
 	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/cloud/sms"
 	"github.com/passline/passline/cloud/token"
@@ -56,6 +57,11 @@ type Config struct {
 	SMS      sms.Config `yaml:"sms"`
 	Locale   string     `yaml:"locale"` // locale used when an assignment names none: zh-CN or en
 	LogLevel string     `yaml:"log_level"`
+
+	// Platform connects stores to delivery platforms (a channel and a
+	// webhook receiver per platform, credentials per store set through
+	// the API); off while platform.seal_key is empty.
+	Platform platform.Config `yaml:"platform"`
 }
 
 // NATS says which NATS to use: an external cluster at URL, or an embedded
@@ -159,6 +165,7 @@ func DefaultConfig() Config {
 		Phrase:   phrase.DefaultConfig(),
 		Webhook:  webhook.DefaultConfig(),
 		SMS:      sms.DefaultConfig(),
+		Platform: platform.DefaultConfig(),
 		Locale:   "zh-CN",
 		LogLevel: "info",
 	}
@@ -209,7 +216,8 @@ func (c Config) StoreDir() string {
 func (c Config) Validate() error {
 	checks := []func() error{c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
 		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") },
-		func() error { return c.Webhook.Validate("webhook") }, c.validateEgress, func() error { return c.SMS.Validate("sms") }, c.validateAuth}
+		func() error { return c.Webhook.Validate("webhook") }, c.validateEgress, func() error { return c.SMS.Validate("sms") }, c.validateAuth,
+		func() error { return c.Platform.Validate("platform") }}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err

@@ -19,6 +19,8 @@ import (
 //	PUT  /v1/stores/{store}/config                          bearer, limit, config:write, store
 //	GET  /v1/stores/{store}/config/status                   bearer, limit, config:write, store
 //	GET  /v1/riders/{rider}/events                          bearer or ?access_token, limit, rider:{rider}
+//	PUT, DELETE /v1/stores/{store}/platforms/{platform}     bearer, limit, platform:write, store
+//	GET  /v1/stores/{store}/platforms                       bearer, limit, platform:write, store
 //	GET  /healthz, GET /metrics, GET /openapi.yaml          public
 //
 // Every route also gets Recover and LimitBody(MaxBody); anything else
@@ -56,6 +58,9 @@ type Routes struct {
 	Health       http.Handler
 	Metrics      http.Handler
 	Spec         http.Handler // openapi.Handler()
+
+	// PlatformPut, PlatformDelete and PlatformList are PlatformRoutes'.
+	PlatformPut, PlatformDelete, PlatformList http.Handler
 }
 
 // Handler returns the mux of every mounted route.
@@ -96,6 +101,15 @@ func (rt *Routes) Handler() http.Handler {
 		{"PUT /v1/stores/{store}/config", rt.Config, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeConfigWrite), store) }},
 		{"GET /v1/stores/{store}/config/status", rt.ConfigStatus, func(h http.Handler) http.Handler {
 			return guarded(h, false, scope(token.ScopeConfigWrite), store)
+		}},
+		{"PUT /v1/stores/{store}/platforms/{platform}", rt.PlatformPut, func(h http.Handler) http.Handler {
+			return guarded(h, false, scope(token.ScopePlatformWrite), store)
+		}},
+		{"DELETE /v1/stores/{store}/platforms/{platform}", rt.PlatformDelete, func(h http.Handler) http.Handler {
+			return guarded(h, false, scope(token.ScopePlatformWrite), store)
+		}},
+		{"GET /v1/stores/{store}/platforms", rt.PlatformList, func(h http.Handler) http.Handler {
+			return guarded(h, false, scope(token.ScopePlatformWrite), store)
 		}},
 		{"GET /v1/riders/{rider}/events", rt.Events, func(h http.Handler) http.Handler { return guarded(h, true, rider) }},
 		{"GET /healthz", rt.Health, nil},

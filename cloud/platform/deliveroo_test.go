@@ -3,15 +3,13 @@ package platform_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/cloud/platform/platformtest"
 	"github.com/passline/passline/wire"
 )
 
@@ -23,39 +21,8 @@ const (
 	droOrder  = "gb:f2eb207a-2111-45f7-9008-cb561da4f45a"
 )
 
-// deliverooFake checks prep_stage calls as the docs describe them (see
-// testdata/deliveroo/prep_stage.json).
-func deliverooFake(t *testing.T) *fake {
-	stages := []string{"in_kitchen", "ready_for_collection_soon", "ready_for_collection", "collected"}
-	return newFake(t, oauthToken(t, droID, droSecret, true, "", droToken), map[string]route{
-		"POST /order/v1/orders/{order_id}/prep_stage": func(r *http.Request, body []byte) (int, string, string) {
-			if !bearerIs(r, droToken) {
-				return 401, `{"code":"unauthorized","message":"bad token"}`, "bad bearer token"
-			}
-			var req struct {
-				Stage      string `json:"stage"`
-				OccurredAt string `json:"occurred_at"`
-				Delay      *int   `json:"delay"`
-			}
-			if err := strictJSON(body, &req); err != nil {
-				return 400, `{"code":"bad_request","message":"bad body"}`, "body: " + err.Error()
-			}
-			at, err := time.Parse(time.RFC3339, req.OccurredAt)
-			now := time.Now()
-			switch {
-			case !slices.Contains(stages, req.Stage):
-				return 400, `{"code":"bad_request","message":"bad stage"}`, "stage " + req.Stage
-			case err != nil || now.Sub(at) > time.Hour || at.Sub(now) > 5*time.Minute:
-				return 400, `{"code":"bad_request","message":"occurred_at out of range"}`, "occurred_at " + req.OccurredAt
-			case req.Delay != nil && (req.Stage != "in_kitchen" || *req.Delay < 0 || *req.Delay > 10 || *req.Delay%2 != 0):
-				return 400, `{"code":"bad_request","message":"bad delay"}`, fmt.Sprintf("delay %d with %s", *req.Delay, req.Stage)
-			}
-			if r.PathValue("order_id") == "gb:unknown" {
-				return 404, `{"code":"not_found","message":"order gb:unknown not found"}`, ""
-			}
-			return 200, "", ""
-		},
-	})
+func deliverooFake(t *testing.T) *platformtest.Fake {
+	return platformtest.Deliveroo(t, droID, droSecret, droToken)
 }
 
 func deliverooCreds(url string) platform.Credentials {
@@ -98,11 +65,11 @@ func TestDeliverooPrepStages(t *testing.T) {
 			t.Fatalf("%s: %v", c.n.ID, err)
 		}
 	}
-	calls, refused := f.snapshot()
+	calls, refused := f.Snapshot()
 	if len(refused) > 0 {
 		t.Fatalf("fake refused: %v", refused)
 	}
-	byKey := map[string]applied{}
+	byKey := map[string]platformtest.Applied{}
 	for _, c := range calls {
 		byKey[c.Key] = c
 		if c.Path != "/order/v1/orders/"+droOrder+"/prep_stage" {
@@ -144,8 +111,8 @@ func TestDeliverooRefusalParked(t *testing.T) {
 	if !errors.Is(err, cloud.ErrPermanent) {
 		t.Fatalf("err = %v, want permanent", err)
 	}
-	if f.attempts != 1 {
-		t.Errorf("%d attempts, want 1 (a 404 is not retried)", f.attempts)
+	if attempts, _, _ := f.Counts(); attempts != 1 {
+		t.Errorf("%d attempts, want 1 (a 404 is not retried)", attempts)
 	}
 	dead := e.deadLetters(t, "s1")
 	if len(dead) != 1 || !strings.Contains(dead[0], "order gb:unknown not found") {
@@ -163,7 +130,7 @@ func TestDeliverooRetryAfter(t *testing.T) {
 	f := deliverooFake(t)
 	e.connect(t, "s1", deliverooCreds(f.URL()), deliverooOrder("s1", "6206", droOrder, time.Time{}))
 	ch := e.channel(platform.NewDeliveroo())
-	f.failFor(300 * time.Millisecond)
+	f.FailFor(300 * time.Millisecond)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -176,8 +143,8 @@ func TestDeliverooRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls, _ := f.snapshot()
-	if len(calls) != 1 || f.faults == 0 {
-		t.Fatalf("%d calls applied after %d faults, want 1 after some", len(calls), f.faults)
+	calls, _ := f.Snapshot()
+	if _, faults, _ := f.Counts(); len(calls) != 1 || faults == 0 {
+		t.Fatalf("%d calls applied after %d faults, want 1 after some", len(calls), faults)
 	}
 }

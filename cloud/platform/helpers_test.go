@@ -1,14 +1,11 @@
 package platform_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/cloud/platform/platformtest"
 	"github.com/passline/passline/wire"
 )
 
@@ -114,24 +112,8 @@ func note(id, store, order string, kind wire.DecisionKind, event string, decided
 
 func ptr[T any](v T) *T { return &v }
 
-// fixture reads testdata/name, dropping the "//" comment lines that name
-// the documentation the fixture was built from.
 func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if strings.HasPrefix(strings.TrimSpace(sc.Text()), "//") {
-			continue
-		}
-		out.Write(sc.Bytes())
-		out.WriteByte('\n')
-	}
-	return bytes.TrimSpace(out.Bytes())
+	return platformtest.Fixture(t, filepath.Join("testdata", name))
 }
 
 type syncBuffer struct {

@@ -36,7 +36,7 @@ const (
 )
 
 // Names lists every supported platform.
-var Names = []string{OpenDelivery, Deliveroo, UberEats, DoorDash, Meituan}
+var Names = []string{Deliveroo}
 
 // Update is what a platform may hear of one decision about one of its
 // orders.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestDeliverooWebhooksDriveOrder(t *testing.T) {
 	h := newHooks(t, e, platform.NewDeliveroo())
 	for i, name := range []string{"order_new", "order_accepted", "rider_assigned", "rider_confirmed_at_restaurant", "rider_in_transit"} {
 		body := fixture(t, "deliveroo/"+name+".json")
-		if code := h.post(t, "s1", body, deliverooHeaders(droHook, "guid-"+itoa(i), body)); code != http.StatusOK {
+		if code := h.post(t, "s1", body, deliverooHeaders(droHook, "guid-"+strconv.Itoa(i), body)); code != http.StatusOK {
 			t.Fatalf("%s: status %d", name, code)
 		}
 	}

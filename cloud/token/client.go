@@ -34,6 +34,8 @@ const (
 	ScopeAssignmentsWrite = "assignments:write"
 	ScopeTemplatesWrite   = "templates:write"
 	ScopeConfigWrite      = "config:write"
+	// ScopePlatformWrite sets a store's delivery-platform credentials.
+	ScopePlatformWrite = "platform:write"
 	// ScopeAnyRider, granted to a client, lets it request rider:{id} for
 	// any rider; it never appears in a token.
 	ScopeAnyRider = "rider:*"
@@ -45,7 +47,7 @@ func RiderScope(rider string) string { return "rider:" + rider }
 // ValidScope reports whether s is a scope a token may carry.
 func ValidScope(s string) bool {
 	switch s {
-	case ScopeOrdersRead, ScopeAssignmentsWrite, ScopeTemplatesWrite, ScopeConfigWrite:
+	case ScopeOrdersRead, ScopeAssignmentsWrite, ScopeTemplatesWrite, ScopeConfigWrite, ScopePlatformWrite:
 		return true
 	}
 	rider, ok := strings.CutPrefix(s, "rider:")

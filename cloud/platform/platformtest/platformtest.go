@@ -1,12 +1,19 @@
-package platform_test
+// Package platformtest starts fake delivery-platform APIs for tests: each
+// Route checks authentication and the body as the platform documents them,
+// applies a call once per Idempotency-Key, and can fail for a while with
+// 500s and 429s.
+package platformtest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,17 +21,17 @@ import (
 	"github.com/passline/passline/cloud/platform"
 )
 
-// fake is a platform's API built from its documented shapes: each route
+// Fake is a platform's API built from its documented shapes: each route
 // checks authentication and the body as the platform describes and
 // answers as it does. It applies a call once per Idempotency-Key (a
 // repeat gets the same answer and is counted as a duplicate), and can be
 // told to fail for a while with 500s and 429s first.
-type fake struct {
+type Fake struct {
 	t   *testing.T
 	srv *httptest.Server
 
 	mu         sync.Mutex
-	applied    []applied
+	applied    []Applied
 	perKey     map[string]int
 	duplicates int
 	attempts   int
@@ -33,20 +40,22 @@ type fake struct {
 	faults     int
 }
 
-// applied is one call the fake applied.
-type applied struct {
+// Applied is one call the fake applied.
+type Applied struct {
 	Route string
 	Path  string
 	Key   string
 	Body  map[string]any
 }
 
-// route checks a request (after auth) and returns the status and body to
+// Route checks a request (after auth) and returns the status and body to
 // answer, or a refusal reason.
-type route func(r *http.Request, body []byte) (status int, resp string, refusal string)
+type Route func(r *http.Request, body []byte) (status int, resp string, refusal string)
 
-func newFake(t *testing.T, token http.HandlerFunc, routes map[string]route) *fake {
-	f := &fake{t: t, perKey: map[string]int{}}
+// New starts a fake with a token endpoint (at /oauth2/token and
+// /oauth/token; nil for none) and routes, closed in cleanup.
+func New(t *testing.T, token http.HandlerFunc, routes map[string]Route) *Fake {
+	f := &Fake{t: t, perKey: map[string]int{}}
 	mux := http.NewServeMux()
 	if token != nil {
 		mux.HandleFunc("POST /oauth2/token", token)
@@ -60,17 +69,18 @@ func newFake(t *testing.T, token http.HandlerFunc, routes map[string]route) *fak
 	return f
 }
 
-func (f *fake) URL() string { return f.srv.URL }
+// URL is the fake's base URL.
+func (f *Fake) URL() string { return f.srv.URL }
 
-// failFor makes every API call in the next d fail, alternating 500 and
+// FailFor makes every API call in the next d fail, alternating 500 and
 // 429 with Retry-After: 1.
-func (f *fake) failFor(d time.Duration) {
+func (f *Fake) FailFor(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faultUntil = time.Now().Add(d)
 }
 
-func (f *fake) wrap(name string, rt route) http.HandlerFunc {
+func (f *Fake) wrap(name string, rt Route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		key := r.Header.Get(platform.HeaderIdempotencyKey)
@@ -103,7 +113,7 @@ func (f *fake) wrap(name string, rt route) http.HandlerFunc {
 		} else if status < 300 {
 			var m map[string]any
 			_ = json.Unmarshal(body, &m)
-			f.applied = append(f.applied, applied{Route: name, Path: r.URL.Path, Key: key, Body: m})
+			f.applied = append(f.applied, Applied{Route: name, Path: r.URL.Path, Key: key, Body: m})
 			if key != "" {
 				f.perKey[key]++
 			}
@@ -116,16 +126,32 @@ func (f *fake) wrap(name string, rt route) http.HandlerFunc {
 	}
 }
 
-func (f *fake) snapshot() (calls []applied, refused []string) {
+// Counts returns the requests received, the faults answered and the
+// repeated idempotency keys answered without applying.
+func (f *Fake) Counts() (attempts, faults, duplicates int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]applied(nil), f.applied...), append([]string(nil), f.refused...)
+	return f.attempts, f.faults, f.duplicates
 }
 
-// oauthToken is a client-credentials token endpoint that checks the
+// PerKey returns how many times each idempotency key was applied.
+func (f *Fake) PerKey() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.perKey)
+}
+
+// Snapshot returns the applied calls and the refusals so far.
+func (f *Fake) Snapshot() (calls []Applied, refused []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Applied(nil), f.applied...), append([]string(nil), f.refused...)
+}
+
+// OAuthToken is a client-credentials token endpoint that checks the
 // client's id and secret (in a Basic header when basic, else in the form)
 // and the scopes, and issues token.
-func oauthToken(t *testing.T, id, secret string, basic bool, wantScope, token string) http.HandlerFunc {
+func OAuthToken(t *testing.T, id, secret string, basic bool, wantScope, token string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
 			http.Error(w, `{"error":"unsupported_grant_type"}`, http.StatusBadRequest)
@@ -148,16 +174,34 @@ func oauthToken(t *testing.T, id, secret string, basic bool, wantScope, token st
 	}
 }
 
-// bearerIs reports whether r carries the bearer token.
-func bearerIs(r *http.Request, token string) bool {
+// BearerIs reports whether r carries the bearer token.
+func BearerIs(r *http.Request, token string) bool {
 	return r.Header.Get("Authorization") == "Bearer "+token
 }
 
-// strictJSON decodes body into v refusing unknown fields.
-func strictJSON(body []byte, v any) error {
+// StrictJSON decodes body into v refusing unknown fields.
+func StrictJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
+// Fixture reads the file at path, dropping the "//" comment lines that name
+// the documentation the fixture was built from.
+func Fixture(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if strings.HasPrefix(strings.TrimSpace(sc.Text()), "//") {
+			continue
+		}
+		out.Write(sc.Bytes())
+		out.WriteByte('\n')
+	}
+	return bytes.TrimSpace(out.Bytes())
+}

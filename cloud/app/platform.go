@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/passline/passline/cloud"
+	"github.com/passline/passline/cloud/breaker"
+	"github.com/passline/passline/cloud/httpapi"
+	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/wire"
+)
+
+// platforms is the running platform gateway: its stores and one webhook
+// receiver per platform.
+type platforms struct {
+	creds     natsjs.PlatformCredentials
+	orders    natsjs.PlatformOrders
+	receivers map[string]*platform.Receiver
+}
+
+// startPlatforms builds a channel and a webhook receiver per configured
+// platform when platform.seal_key is set.
+func (m *Main) startPlatforms(ctx context.Context, breakers *breaker.Collector) ([]cloud.Channel, error) {
+	c := m.Config.Platform
+	if !c.Enabled() {
+		return nil, nil
+	}
+	sealer, err := platform.NewSealer(c.SealKey)
+	if err != nil {
+		return nil, fmt.Errorf("platform.seal_key: %w", err)
+	}
+	b, err := untilReady(ctx, m.Logger, "platform buckets", func(ctx context.Context) (*natsjs.PlatformBuckets, error) {
+		return natsjs.SetupPlatform(ctx, m.js, m.Config.Stream.Replicas)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &platforms{creds: natsjs.PlatformCredentials{KV: b.Creds, Sealer: sealer}, orders: natsjs.PlatformOrders{KV: b.Orders},
+		receivers: map[string]*platform.Receiver{}}
+	log := m.Logger.WithGroup("platform")
+	metrics := platform.NewReceiverMetrics(m.Registry)
+	var out []cloud.Channel
+	for _, name := range c.Names() {
+		conn, err := platform.NewConnector(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &platform.Channel{
+			Adapter: conn, Orders: p.orders, Credentials: p.creds, Dead: natsjs.PlatformDeadLetters{JS: m.js},
+			Client: m.platformClient(), Timeout: c.Timeout, Retry: c.Retry, Breaker: c.Breaker, Log: log,
+			OnBreaker: func(b *breaker.Breaker) { breakers.Add("platform", b) },
+		})
+		p.receivers[name] = &platform.Receiver{
+			Inbound: conn, Credentials: p.creds, Orders: p.orders, Seen: natsjs.PlatformSeen{KV: b.Seen},
+			Assign: func(ctx context.Context, a wire.Assignment) error { return m.relay.Assign(ctx, a) }, Metrics: metrics, Log: log,
+		}
+	}
+	m.platforms = p
+	return out, nil
+}
+
+// platformClient is the HTTP client of the platform channels: it follows
+// no redirects.
+func (m *Main) platformClient() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// withPlatformWebhooks serves every platform's webhooks at
+// POST /v1/platforms/{platform}/webhooks/{store} in front of next. They
+// carry no bearer token: each request is authenticated by the platform's
+// own signature with the store's webhook secret.
+func (m *Main) withPlatformWebhooks(next http.Handler) http.Handler {
+	if m.platforms == nil {
+		return next
+	}
+	mux := http.NewServeMux()
+	for name, rc := range m.platforms.receivers {
+		mux.Handle("POST /v1/platforms/"+name+"/webhooks/{store}", rc)
+	}
+	mux.Handle("/", next)
+	return mux
+}
+
+// platformRoutes are the credential routes for SecureHTTP, or zero ones
+// when the gateway is off.
+func (m *Main) platformRoutes(rt *httpapi.Routes) {
+	if m.platforms == nil {
+		return
+	}
+	pr := httpapi.PlatformRoutes{Store: m.platforms.creds, Log: m.Logger.WithGroup("api")}
+	rt.PlatformPut, rt.PlatformDelete, rt.PlatformList = pr.Put(), pr.Delete(), pr.List()
+}

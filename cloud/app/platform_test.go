@@ -1,0 +1,80 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/cloud/breaker"
+	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/cloud/platform/platformtest"
+	"github.com/passline/passline/cloud/relaytest"
+	"github.com/passline/passline/wire"
+)
+
+// TestPlatformDeliverooThroughRelay runs the whole path in the relay
+// program: Deliveroo's signed order and rider webhooks arrive on the
+// relay's HTTP listener, the rider assignment releases the decisions, a
+// bumped order reaches the Deliveroo fake as ready_for_collection and the
+// rider as a notification, and a predicted ready_soon reaches the rider
+// only.
+func TestPlatformDeliverooThroughRelay(t *testing.T) {
+	fake := platformtest.Deliveroo(t, "cid", "csecret", "tok")
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))
+	cfg := relaytest.Config(t.TempDir())
+	cfg.Platform.SealKey = key
+	cfg.Platform.Retry = breaker.Retry{Attempts: 2, Initial: 20 * time.Millisecond}
+	m := relaytest.MustRun(t, cfg)
+	ctx := context.Background()
+	b, err := natsjs.SetupPlatform(ctx, m.JetStream(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := platform.NewSealer(key)
+	creds := natsjs.PlatformCredentials{KV: b.Creds, Sealer: sealer}
+	if err := creds.Put(ctx, "s1", platform.Credentials{Platform: platform.Deliveroo, PlatformStoreID: "4163", BaseURL: fake.URL(),
+		TokenURL: fake.URL() + "/oauth2/token", ClientID: "cid", ClientSecret: "csecret", WebhookSecret: "whs"}); err != nil {
+		t.Fatal(err)
+	}
+	nc, js := relaytest.Connect(t, m.NATSURL())
+	riders := relaytest.Subscribe(t, nc)
+
+	for i, name := range []string{"order_new", "order_accepted", "rider_assigned"} {
+		body := platformtest.Fixture(t, "../platform/testdata/deliveroo/"+name+".json")
+		req, _ := http.NewRequest(http.MethodPost, "http://"+m.HTTPAddr()+"/v1/platforms/deliveroo/webhooks/s1", bytes.NewReader(body))
+		guid := "g" + strconv.Itoa(i)
+		req.Header.Set(platform.DeliverooHeaderGUID, guid)
+		req.Header.Set(platform.DeliverooHeaderHMAC, platform.DeliverooSign("whs", guid, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", name, resp.StatusCode)
+		}
+	}
+	soon := relaytest.Decision("p-soon", "s1", "6206", wire.KindReadySoon) // a prediction: no event id
+	ready := relaytest.Decision("p-ready", "s1", "6206", wire.KindReady)   // a bump
+	for _, d := range []wire.Decision{soon, ready} {
+		if err := relaytest.Publish(ctx, js, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !relaytest.WaitFor(20*time.Second, func() bool { return len(riders.Get("p-soon")) > 0 && len(riders.Get("p-ready")) > 0 }) {
+		t.Fatal("rider did not get both notifications")
+	}
+	if !relaytest.WaitFor(10*time.Second, func() bool { calls, _ := fake.Snapshot(); return len(calls) > 0 }) {
+		t.Fatal("Deliveroo got nothing")
+	}
+	time.Sleep(200 * time.Millisecond)
+	calls, refused := fake.Snapshot()
+	if len(refused) > 0 || len(calls) != 1 || calls[0].Key != "p-ready" || calls[0].Body["stage"] != "ready_for_collection" {
+		t.Fatalf("Deliveroo got %+v (refused %v), want only p-ready as ready_for_collection", calls, refused)
+	}
+}
