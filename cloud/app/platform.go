@@ -7,6 +7,7 @@ import (
 
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/breaker"
+	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/platform"
@@ -22,7 +23,9 @@ type platforms struct {
 }
 
 // startPlatforms builds a channel and a webhook receiver per configured
-// platform when platform.seal_key is set.
+// platform when platform.seal_key is set. The channels dial through the
+// egress guard: a credential's base or token URL on a private address is
+// refused unless egress.allow lists it.
 func (m *Main) startPlatforms(ctx context.Context, breakers *breaker.Collector) ([]cloud.Channel, error) {
 	c := m.Config.Platform
 	if !c.Enabled() {
@@ -38,6 +41,11 @@ func (m *Main) startPlatforms(ctx context.Context, breakers *breaker.Collector) 
 	if err != nil {
 		return nil, err
 	}
+	guard, err := egress.New(m.Config.Egress)
+	if err != nil {
+		return nil, fmt.Errorf("egress: %w", err)
+	}
+	client := guard.Client()
 	p := &platforms{creds: natsjs.PlatformCredentials{KV: b.Creds, Sealer: sealer}, orders: natsjs.PlatformOrders{KV: b.Orders},
 		receivers: map[string]*platform.Receiver{}}
 	log := m.Logger.WithGroup("platform")
@@ -50,7 +58,7 @@ func (m *Main) startPlatforms(ctx context.Context, breakers *breaker.Collector) 
 		}
 		out = append(out, &platform.Channel{
 			Adapter: conn, Orders: p.orders, Credentials: p.creds, Dead: natsjs.PlatformDeadLetters{JS: m.js},
-			Client: m.platformClient(), Timeout: c.Timeout, Retry: c.Retry, Breaker: c.Breaker, Log: log,
+			Client: client, Timeout: c.Timeout, Retry: c.Retry, Breaker: c.Breaker, Log: log,
 			OnBreaker: func(b *breaker.Breaker) { breakers.Add("platform", b) },
 		})
 		p.receivers[name] = &platform.Receiver{
@@ -60,12 +68,6 @@ func (m *Main) startPlatforms(ctx context.Context, breakers *breaker.Collector) 
 	}
 	m.platforms = p
 	return out, nil
-}
-
-// platformClient is the HTTP client of the platform channels: it follows
-// no redirects.
-func (m *Main) platformClient() *http.Client {
-	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // withPlatformWebhooks serves every platform's webhooks at
