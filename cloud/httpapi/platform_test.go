@@ -78,7 +78,7 @@ func TestPlatformCredentialsRoutes(t *testing.T) {
 		{"other store", "PUT", "/v1/stores/s2/platforms/deliveroo", writer, good, 403, "forbidden"},
 		{"without scope", "PUT", "/v1/stores/s1/platforms/deliveroo", other, good, 403, "forbidden"},
 		{"unknown platform", "PUT", "/v1/stores/s1/platforms/grubhub", writer, good, 404, "unknown platform"},
-		{"missing field", "PUT", "/v1/stores/s1/platforms/doordash", writer, good, 400, "developer_id"},
+		{"missing field", "PUT", "/v1/stores/s1/platforms/deliveroo", writer, `{"platform_store_id":"4163","client_id":"cid"}`, 400, "client_secret: required"},
 		{"unknown field", "PUT", "/v1/stores/s1/platforms/deliveroo", writer, `{"password":"x"}`, 400, "unknown_field"},
 		{"list", "GET", "/v1/stores/s1/platforms", writer, "", 200, `"platform":"deliveroo","connected":true`},
 		{"list other store", "GET", "/v1/stores/s2/platforms", writer, "", 403, "forbidden"},

@@ -47,25 +47,11 @@ const PlatformOrderTTL = 30 * 24 * time.Hour
 // SetupPlatform creates or updates the platform gateway's buckets.
 func SetupPlatform(ctx context.Context, js jetstream.JetStream, replicas int) (*PlatformBuckets, error) {
 	b := &PlatformBuckets{}
-	for _, k := range []struct {
-		dst     *jetstream.KeyValue
-		name    string
-		ttl     time.Duration
-		history uint8
-	}{
+	return b, createBuckets(ctx, js, max(replicas, 1), []bucketSpec{
 		{&b.Creds, BucketPlatformCreds, 0, 4},
 		{&b.Orders, BucketPlatformOrders, PlatformOrderTTL, 1},
 		{&b.Seen, BucketPlatformSeen, 24 * time.Hour, 1},
-	} {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: k.name, TTL: k.ttl, History: k.history, Replicas: max(replicas, 1), Storage: jetstream.FileStorage,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("create bucket %s: %w", k.name, err)
-		}
-		*k.dst = kv
-	}
-	return b, nil
+	})
 }
 
 // PlatformCredentials stores credentials sealed with Sealer.

@@ -125,12 +125,7 @@ func OpenBuckets(ctx context.Context, js jetstream.JetStream) (*Buckets, error) 
 
 func setupBuckets(ctx context.Context, js jetstream.JetStream, o Options) (*Buckets, error) {
 	b := &Buckets{}
-	for _, k := range []struct {
-		dst     *jetstream.KeyValue
-		name    string
-		ttl     time.Duration
-		history uint8
-	}{
+	return b, createBuckets(ctx, js, o.Replicas, []bucketSpec{
 		{&b.Delivered, BucketDelivered, o.IdempotencyTTL, 1},
 		{&b.Assign, BucketAssign, o.AssignmentTTL, 1},
 		{&b.Pending, BucketPending, o.PendingTTL, 1},
@@ -139,14 +134,28 @@ func setupBuckets(ctx context.Context, js jetstream.JetStream, o Options) (*Buck
 		{&b.Templates, BucketTemplates, 0, 16},
 		{&b.Stores, BucketStores, 0, 4},
 		{&b.Riders, BucketRiders, 0, 1},
-	} {
+	})
+}
+
+// bucketSpec is one bucket to create and where to keep its handle.
+type bucketSpec struct {
+	dst     *jetstream.KeyValue
+	name    string
+	ttl     time.Duration
+	history uint8
+}
+
+// createBuckets creates or updates each bucket with file storage and
+// replicas, and sets its handle.
+func createBuckets(ctx context.Context, js jetstream.JetStream, replicas int, specs []bucketSpec) error {
+	for _, k := range specs {
 		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: k.name, TTL: k.ttl, History: k.history, Replicas: o.Replicas, Storage: jetstream.FileStorage,
+			Bucket: k.name, TTL: k.ttl, History: k.history, Replicas: replicas, Storage: jetstream.FileStorage,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("create bucket %s: %w", k.name, err)
+			return fmt.Errorf("create bucket %s: %w", k.name, err)
 		}
 		*k.dst = kv
 	}
-	return b, nil
+	return nil
 }
