@@ -11,13 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/passline/passline/cloud/bench/rawjs"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/natsd"
 	"github.com/passline/passline/cloud/natsjs"
@@ -52,66 +52,27 @@ func preload(t testing.TB, js jetstream.JetStream, n int, prefix string) {
 			t.Fatal(err)
 		}
 	}
-	for i := range n {
-		d := relaytest.Decision(fmt.Sprintf("%s-%d", prefix, i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady)
-		b, _ := d.Marshal()
-		msg := nats.NewMsg(wire.DecisionSubject("s1"))
-		msg.Data = b
-		msg.Header.Set(wire.HeaderMsgID, d.ID)
-		publishBounded(t, js, msg, i)
-	}
-	waitAsync(t, js)
+	rawjs.Fill(t, js, n, func(i int) *nats.Msg {
+		return decisionMsg(relaytest.Decision(fmt.Sprintf("%s-%d", prefix, i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady))
+	})
 }
 
-// publishBounded publishes async, waiting for acks every 256 messages so
-// the pending window stays bounded.
-func publishBounded(t testing.TB, js jetstream.JetStream, msg *nats.Msg, i int) {
-	if _, err := js.PublishMsgAsync(msg); err != nil {
-		t.Fatal(err)
-	}
-	if i%256 == 255 {
-		waitAsync(t, js)
-	}
+// decisionMsg is d as the agent's uplink publishes it.
+func decisionMsg(d wire.Decision) *nats.Msg {
+	b, _ := d.Marshal()
+	msg := nats.NewMsg(wire.DecisionSubject(d.Store))
+	msg.Data = b
+	msg.Header.Set(wire.HeaderMsgID, d.ID)
+	return msg
 }
 
-func waitAsync(t testing.TB, js jetstream.JetStream) {
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(60 * time.Second):
-		t.Fatal("async publishes not acked in 60s")
-	}
-}
-
-// rawRate consumes and acks n preloaded messages with a durable pull consumer.
+// rawRate consumes and acks n preloaded decisions with a durable pull
+// consumer (rawjs.ConsumeRate).
 func rawRate(t testing.TB, n int) float64 {
 	s := server(t)
 	_, js := relaytest.Connect(t, s.ClientURL())
 	preload(t, js, n, "raw")
-	cons, err := js.CreateOrUpdateConsumer(context.Background(), wire.StreamDecisions, jetstream.ConsumerConfig{
-		Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 4096,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got atomic.Int64
-	done := make(chan struct{})
-	start := time.Now()
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		_ = m.Ack()
-		if got.Add(1) == int64(n) {
-			close(done)
-		}
-	}, jetstream.PullMaxMessages(512))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Stop()
-	select {
-	case <-done:
-	case <-time.After(120 * time.Second):
-		t.Fatalf("raw consumer got %d of %d", got.Load(), n)
-	}
-	return float64(n) / time.Since(start).Seconds()
+	return rawjs.ConsumeRate(t, js, wire.StreamDecisions, n)
 }
 
 // relayRate preloads n decisions, starts replicas relays and times until
@@ -199,6 +160,7 @@ func latency(t testing.TB, rate float64, dur time.Duration) (p50, p99 time.Durat
 	defer sub.Unsubscribe()
 	total := int(rate * dur.Seconds())
 	interval := time.Duration(float64(time.Second) / rate)
+	pub := rawjs.NewPublisher(t, js)
 	start := time.Now()
 	for i := range total {
 		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
@@ -206,11 +168,7 @@ func latency(t testing.TB, rate float64, dur time.Duration) (p50, p99 time.Durat
 		}
 		d := relaytest.Decision(fmt.Sprintf("lat-%d", i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady)
 		d.CreatedAt = time.Now()
-		b, _ := d.Marshal()
-		msg := nats.NewMsg(wire.DecisionSubject("s1"))
-		msg.Data = b
-		msg.Header.Set(wire.HeaderMsgID, d.ID)
-		publishBounded(t, js, msg, i)
+		pub.Publish(decisionMsg(d))
 	}
 	var all []time.Duration
 	deadline := time.After(60 * time.Second)

@@ -3,7 +3,6 @@
 package bench_test
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -102,64 +99,4 @@ func rawBolt(tb testing.TB, writers, batch int, dur time.Duration) (txPerSec, re
 	wg.Wait()
 	sec := time.Since(start).Seconds()
 	return float64(txs.Load()) / sec, float64(txs.Load()*int64(batch)) / sec
-}
-
-// rawJetStream is the server's consume+ack rate: n 300-byte messages are
-// stored in a stream of their own, then one pull consumer acks them all.
-func rawJetStream(tb testing.TB, url string, n int) float64 {
-	tb.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	name := fmt.Sprintf("BENCHRAW%d", time.Now().UnixNano())
-	subject := "benchraw." + name
-	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer func() { _ = js.DeleteStream(context.Background(), name) }()
-	payload := make([]byte, 300)
-	for i := range n {
-		if _, err := js.PublishAsync(subject, payload); err != nil {
-			tb.Fatal(err)
-		}
-		if i%256 == 255 || i == n-1 {
-			select {
-			case <-js.PublishAsyncComplete():
-			case <-time.After(60 * time.Second):
-				tb.Fatal("raw preload not acked in 60s")
-			}
-		}
-	}
-	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 4096})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var got atomic.Int64
-	done := make(chan struct{})
-	start := time.Now()
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		_ = m.Ack()
-		if got.Add(1) == int64(n) {
-			close(done)
-		}
-	}, jetstream.PullMaxMessages(512))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer cc.Stop()
-	select {
-	case <-done:
-	case <-time.After(120 * time.Second):
-		tb.Fatalf("raw consumer: %d of %d", got.Load(), n)
-	}
-	return float64(n) / time.Since(start).Seconds()
 }

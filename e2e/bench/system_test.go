@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/passline/passline/cloud/bench/rawjs"
 )
 
 // BenchmarkSystem is `make bench`: PASSLINE_BENCH_STORES agents (default
@@ -50,7 +52,7 @@ func BenchmarkSystem(b *testing.B) {
 	// connected and idle.
 	res0 := systemResult{}
 	res0.rawPaho = rawPaho(b, sys.mqttURL, envInt("PASSLINE_BENCH_RAW_MQTT", 5000))
-	res0.rawJS = rawJetStream(b, sys.natsURL, envInt("PASSLINE_BENCH_RAW_JS", 20000))
+	res0.rawJS = rawjs.Rate(b, sys.natsURL, envInt("PASSLINE_BENCH_RAW_JS", 20000), 300)
 	res0.rawBoltTx, _ = rawBolt(b, 16, 1, 5*time.Second)
 	_, res0.rawBoltRec = rawBolt(b, 1, 512, 5*time.Second)
 
