@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,8 +46,8 @@ func TestCrashLosesNothing(t *testing.T) {
 	// agent has subscribed for the first time.
 	first := startAgent(t, cfgPath, dir)
 	at.Eventually(t, 30*time.Second, "first subscription", func() bool { return mqttConnected(httpAddr) })
-	pub := newLoad(t, mqttURL, store)
-	pub.start()
+	pub := at.NewLoad(t, mqttURL, store)
+	pub.Start(2 * time.Millisecond)
 	for i := 0; i < kills; i++ {
 		cmd := first
 		if i > 0 {
@@ -60,14 +59,14 @@ func TestCrashLosesNothing(t *testing.T) {
 		}
 		_ = cmd.Wait()
 	}
-	pub.stop()
+	pub.Stop()
 	cmd := startAgent(t, cfgPath, dir)
 	// A last order after the load: once its ready is in the stream, every
 	// earlier delivery has been committed.
 	last := at.Publisher(t, mqttURL)
 	at.Publish(t, last, at.Ticket(store, "last", "grill", time.Now().Add(-time.Minute)))
 	at.Publish(t, last, at.Bump(store, "last", time.Now()))
-	acked, bumped := pub.results()
+	acked, bumped := pub.Results()
 	acked = append(acked, "t-last", "b-last")
 	bumped["last"] = true
 	t.Logf("broker %s: %d kills, %d events acked by the broker, %d orders bumped", mqttURL, kills, len(acked), len(bumped))
@@ -181,61 +180,6 @@ func checkState(t *testing.T, path string, acked []string) {
 	if len(missing) > 0 {
 		t.Errorf("%d of %d broker-acked events missing from the agent's state: %.10v", len(missing), len(acked), missing)
 	}
-}
-
-// load publishes ticket+bump pairs with QoS 1 until stopped.
-type load struct {
-	t      *testing.T
-	url    string
-	store  string
-	done   chan struct{}
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	acked  []string
-	bumped map[string]bool
-}
-
-func newLoad(t *testing.T, url, store string) *load {
-	return &load{t: t, url: url, store: store, done: make(chan struct{}), bumped: map[string]bool{}}
-}
-
-func (l *load) start() {
-	c := at.Publisher(l.t, l.url)
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		for i := 0; i < 100_000; i++ {
-			select {
-			case <-l.done:
-				return
-			default:
-			}
-			o := fmt.Sprintf("o%d", i)
-			now := time.Now()
-			for _, ev := range []wire.Event{at.Ticket(l.store, o, "grill", now.Add(-2*time.Minute)), at.Bump(l.store, o, now)} {
-				b, _ := ev.Marshal()
-				tok := c.Publish(at.Topic(ev), 1, false, b)
-				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-					continue // not acked by the broker: no promise to check
-				}
-				l.mu.Lock()
-				l.acked = append(l.acked, ev.ID)
-				if ev.Kind == wire.EventKey {
-					l.bumped[o] = true
-				}
-				l.mu.Unlock()
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
-}
-
-func (l *load) stop() { close(l.done); l.wg.Wait() }
-
-func (l *load) results() ([]string, map[string]bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.acked, l.bumped
 }
 
 func tail(b []byte, n int) []byte {
