@@ -78,10 +78,12 @@ bench-cloud:
 bench-bridge:
 	$(GO) test ./firmware-bridge/... -run '^$$' -bench . -tags bench -timeout 20m
 
-## eval: the prep-time model against the shared history
+## eval: the prep-time model on the shared kitchen history and on the sparse marketplace
 HISTORY ?= ../shared/data/kitchen-history-a.csv.gz
+SPARSE ?= agent/testdata/sparse-marketplace.csv.gz
 eval:
-	$(GO) run ./agent/cmd/passline-agent model eval --history $(HISTORY)
+	$(GO) run ./agent/cmd/passline-agent model eval --quiet --history $(HISTORY)
+	$(GO) run ./agent/cmd/passline-agent model eval --quiet --history $(SPARSE) --drop-under 1m --drop-over 2h
 
 clean:
 	rm -rf $(BIN) $(DIST) .demo
@@ -96,7 +98,7 @@ crash-agent:
 
 ## eval-check: the model's acceptance figures on the shared history
 eval-check:
-	PASSLINE_HISTORY=$(abspath $(HISTORY)) $(GO) test ./agent/modelcmd -run TestSharedHistoryAcceptance -v -count=1
+	PASSLINE_HISTORY=$(abspath $(HISTORY)) $(GO) test ./agent/modelcmd -run 'TestSharedHistoryAcceptance|TestSparseMarketplaceAcceptance' -v -count=1
 
 ## sim: rider wait under notify-on-bump vs Passline's default rules, in a simulated kitchen
 sim:

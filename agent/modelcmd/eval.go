@@ -11,7 +11,7 @@ import (
 // Calibration horizons (d) and the elapsed times at which an open order is
 // asked P(ready within d | elapsed).
 var (
-	horizons   = []time.Duration{2 * time.Minute, 5 * time.Minute, 10 * time.Minute}
+	horizons   = []time.Duration{2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute}
 	checkpoint = []time.Duration{0, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 20 * time.Minute}
 	bucketEdge = []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0000001}
 )
@@ -77,36 +77,63 @@ type Confident struct {
 
 // Report is the outcome of an evaluation.
 type Report struct {
-	Rows          int         `json:"rows"`
-	BadRows       int         `json:"bad_rows"`
-	Stores        int         `json:"stores"`
-	Trained       int         `json:"trained"`
-	Scored        int         `json:"scored"`
-	TrainFrac     float64     `json:"train_frac"`
-	Model         Errors      `json:"model"`
-	StoreMedian   Errors      `json:"baseline_store_median"`
-	GlobalMedian  Errors      `json:"baseline_global_median"`
-	BucketMedian  Errors      `json:"baseline_bucket_median"`
-	Calibration   []CalBucket `json:"calibration"`
-	Confident     Confident   `json:"confident"`
-	RatioToStore  float64     `json:"model_to_store_median"`
-	Seconds       float64     `json:"elapsed_s"`
+	Rows         int         `json:"rows"`
+	BadRows      int         `json:"bad_rows"`
+	Stores       int         `json:"stores"`
+	Trained      int         `json:"trained"`
+	Scored       int         `json:"scored"`
+	TrainFrac    float64     `json:"train_frac"`
+	Model        Errors      `json:"model"`
+	StoreMedian  Errors      `json:"baseline_store_median"`
+	GlobalMedian Errors      `json:"baseline_global_median"`
+	BucketMedian Errors      `json:"baseline_bucket_median"`
+	Calibration  []CalBucket `json:"calibration"`
+	Confident    Confident   `json:"confident"`
+	RatioToStore float64     `json:"model_to_store_median"`
+	// Prior says where the stores' fleet prior came from.
+	Prior string `json:"prior"`
+	// ReadySoon is what riders would get under the default ready_soon rule
+	// over all scored orders; Classes splits it and the confident
+	// predictions by store-size class.
+	ReadySoon ReadySoon     `json:"ready_soon"`
+	Classes   []ClassReport `json:"classes"`
+	Seconds   float64       `json:"elapsed_s"`
+
 	predictionOut func(r *Row, pred float64, p []float64)
+}
+
+// evalOptions set how evaluate replays.
+type evalOptions struct {
+	TrainFrac float64
+	// Fleet is the prior every store starts from; nil: the default prior.
+	Fleet predict.Fleet
+	// FitPrior fits the fleet prior on the orders completed before the
+	// first scored order (FitFleet), replacing Fleet.
+	FitPrior bool
+	// PriorName says where Fleet came from, for the report.
+	PriorName string
+	Progress  func(done, total int)
+	Out       func(r *Row, pred float64, p []float64)
 }
 
 // evaluate replays h, learning from every order and scoring the orders
 // after the first trainFrac of them (in accept order).
-func evaluate(h *History, trainFrac float64, progress func(done, total int), out func(r *Row, pred float64, p []float64)) *Report {
+func evaluate(h *History, opt evalOptions) *Report {
 	start := time.Now()
 	rows := h.Rows
-	split := int(math.Round(trainFrac * float64(len(rows))))
-	rep := &Report{Rows: len(rows), BadRows: h.BadRows, Trained: split, Scored: len(rows) - split, TrainFrac: trainFrac, predictionOut: out}
+	split := int(math.Round(opt.TrainFrac * float64(len(rows))))
+	rep := &Report{Rows: len(rows), BadRows: h.BadRows, Trained: split, Scored: len(rows) - split, TrainFrac: opt.TrainFrac,
+		predictionOut: opt.Out, Prior: opt.PriorName}
+	if opt.FitPrior {
+		opt.Fleet, rep.Prior = priorBefore(rows, split)
+	}
 	cal := newCalTable()
+	classes := newClassTable()
 	global := &globalMedian{}
 	stores := map[string]*rollingMedian{}
 	buckets := map[bucketKey]*rollingMedian{}
 	keys := make([]bucketKey, len(rows))
-	rp := newReplay()
+	rp := newReplay(opt.Fleet)
 	rp.run(rows, hooks{
 		Accept: func(i int, f *predict.Features, m *predict.Model) {
 			r := &rows[i]
@@ -132,6 +159,7 @@ func evaluate(h *History, trainFrac float64, progress func(done, total int), out
 				rep.BucketMedian.add(storeMed, actual)
 			}
 			cal.score(p, r.Prep())
+			classes.score(predict.Class(m.Learned()), p, r.Prep(), math.Abs(pred-actual), math.Abs(storeMed-actual))
 			if rep.predictionOut != nil {
 				ps := make([]float64, len(horizons))
 				for k, d := range horizons {
@@ -157,8 +185,8 @@ func evaluate(h *History, trainFrac float64, progress func(done, total int), out
 			bm.add(s)
 		},
 		Tick: func(done int) {
-			if progress != nil {
-				progress(done, len(rows))
+			if opt.Progress != nil {
+				opt.Progress(done, len(rows))
 			}
 		},
 	})
@@ -170,6 +198,7 @@ func evaluate(h *History, trainFrac float64, progress func(done, total int), out
 	}
 	rep.Stores = len(rp.Models)
 	rep.Calibration, rep.Confident = cal.finish()
+	rep.Classes, rep.ReadySoon = classes.finish()
 	rep.Seconds = time.Since(start).Seconds()
 	return rep
 }

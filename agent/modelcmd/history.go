@@ -30,6 +30,7 @@ type Row struct {
 	SKUs       []predict.SKUQty
 	Station    string
 	Subtotal   float64
+	Category   string // the store's category tag (cuisine); may be empty
 }
 
 // Prep is the time from accept to ready.
@@ -170,6 +171,9 @@ func parseRow(rec []string, col map[string]int, line int) (Row, string) {
 	r.Station = field(rec, col, "station")
 	if len(r.Station) > wire.MaxTextLen {
 		return r, "station is too long"
+	}
+	if r.Category = field(rec, col, "category"); r.Category != "" && !wire.ValidToken(r.Category) {
+		return r, fmt.Sprintf("category %q is not a token", clip(r.Category))
 	}
 	if v := field(rec, col, "subtotal"); v != "" {
 		if r.Subtotal, err = strconv.ParseFloat(v, 64); err != nil || r.Subtotal < 0 || r.Subtotal != r.Subtotal {

@@ -93,7 +93,7 @@ func storeNote(store string) string {
 // importModels learns h store by store, through the same replay as eval,
 // and saves each store's model.
 func importModels(h *History, s ModelSaver, stdout io.Writer) error {
-	rp := newReplay()
+	rp := newReplay(nil)
 	rp.run(h.Rows, hooks{})
 	stores := make([]string, 0, len(rp.Models))
 	for st := range rp.Models {

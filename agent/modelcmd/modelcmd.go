@@ -3,6 +3,8 @@
 //
 //	passline-agent model eval --history FILE.csv [--train-frac 0.8] [--json] [--predictions OUT.csv] [--stores a,b]
 //	passline-agent model import --history FILE.csv --db STATE.db [--store S]
+//	passline-agent model fit --history FILE.csv [--out prior.json]
+//	passline-agent model gen [--seed 1] [--out FILE.csv.gz]
 //
 // eval replays the history in accept order through the same online code
 // the live agent runs (agent/predict): every order is predicted when it is
@@ -43,11 +45,13 @@ commands:
   eval     replay a history CSV through the prep-time model and report its
            accuracy and calibration next to two baselines
   import   learn a history CSV and save each store's model in the state db
+  fit      fit the fleet prior per store category from a history CSV
+  gen      write a sparse-marketplace history (many stores, few orders)
 
 history CSV: a header row, columns in any order, extra columns ignored.
 Required: store_id, order_id, accepted_at, ready_at (RFC 3339 or unix
 seconds). Optional: started_at, items, distinct_items, skus (sku*qty;sku*qty),
-station, subtotal, promised_at. A .gz file is read as gzip. Bad rows are
+station, subtotal, promised_at, category (the store's tag, e.g. cuisine). A .gz file is read as gzip. Bad rows are
 reported with their line number, skipped and counted.
 
 Run "passline-agent model <command> --help" for its flags.
@@ -65,6 +69,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runEval(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], stdout, stderr)
+	case "fit":
+		return runFit(ctx, args[1:], stdout, stderr)
+	case "gen":
+		return runGen(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -55,15 +55,21 @@ type report struct {
 
 func evalJSON(t *testing.T, args ...string) report {
 	t.Helper()
+	var r report
+	evalInto(t, &r, args...)
+	return r
+}
+
+// evalInto runs eval --json with args and decodes its report into r.
+func evalInto(t *testing.T, r any, args ...string) {
+	t.Helper()
 	out, stderr, err := run(t, append([]string{"eval", "--json"}, args...)...)
 	if err != nil {
 		t.Fatalf("eval: %v\n%s", err, stderr)
 	}
-	var r report
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
+	if err := json.Unmarshal([]byte(out), r); err != nil {
 		t.Fatalf("eval --json output is not JSON: %v\n%s", err, out)
 	}
-	return r
 }
 
 func TestEvalSample(t *testing.T) {
@@ -83,8 +89,8 @@ func TestEvalSample(t *testing.T) {
 			t.Errorf("bad calibration row %+v", b)
 		}
 	}
-	if !ds[120] || !ds[300] || !ds[600] {
-		t.Errorf("calibration horizons %v, want 120, 300, 600", ds)
+	if !ds[120] || !ds[300] || !ds[600] || !ds[900] {
+		t.Errorf("calibration horizons %v, want 120, 300, 600, 900", ds)
 	}
 	if r.Confident.N == 0 || r.Confident.Observed < 0.82 {
 		t.Errorf("confident predictions: %+v", r.Confident)
@@ -99,7 +105,7 @@ func TestEvalSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "order_id,store_id,actual_s,pred_s,p_120,p_300,p_600" || len(recs)-1 != r.Scored {
+	if strings.Join(recs[0], ",") != "order_id,store_id,actual_s,pred_s,p_120,p_300,p_600,p_900" || len(recs)-1 != r.Scored {
 		t.Fatalf("predictions header %v and %d rows, want %d", recs[0], len(recs)-1, r.Scored)
 	}
 	sum := 0.0
@@ -110,8 +116,9 @@ func TestEvalSample(t *testing.T) {
 		p1, _ := strconv.ParseFloat(rec[4], 64)
 		p2, _ := strconv.ParseFloat(rec[5], 64)
 		p3, _ := strconv.ParseFloat(rec[6], 64)
-		if !(p1 <= p2 && p2 <= p3) {
-			t.Errorf("row %v: p_120 ≤ p_300 ≤ p_600 does not hold", rec)
+		p4, _ := strconv.ParseFloat(rec[7], 64)
+		if !(p1 <= p2 && p2 <= p3 && p3 <= p4) {
+			t.Errorf("row %v: p_120 ≤ p_300 ≤ p_600 ≤ p_900 does not hold", rec)
 		}
 	}
 	if mae := sum / float64(r.Scored); math.Abs(mae-r.Model.MAE) > 1 {

@@ -23,10 +23,29 @@ type replay struct {
 	load   map[string]*kitchenLoad
 	feats  []predict.Features
 	due    dueHeap
+	fleet  predict.Fleet // priors new stores start from; nil: predict.New
 }
 
-func newReplay() *replay {
-	return &replay{Models: map[string]*predict.Model{}, load: map[string]*kitchenLoad{}}
+// newReplay returns a replay whose stores start from fleet's prior for
+// their category, or from predict.New when fleet is nil.
+func newReplay(fleet predict.Fleet) *replay {
+	return &replay{Models: map[string]*predict.Model{}, load: map[string]*kitchenLoad{}, fleet: fleet}
+}
+
+// model is the store's model, made on its first order.
+func (rp *replay) model(r *Row) *predict.Model {
+	m := rp.Models[r.Store]
+	if m != nil {
+		return m
+	}
+	m = predict.New()
+	if rp.fleet != nil {
+		// A fleet is validated when it is fitted or read, so this does not
+		// fail; if it did, the store would keep the default prior.
+		_ = m.SetPrior(rp.fleet.For(r.Category))
+	}
+	rp.Models[r.Store] = m
+	return m
 }
 
 // hooks are called during a replay. Accept runs when order i is accepted,
@@ -51,11 +70,7 @@ func (rp *replay) run(rows []Row, h hooks) {
 		}
 		f := &rp.feats[i]
 		*f = features(r, ld)
-		m := rp.Models[r.Store]
-		if m == nil {
-			m = predict.New()
-			rp.Models[r.Store] = m
-		}
+		m := rp.model(r)
 		if h.Accept != nil {
 			h.Accept(i, f, m)
 		}
@@ -97,7 +112,7 @@ func features(r *Row, ld *kitchenLoad) predict.Features {
 	return predict.Features{
 		Items: items, Distinct: r.Distinct, SKUs: r.SKUs, Station: r.Station,
 		OpenOrders: ld.orders, OpenItems: ld.items, StationOpen: ld.station[r.Station],
-		At: r.AcceptedAt,
+		At: r.AcceptedAt, Value: r.Subtotal,
 	}
 }
 

@@ -32,7 +32,37 @@ func printReport(w io.Writer, r *Report) {
 	tw.Flush()
 	c := r.Confident
 	fmt.Fprintf(w, "\nconfident predictions (P >= %.2f): n=%d mean P %.3f, ready in time %.3f\n", c.Threshold, c.N, c.Predicted, c.Observed)
+	printClasses(w, r)
 	fmt.Fprintf(w, "replay took %.2f s\n", r.Seconds)
+}
+
+// printClasses prints the per store-size class figures: accuracy, the
+// confident predictions per horizon, and ready_soon coverage.
+func printClasses(w io.Writer, r *Report) {
+	fmt.Fprintf(w, "\nprior: %s\n", r.Prior)
+	fmt.Fprintf(w, "by store size (orders the store had learned before the order):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "class\torders\tMAE s\tstore median s\tratio\td s\tn P>=0.85\tmean P\tobserved\tgap pts\t")
+	for _, c := range r.Classes {
+		for k, h := range c.Confident {
+			head := "\t\t\t\t"
+			if k == 0 {
+				head = fmt.Sprintf("%s\t%d\t%.1f\t%.1f\t%.3f", c.Class, c.Orders, c.ModelMAE, c.StoreMAE, c.RatioToStore)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%+.1f\t\n", head, h.D, h.N, h.Predicted, h.Observed, 100*(h.Observed-h.Predicted))
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nready_soon at P(ready within %d s) >= %.2f, checked every %s while cooking:\n", r.ReadySoon.LeadS, ConfidentP, readySoonTick)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "class\torders\tsent\tcoverage\tmean P\tready in time\t")
+	for _, c := range r.Classes {
+		rs := c.ReadySoon
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t\n", c.Class, rs.Orders, rs.Sent, rs.Coverage, rs.Predicted, rs.Observed)
+	}
+	rs := r.ReadySoon
+	fmt.Fprintf(tw, "all\t%d\t%d\t%.3f\t%.3f\t%.3f\t\n", rs.Orders, rs.Sent, rs.Coverage, rs.Predicted, rs.Observed)
+	tw.Flush()
 }
 
 // progressBar draws a one-line bar on a terminal-ish writer.

@@ -25,24 +25,29 @@ type Features struct {
 	OpenItems   int
 	StationOpen int
 	At          time.Time // accepted at, in the store's local time
+	Value       float64   // order value (subtotal); 0 means unknown
 }
 
-// dims is the length of the regression's feature vector.
-const dims = 14
-
-// vector builds the regression inputs for f. Target encodings (SKU and
-// station effort) come from enc, as learned so far.
-func (m *Model) vector(f *Features, x *[dims]float64) {
+// itemCount is the order's item count: Items, else the SKU quantities,
+// and at least 1.
+func itemCount(f *Features) int {
 	items := f.Items
 	if items <= 0 {
 		items = 0
 		for _, s := range f.SKUs {
 			items += s.Qty
 		}
-		if items <= 0 {
-			items = 1
-		}
 	}
+	return max(items, 1)
+}
+
+// dims is the length of the regression's feature vector.
+const dims = 16
+
+// vector builds the regression inputs for f. Target encodings (SKU and
+// station effort) come from enc, as learned so far.
+func (m *Model) vector(f *Features, x *[dims]float64) {
+	items := itemCount(f)
 	distinct := f.Distinct
 	if distinct <= 0 {
 		distinct = max(len(f.SKUs), 1)
@@ -53,6 +58,7 @@ func (m *Model) vector(f *Features, x *[dims]float64) {
 	if d := f.At.Weekday(); d == time.Saturday || d == time.Sunday {
 		w = 1
 	}
+	v, missing := logValue(f)
 	*x = [dims]float64{
 		1,
 		math.Log1p(float64(items)),
@@ -68,5 +74,15 @@ func (m *Model) vector(f *Features, x *[dims]float64) {
 		math.Sin(4 * math.Pi * h / 24),
 		math.Cos(4 * math.Pi * h / 24),
 		w,
+		v,
+		missing,
 	}
+}
+
+// logValue is log(1+value) and a flag for an unknown value.
+func logValue(f *Features) (v, missing float64) {
+	if f.Value > 0 {
+		return math.Log1p(f.Value), 0
+	}
+	return 0, 1
 }

@@ -8,21 +8,56 @@ import (
 // Prediction is the model's answer for one order: a distribution of its
 // prep time T, measured from accept. It is valid until the model's next
 // Learn.
+//
+// The distribution is a mixture of the store's own model (log-prep
+// regression plus its empirical residuals), with weight w, and the fleet
+// prior shrunk toward the store's data (log-normal with mean hmu and sd
+// hsd), with weight 1 − w; the mixture's CDF is then recalibrated by the
+// prior's table for the store's size class.
 type Prediction struct {
-	mu  float64 // predicted log-seconds
-	res *residuals
+	mu     float64 // own model: predicted log-seconds
+	res    *residuals
+	hmu    float64 // fleet prior shrunk to the store: mean log-seconds
+	hsd    float64 // and its predictive sd
+	w      float64 // weight of the own model
+	calib  []float64
+	decide []DecisionMap
 }
 
-func (p Prediction) cdf(t time.Duration) float64 {
+// RawCDF is the predictive P(T ≤ t) before the size-class recalibration:
+// its value at the real prep time of held-out orders is what a
+// recalibration is fitted on (FitCalibration).
+func (p Prediction) RawCDF(t time.Duration) float64 {
 	if t <= 0 {
 		return 0
 	}
-	return p.res.F(math.Log(t.Seconds()) - p.mu)
+	lt := math.Log(t.Seconds())
+	own := 0.0
+	if p.w > 0 {
+		own = p.res.F(lt - p.mu)
+	}
+	return p.w*own + (1-p.w)*normCDF((lt-p.hmu)/p.hsd)
 }
 
+func (p Prediction) cdf(t time.Duration) float64 {
+	return recalibrate(p.calib, p.RawCDF(t))
+}
+
+// quantile inverts cdf by bisection on log time between 1 s and MaxPrep.
 func (p Prediction) quantile(q float64) time.Duration {
-	s := math.Exp(p.mu + p.res.Q(q))
-	return time.Duration(min(s, MaxPrep.Seconds()) * float64(time.Second))
+	lo, hi := 0.0, math.Log(MaxPrep.Seconds())
+	if p.cdf(MaxPrep) <= q {
+		return MaxPrep
+	}
+	for i := 0; i < 40; i++ {
+		mid := (lo + hi) / 2
+		if p.cdf(time.Duration(math.Exp(mid)*float64(time.Second))) < q {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return time.Duration(math.Exp((lo+hi)/2) * float64(time.Second))
 }
 
 // Median is the predicted prep time from accept: the value that minimises
@@ -52,6 +87,26 @@ func (p Prediction) Remaining(elapsed time.Duration) time.Duration {
 // heavy-tail answer (exponential with the median as its mean) instead of
 // certainty.
 func (p Prediction) PReady(elapsed, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	v := mapAt(p.decide, d, p.UnmappedPReady(elapsed, d))
+	if len(p.decide) == 0 {
+		return v
+	}
+	// Each horizon has its own map; keep P non-decreasing in d.
+	for _, h := range DecisionHorizons {
+		if h >= d {
+			break
+		}
+		v = max(v, mapAt(p.decide, h, p.UnmappedPReady(elapsed, h)))
+	}
+	return v
+}
+
+// UnmappedPReady is PReady before the prior's decision map: what a
+// DecisionMap is fitted on (FitDecisions).
+func (p Prediction) UnmappedPReady(elapsed, d time.Duration) float64 {
 	if d <= 0 {
 		return 0
 	}

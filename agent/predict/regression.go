@@ -5,14 +5,9 @@ import "math"
 // Regression limits.
 const (
 	regMemory = 4000 // completed orders the regression remembers
-	regRidge  = 2.0  // pull toward the prior coefficients, in pseudo-orders
+	regRidge  = 2.0  // pull toward the prior's coefficients, in pseudo-orders
 	regClip   = 1.0  // learning clips |residual| to this many log-seconds
 )
-
-// priorBeta is the model before any history: about 7 minutes for a
-// one-item order in an idle kitchen, 8 for two, 9 for three, a little more
-// under load. Everything else starts at zero and is learned.
-var priorBeta = [dims]float64{0: math.Log(340), 1: 0.35, 6: 0.1}
 
 // regression is ridge-regularised least squares on log prep time, kept as
 // exponentially decayed normal equations so it adapts as a kitchen changes.
@@ -21,7 +16,13 @@ type regression struct {
 	B     [dims]float64        `json:"b"` // Σ x y, decayed
 	N     float64              `json:"n"` // decayed count
 	beta  [dims]float64
-	fresh bool // beta solves the current A, B
+	prior [dims]float64 // what the ridge pulls toward
+	fresh bool          // beta solves the current A, B and prior
+}
+
+// setPrior sets the coefficients the ridge pulls toward.
+func (g *regression) setPrior(b [dims]float64) {
+	g.prior, g.fresh = b, false
 }
 
 func (g *regression) predict(x *[dims]float64) float64 {
@@ -52,50 +53,67 @@ func (g *regression) learn(x *[dims]float64, y float64) {
 	g.fresh = false
 }
 
-// solve computes beta = (A + λI)⁻¹ (B + λ β0) by Cholesky decomposition.
-// A is kept in its lower triangle.
+// solve computes beta = (A + λI)⁻¹ (B + λ β0). A is kept in its lower
+// triangle.
 func (g *regression) solve() {
-	var l [dims * dims]float64
+	l := g.A
 	var rhs [dims]float64
 	for i := 0; i < dims; i++ {
-		for j := 0; j <= i; j++ {
-			l[i*dims+j] = g.A[i*dims+j]
-		}
 		l[i*dims+i] += regRidge
-		rhs[i] = g.B[i] + regRidge*priorBeta[i]
+		rhs[i] = g.B[i] + regRidge*g.prior[i]
 	}
-	for j := 0; j < dims; j++ {
-		d := l[j*dims+j]
+	cholSolve(l[:], rhs[:], dims, g.beta[:])
+	g.fresh = true
+}
+
+// cholSolve solves a x = rhs for a symmetric positive definite n×n matrix
+// given by its lower triangle (row-major), by Cholesky decomposition; a is
+// overwritten. A pivot that vanishes is held at a tiny positive value.
+func cholSolve(a, rhs []float64, n int, x []float64) {
+	for j := 0; j < n; j++ {
+		d := a[j*n+j]
 		for k := 0; k < j; k++ {
-			d -= l[j*dims+k] * l[j*dims+k]
+			d -= a[j*n+k] * a[j*n+k]
 		}
-		if d <= 1e-12 {
-			d = 1e-12
-		}
-		d = math.Sqrt(d)
-		l[j*dims+j] = d
-		for i := j + 1; i < dims; i++ {
-			s := l[i*dims+j]
+		d = math.Sqrt(max(d, 1e-12))
+		a[j*n+j] = d
+		for i := j + 1; i < n; i++ {
+			s := a[i*n+j]
 			for k := 0; k < j; k++ {
-				s -= l[i*dims+k] * l[j*dims+k]
+				s -= a[i*n+k] * a[j*n+k]
 			}
-			l[i*dims+j] = s / d
+			a[i*n+j] = s / d
 		}
 	}
-	var z [dims]float64
-	for i := 0; i < dims; i++ { // L z = rhs
+	z := make([]float64, n)
+	for i := 0; i < n; i++ { // L z = rhs
 		s := rhs[i]
 		for k := 0; k < i; k++ {
-			s -= l[i*dims+k] * z[k]
+			s -= a[i*n+k] * z[k]
 		}
-		z[i] = s / l[i*dims+i]
+		z[i] = s / a[i*n+i]
 	}
-	for i := dims - 1; i >= 0; i-- { // Lᵀ beta = z
+	for i := n - 1; i >= 0; i-- { // Lᵀ x = z
 		s := z[i]
-		for k := i + 1; k < dims; k++ {
-			s -= l[k*dims+i] * g.beta[k]
+		for k := i + 1; k < n; k++ {
+			s -= a[k*n+i] * x[k]
 		}
-		g.beta[i] = s / l[i*dims+i]
+		x[i] = s / a[i*n+i]
 	}
-	g.fresh = true
+}
+
+// dimsV1 is the input count of version 1 models, which had no order value.
+const dimsV1 = 14
+
+// migrateV1 re-lays a version 1 regression, decoded into this one's
+// arrays (its 14×14 matrix fills the first 196 cells row-major), on this
+// version's 16 inputs: the value inputs start with no observations.
+func (g *regression) migrateV1() {
+	old := g.A
+	g.A = [dims * dims]float64{}
+	for i := 0; i < dimsV1; i++ {
+		for j := 0; j <= i; j++ {
+			g.A[i*dims+j] = old[i*dimsV1+j]
+		}
+	}
 }

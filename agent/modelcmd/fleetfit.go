@@ -1,0 +1,157 @@
+package modelcmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"time"
+
+	"github.com/passline/passline/agent/predict"
+)
+
+// FitFleet fits a fleet prior per store category from a history, as the
+// cloud does for a cold fleet. The pooled part (predict.FitFleet) is fitted
+// on every order. The size-class corrections are measured out of sample
+// by cross-fitting on stores: the stores are split in two halves by a hash
+// of their id, a prior is fitted on one half and the other half is
+// replayed from it exactly as agents would meet it. The raw predictive CDF
+// of each replayed order at its real prep time, per size class, gives the
+// recalibration (predict.FitCalibration); a second replay with it gives
+// P(ready within d | elapsed) against outcome at the checkpoints below,
+// per size class, for the decision maps (predict.FitDecisions).
+func FitFleet(rows []Row) (predict.Fleet, error) {
+	obs := observations(rows)
+	fl, err := predict.FitFleet(obs)
+	if err != nil {
+		return nil, err
+	}
+	folds := crossFolds(rows, obs)
+	var pits [predict.CalibClasses][]float64
+	for _, f := range folds {
+		newReplay(f.prior).run(f.held, hooks{Accept: func(i int, ft *predict.Features, m *predict.Model) {
+			c := predict.CalibClass(m.Learned())
+			pits[c] = append(pits[c], m.Predict(ft).RawCDF(f.held[i].Prep()))
+		}})
+	}
+	var calib [predict.CalibClasses][]float64
+	for c := 0; c < predict.Classes; c++ { // none for the self-calibrated class
+		calib[c] = predict.FitCalibration(pits[c])
+	}
+	var dec [predict.CalibClasses][]decisions
+	for c := range dec {
+		dec[c] = make([]decisions, len(predict.DecisionHorizons))
+	}
+	for _, f := range folds {
+		f.prior.SetCalibration(calib)
+		newReplay(f.prior).run(f.held, hooks{Accept: func(i int, ft *predict.Features, m *predict.Model) {
+			addDecisions(dec[predict.CalibClass(m.Learned())], m.Predict(ft), f.held[i].Prep())
+		}})
+	}
+	var maps [predict.CalibClasses][]predict.DecisionMap
+	for c := range dec {
+		for _, d := range dec[c] {
+			maps[c] = append(maps[c], predict.FitDecisions(d.p, d.hit))
+		}
+	}
+	fl.SetCalibration(calib)
+	fl.SetDecisionMaps(maps)
+	return fl, fl.Validate()
+}
+
+// fold is one half of the stores and the prior fitted on the other half.
+type fold struct {
+	held  []Row
+	prior predict.Fleet
+}
+
+func crossFolds(rows []Row, obs []predict.Observation) []fold {
+	var out []fold
+	for k := uint32(0); k < 2; k++ {
+		var train []predict.Observation
+		for _, o := range obs {
+			if storeFold(o.Store) != k {
+				train = append(train, o)
+			}
+		}
+		part, err := predict.FitFleet(train)
+		if err != nil {
+			continue // too few orders outside the fold: no corrections from it
+		}
+		f := fold{prior: part}
+		for _, r := range rows {
+			if storeFold(r.Store) == k {
+				f.held = append(f.held, r)
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// fitElapsed are the elapsed times held-out orders are asked at for the
+// decision maps, while still cooking, at each predict.DecisionHorizons.
+// The grid differs from the evaluation's so the maps are not fitted to it.
+var fitElapsed = []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 6 * time.Minute, 8 * time.Minute,
+	10 * time.Minute, 15 * time.Minute, 20 * time.Minute, 30 * time.Minute}
+
+// decisions are held-out probabilities (before any decision map) and
+// whether each came true.
+type decisions struct {
+	p   []float64
+	hit []bool
+}
+
+// addDecisions asks p at every fitElapsed the order is still cooking, one
+// entry of ds per predict.DecisionHorizons.
+func addDecisions(ds []decisions, p predict.Prediction, actual time.Duration) {
+	for _, e := range fitElapsed {
+		if actual <= e {
+			return
+		}
+		for k, h := range predict.DecisionHorizons {
+			ds[k].p = append(ds[k].p, p.UnmappedPReady(e, h))
+			ds[k].hit = append(ds[k].hit, actual <= e+h)
+		}
+	}
+}
+
+// observations are the orders of rows a model would learn, with the
+// features the replay gives them (kitchen load at accept included).
+func observations(rows []Row) []predict.Observation {
+	var obs []predict.Observation
+	newReplay(nil).run(rows, hooks{Ready: func(i int, f *predict.Features) {
+		r := &rows[i]
+		if p := r.Prep(); p >= predict.MinPrep && p <= predict.MaxPrep {
+			obs = append(obs, predict.Observation{Store: r.Store, Category: r.Category, Features: *f, LogPrep: math.Log(p.Seconds())})
+		}
+	}})
+	return obs
+}
+
+func storeFold(store string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(store))
+	return h.Sum32() % 2
+}
+
+// WriteFleet writes fl as indented JSON, the form `model fit` prints and
+// the cloud publishes one category of.
+func WriteFleet(w io.Writer, fl predict.Fleet) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(fl)
+}
+
+// ReadFleet reads and validates a fleet prior written by WriteFleet.
+func ReadFleet(r io.Reader) (predict.Fleet, error) {
+	var fl predict.Fleet
+	if err := json.NewDecoder(r).Decode(&fl); err != nil {
+		return nil, fmt.Errorf("read fleet prior: %w", err)
+	}
+	if err := fl.Validate(); err != nil {
+		return nil, err
+	}
+	return fl, nil
+}
