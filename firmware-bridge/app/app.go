@@ -98,11 +98,10 @@ func (m *Main) startSim(ctx context.Context) error {
 		return fmt.Errorf("sim: %w", err)
 	}
 	d.Tick, d.Logger = c.Tick, m.Logger.With("driver", "sim")
-	if err := d.Start(ctx); err != nil {
-		return fmt.Errorf("sim: %w", err)
+	if err := m.start(ctx, "sim", d); err != nil {
+		return err
 	}
 	m.Sim = d
-	m.started.Push("sim", d.Close)
 	m.Logger.Info("sim kitchen running", "stores", m.Config.SimStores(), "speed", c.Kitchen.Speed, "orders_per_minute", c.Kitchen.OrdersPerMinute)
 	return nil
 }

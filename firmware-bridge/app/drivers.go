@@ -37,6 +37,16 @@ func (m *Main) startDrivers(ctx context.Context) error {
 	return nil
 }
 
+// start starts d and registers its Close under name, which also prefixes
+// a start error.
+func (m *Main) start(ctx context.Context, name string, d bridge.Driver) error {
+	if err := d.Start(ctx); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	m.started.Push(name, d.Close)
+	return nil
+}
+
 func (m *Main) startESCPOS(ctx context.Context) error {
 	c := m.Config.ESCPOS
 	cp, err := escpos.LookupCodePage(c.CodePage)
@@ -52,12 +62,11 @@ func (m *Main) startESCPOS(ctx context.Context) error {
 		CodePage: cp, Extractor: x, Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID,
 		Logger: m.Logger.With("driver", "escpos"),
 	}
-	if err := p.Start(ctx); err != nil {
+	if err := m.start(ctx, "escpos", p); err != nil {
 		return err
 	}
 	m.Proxy = p
 	m.Registry.MustRegister(proxyCollector{p})
-	m.started.Push("escpos", p.Close)
 	return nil
 }
 
@@ -68,11 +77,7 @@ func (m *Main) startScale(ctx context.Context) error {
 		MinGrams: c.MinGrams, Retry: c.Retry, Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID,
 		Logger: m.Logger.With("driver", "scale"),
 	}
-	if err := d.Start(ctx); err != nil {
-		return fmt.Errorf("scale: %w", err)
-	}
-	m.started.Push("scale", d.Close)
-	return nil
+	return m.start(ctx, "scale", d)
 }
 
 func (m *Main) startEvdev(ctx context.Context) error {
@@ -85,11 +90,7 @@ func (m *Main) startEvdev(ctx context.Context) error {
 		Device: c.Device, Keys: keys, Station: c.Station, Retry: c.Retry,
 		Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "evdev"),
 	}
-	if err := d.Start(ctx); err != nil {
-		return fmt.Errorf("evdev: %w", err)
-	}
-	m.started.Push("evdev", d.Close)
-	return nil
+	return m.start(ctx, "evdev", d)
 }
 
 func (m *Main) pin(field, name string) (gpio.PinIO, error) {
@@ -125,16 +126,14 @@ func (m *Main) startGPIO(ctx context.Context) error {
 		o.Outputs = append(o.Outputs, bgpio.Output{Name: co.Name, Pin: p, ActiveLow: co.ActiveLow})
 	}
 	if len(b.Buttons) > 0 {
-		if err := b.Start(ctx); err != nil {
+		if err := m.start(ctx, "gpio buttons", b); err != nil {
 			return err
 		}
-		m.started.Push("gpio buttons", b.Close)
 	}
 	if len(o.Outputs) > 0 {
-		if err := o.Start(ctx); err != nil {
+		if err := m.start(ctx, "gpio outputs", o); err != nil {
 			return err
 		}
-		m.started.Push("gpio outputs", o.Close)
 		topic := wire.CommandTopic(m.Config.Store, c.DeviceID, "+")
 		if err := m.MQTT.Subscribe(topic, o.Handle); err != nil {
 			m.Logger.Warn("subscribe to output commands; retried on reconnect", "topic", topic, "err", err)

@@ -71,6 +71,8 @@ func (p *Proxy) Stats() Stats {
 // Addr is the address the proxy listens on (after Start).
 func (p *Proxy) Addr() net.Addr { return p.ln.Addr() }
 
+var _ bridge.Driver = (*Proxy)(nil)
+
 // Start listens and serves POS connections until Close.
 func (p *Proxy) Start(ctx context.Context) error {
 	if p.Logger == nil {

@@ -19,6 +19,8 @@ import (
 // eviocgrab is EVIOCGRAB, _IOW('E', 0x90, int).
 const eviocgrab = 0x40044590
 
+var _ bridge.Driver = (*Driver)(nil)
+
 // Driver reads one input device and publishes its mapped key presses.
 // When the device is missing or unplugged it reports the bump bar offline
 // and tries again every Retry until Close.
@@ -35,8 +37,7 @@ type Driver struct {
 	Now        func() time.Time // nil means time.Now
 
 	health  *bridge.Health
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	loop    bridge.Loop
 	mu      sync.Mutex
 	file    *os.File
 	presses atomic.Int64
@@ -61,31 +62,26 @@ func (d *Driver) Start(ctx context.Context) error {
 		d.Retry = 2 * time.Second
 	}
 	d.health = &bridge.Health{Pub: d.Pub, Device: wire.DeviceBumpBar, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
-	ctx, d.cancel = context.WithCancel(ctx)
-	d.wg.Add(1)
-	go d.loop(ctx)
+	log := d.Logger.With("device", d.Device)
+	d.loop.Go(ctx, func(ctx context.Context) { bridge.Reconnect(ctx, "bump bar", d.session, d.Retry, d.health, log) })
 	return nil
 }
 
 // Close stops reading, releases the device and reports the bar offline.
 func (d *Driver) Close() error {
-	if d.cancel == nil {
-		return nil
+	if d.loop.Stop(d.unblock) {
+		_ = d.health.Set(false, "bridge stopped")
 	}
-	d.cancel()
-	d.mu.Lock()
-	if d.file != nil {
-		_ = d.file.Close() // unblocks the read
-	}
-	d.mu.Unlock()
-	d.wg.Wait()
-	_ = d.health.Set(false, "bridge stopped")
 	return nil
 }
 
-func (d *Driver) loop(ctx context.Context) {
-	defer d.wg.Done()
-	bridge.Reconnect(ctx, "bump bar", d.session, d.Retry, d.health, d.Logger.With("device", d.Device))
+// unblock closes the open device, which ends a blocked read.
+func (d *Driver) unblock() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.file != nil {
+		_ = d.file.Close()
+	}
 }
 
 func (d *Driver) session(ctx context.Context) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -24,6 +23,8 @@ type Button struct {
 	Pull gpio.Pull
 }
 
+var _ bridge.Driver = (*Buttons)(nil)
+
 // Buttons samples its buttons every Poll and publishes debounced presses.
 type Buttons struct {
 	Buttons  []Button
@@ -36,8 +37,7 @@ type Buttons struct {
 
 	deb    []Debouncer
 	health *bridge.Health
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loop   bridge.Loop
 }
 
 // Init configures the pins as inputs with their pulls; Start calls it.
@@ -82,10 +82,7 @@ func (b *Buttons) Start(ctx context.Context) error {
 	if err := b.health.Set(true, fmt.Sprintf("%d buttons", len(b.Buttons))); err != nil {
 		b.Logger.Warn("publish gpio status", "err", err)
 	}
-	ctx, b.cancel = context.WithCancel(ctx)
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
+	b.loop.Go(ctx, func(ctx context.Context) {
 		t := time.NewTicker(b.Poll)
 		defer t.Stop()
 		for {
@@ -96,17 +93,14 @@ func (b *Buttons) Start(ctx context.Context) error {
 				b.Sample(now)
 			}
 		}
-	}()
+	})
 	return nil
 }
 
 // Close stops polling and reports the buttons offline.
 func (b *Buttons) Close() error {
-	if b.cancel == nil {
-		return nil
+	if b.loop.Stop(nil) {
+		_ = b.health.Set(false, "bridge stopped")
 	}
-	b.cancel()
-	b.wg.Wait()
-	_ = b.health.Set(false, "bridge stopped")
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
+
+	bridge "github.com/passline/passline/firmware-bridge"
 )
 
 // MaxCommand is the largest command payload accepted.
@@ -56,6 +58,8 @@ type Output struct {
 	ActiveLow bool
 }
 
+var _ bridge.Driver = (*Outputs)(nil)
+
 // Outputs applies commands to outputs from one goroutine. Handle never
 // blocks (it is called from the MQTT client's delivery goroutine): a
 // command that finds the queue full is dropped and logged.
@@ -65,8 +69,7 @@ type Outputs struct {
 
 	byName map[string]*Output
 	queue  chan namedCommand
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loop   bridge.Loop
 	mu     sync.Mutex
 	offAt  map[string]time.Time
 }
@@ -90,9 +93,7 @@ func (o *Outputs) Start(ctx context.Context) error {
 		}
 		o.byName[out.Name] = out
 	}
-	ctx, o.cancel = context.WithCancel(ctx)
-	o.wg.Add(1)
-	go o.loop(ctx)
+	o.loop.Go(ctx, o.apply)
 	return nil
 }
 
@@ -115,8 +116,9 @@ func (o *Outputs) Handle(topic string, payload []byte) {
 	}
 }
 
-func (o *Outputs) loop(ctx context.Context) {
-	defer o.wg.Done()
+// apply applies commands and ends timed ones until ctx ends, then turns
+// every output off.
+func (o *Outputs) apply(ctx context.Context) {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -127,14 +129,14 @@ func (o *Outputs) loop(ctx context.Context) {
 			}
 			return
 		case c := <-o.queue:
-			o.apply(c, time.Now())
+			o.set(c, time.Now())
 		case now := <-t.C:
 			o.expire(now)
 		}
 	}
 }
 
-func (o *Outputs) apply(c namedCommand, now time.Time) {
+func (o *Outputs) set(c namedCommand, now time.Time) {
 	out := o.byName[c.name]
 	if err := out.set(c.cmd.On); err != nil {
 		o.Logger.Warn("set output", "output", c.name, "err", err)
@@ -160,11 +162,7 @@ func (o *Outputs) expire(now time.Time) {
 
 // Close turns every output off and stops.
 func (o *Outputs) Close() error {
-	if o.cancel == nil {
-		return nil
-	}
-	o.cancel()
-	o.wg.Wait()
+	o.loop.Stop(nil)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +19,8 @@ type Port interface {
 	io.ReadCloser
 	SetReadTimeout(time.Duration) error
 }
+
+var _ bridge.Driver = (*Driver)(nil)
 
 // Driver reads a scale and publishes stable weights. When the port cannot
 // be opened or fails (unplugged), it reports the scale offline and tries
@@ -40,8 +41,7 @@ type Driver struct {
 	Open func(name string) (Port, error)
 
 	health  *bridge.Health
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	loop    bridge.Loop
 	lines   atomic.Int64
 	noise   atomic.Int64
 	weights atomic.Int64
@@ -64,30 +64,21 @@ func (d *Driver) Start(ctx context.Context) error {
 		d.Retry = 2 * time.Second
 	}
 	d.health = &bridge.Health{Pub: d.Pub, Device: wire.DeviceScale, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
-	ctx, d.cancel = context.WithCancel(ctx)
-	d.wg.Add(1)
-	go d.loop(ctx)
+	log := d.Logger.With("port", d.Port)
+	d.loop.Go(ctx, func(ctx context.Context) { bridge.Reconnect(ctx, "scale", d.session, d.Retry, d.health, log) })
 	return nil
 }
 
 // Close stops reading, closes the port and reports the scale offline.
 func (d *Driver) Close() error {
-	if d.cancel == nil {
-		return nil
+	if d.loop.Stop(nil) {
+		_ = d.health.Set(false, "bridge stopped")
 	}
-	d.cancel()
-	d.wg.Wait()
-	_ = d.health.Set(false, "bridge stopped")
 	return nil
 }
 
 func (d *Driver) openSerial(name string) (Port, error) {
 	return serial.Open(name, &serial.Mode{BaudRate: d.Baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-}
-
-func (d *Driver) loop(ctx context.Context) {
-	defer d.wg.Done()
-	bridge.Reconnect(ctx, "scale", d.session, d.Retry, d.health, d.Logger.With("port", d.Port))
 }
 
 // session opens the port and reads it until an error or ctx ends.

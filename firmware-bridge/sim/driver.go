@@ -12,6 +12,8 @@ import (
 	"github.com/passline/passline/wire"
 )
 
+var _ bridge.Driver = (*Driver)(nil)
+
 // Driver runs one Kitchen per store against the wall clock and publishes
 // what its virtual devices see, exactly as the real drivers would: status
 // when it starts and stops, tickets, bump keys and stable weights.
@@ -23,8 +25,7 @@ type Driver struct {
 
 	kitchens []*Kitchen
 	cfgs     []Config
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	loop     bridge.Loop
 
 	mu        sync.Mutex
 	published int
@@ -63,15 +64,12 @@ func truncate(s string, n int) string {
 // Start publishes the virtual devices as online and starts stepping the
 // kitchens until Close. It never fails; the error is for the driver seam.
 func (d *Driver) Start(ctx context.Context) error {
-	ctx, d.cancel = context.WithCancel(ctx)
 	d.setStatus(true, "simulated")
 	tick := d.Tick
 	if tick <= 0 {
 		tick = 100 * time.Millisecond
 	}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
+	d.loop.Go(ctx, func(ctx context.Context) {
 		t := time.NewTicker(tick)
 		defer t.Stop()
 		for {
@@ -82,18 +80,15 @@ func (d *Driver) Start(ctx context.Context) error {
 			case <-t.C:
 			}
 		}
-	}()
+	})
 	return nil
 }
 
 // Close stops the kitchens and publishes the virtual devices as offline.
 func (d *Driver) Close() error {
-	if d.cancel == nil {
-		return nil
+	if d.loop.Stop(nil) {
+		d.setStatus(false, "simulation stopped")
 	}
-	d.cancel()
-	d.wg.Wait()
-	d.setStatus(false, "simulation stopped")
 	return nil
 }
 

@@ -1,0 +1,50 @@
+package bridge
+
+import (
+	"context"
+	"sync"
+)
+
+// Driver is one device driver as the bridge runs it: Start begins reading
+// (or serving) on goroutines of its own and returns at once; Close stops
+// them, waits for them, and reports the driver's devices offline. Close
+// after a Start that failed, or without Start, does nothing.
+type Driver interface {
+	Start(ctx context.Context) error
+	Close() error
+}
+
+// Loop is the start and stop every driver shares: one goroutine from Start
+// until Close. Drivers keep a Loop and call Go from Start and Stop from
+// Close; the zero value is ready to use.
+type Loop struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Go runs run on its own goroutine with a context that ends at Stop (or
+// when ctx ends).
+func (l *Loop) Go(ctx context.Context, run func(ctx context.Context)) {
+	ctx, l.cancel = context.WithCancel(ctx)
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		run(ctx)
+	}()
+}
+
+// Stop ends the loop's context, calls interrupt (when set) to unblock a
+// read the context cannot reach, and waits for the loop to return. It
+// reports false when Go never ran, so a driver reports its device offline
+// only when it had started.
+func (l *Loop) Stop(interrupt func()) bool {
+	if l.cancel == nil {
+		return false
+	}
+	l.cancel()
+	if interrupt != nil {
+		interrupt()
+	}
+	l.wg.Wait()
+	return true
+}
