@@ -79,6 +79,7 @@ func TestPlatformCredentialsRoutes(t *testing.T) {
 		{"without scope", "PUT", "/v1/stores/s1/platforms/deliveroo", other, good, 403, "forbidden"},
 		{"unknown platform", "PUT", "/v1/stores/s1/platforms/grubhub", writer, good, 404, "unknown platform"},
 		{"missing field", "PUT", "/v1/stores/s1/platforms/deliveroo", writer, `{"platform_store_id":"4163","client_id":"cid"}`, 400, "client_secret: required"},
+		{"missing doordash key", "PUT", "/v1/stores/s1/platforms/doordash", writer, good, 400, "developer_id: required"},
 		{"unknown field", "PUT", "/v1/stores/s1/platforms/deliveroo", writer, `{"password":"x"}`, 400, "unknown_field"},
 		{"list", "GET", "/v1/stores/s1/platforms", writer, "", 200, `"platform":"deliveroo","connected":true`},
 		{"list other store", "GET", "/v1/stores/s2/platforms", writer, "", 403, "forbidden"},

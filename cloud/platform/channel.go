@@ -188,6 +188,11 @@ func (c *Channel) attempt(ctx context.Context, base string, call Call, cred Cred
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	err = breaker.ResponseError(resp, c.now())
 	if err == nil {
+		if rc, ok := c.Adapter.(ResponseChecker); ok {
+			if err := rc.CheckResponse(body); err != nil {
+				return fmt.Errorf("%s: %w", redact(err.Error(), cred), cloud.ErrPermanent)
+			}
+		}
 		return nil
 	}
 	if reason := Reason(body); reason != "" {

@@ -67,7 +67,7 @@ func (c Credentials) secrets() []string {
 
 // Require lists, per platform, the fields a store must set.
 var Require = map[string][]string{
-	OpenDelivery: {"platform_store_id", "client_id", "client_secret", "webhook_secret"},
+	OpenDelivery: {"platform_store_id", "base_url", "client_id", "client_secret", "webhook_secret"},
 	Deliveroo:    {"platform_store_id", "client_id", "client_secret", "webhook_secret"},
 	UberEats:     {"platform_store_id", "client_id", "client_secret", "webhook_secret"},
 	DoorDash:     {"platform_store_id", "developer_id", "key_id", "signing_secret", "webhook_secret"},
@@ -82,7 +82,7 @@ func (c Credentials) Validate() error {
 		return fmt.Errorf("platform: %q: %w", c.Platform, ErrUnknownPlatform)
 	}
 	have := map[string]string{
-		"platform_store_id": c.PlatformStoreID, "client_id": c.ClientID, "client_secret": c.ClientSecret,
+		"platform_store_id": c.PlatformStoreID, "base_url": c.BaseURL, "client_id": c.ClientID, "client_secret": c.ClientSecret,
 		"developer_id": c.DeveloperID, "key_id": c.KeyID, "signing_secret": c.SigningSecret, "webhook_secret": c.WebhookSecret,
 	}
 	for _, f := range need {

@@ -57,6 +57,7 @@ func TestDeliverooPrepStages(t *testing.T) {
 		{note("d-very-late", "s1", "6206", wire.KindDelayed, "", now, ptr(prepFor.Add(25*time.Minute))), "in_kitchen", 10},
 		{note("d-kitchen-soon-far", "s1", "6206", wire.KindReadySoon, "scale-1", now, ptr(now.Add(3*time.Minute))), "", 0},
 		{note("d-kitchen-soon", "s1", "6206", wire.KindReadySoon, "scale-2", now, ptr(now.Add(40*time.Second))), "ready_for_collection_soon", 0},
+		{note("d-ready-no-event", "s1", "6206", wire.KindReady, "", now, nil), "", 0},
 		{note("d-ready", "s1", "6206", wire.KindReady, "bump-1", now, nil), "ready_for_collection", 0},
 		{note("d-other-order", "s1", "not-a-platform-order", wire.KindReady, "bump-2", now, nil), "", 0},
 	}

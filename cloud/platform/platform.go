@@ -36,7 +36,7 @@ const (
 )
 
 // Names lists every supported platform.
-var Names = []string{Deliveroo}
+var Names = []string{OpenDelivery, Deliveroo, UberEats, DoorDash, Meituan}
 
 // Update is what a platform may hear of one decision about one of its
 // orders.
@@ -85,6 +85,13 @@ type Adapter interface {
 	Authorize(ctx context.Context, client *http.Client, req *http.Request, call Call, c Credentials, now time.Time) error
 	// BaseURL is the API root used when the credentials name none.
 	BaseURL() string
+}
+
+// ResponseChecker is an Adapter whose platform reports some refusals in
+// a 2xx body (Meituan answers 200 {"data":"ng","error":{...}}).
+// CheckResponse returns the refusal, which is permanent.
+type ResponseChecker interface {
+	CheckResponse(body []byte) error
 }
 
 // Order is Passline's record of one platform order: the link between the

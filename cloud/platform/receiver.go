@@ -173,6 +173,7 @@ func replayKey(platform, store, id string) string {
 // event for another store or an unknown order changes nothing.
 func (rc *Receiver) apply(ctx context.Context, store string, cred Credentials, events []Event) error {
 	orders := make([]Order, len(events))
+	linked := map[string]Order{} // orders linked by an earlier event of this request
 	for i, ev := range events {
 		if ev.StoreRef != "" && ev.StoreRef != cred.PlatformStoreID {
 			return refuse(http.StatusForbidden, "other_store", "event is for platform store %s, not this store's", ev.StoreRef)
@@ -180,6 +181,9 @@ func (rc *Receiver) apply(ctx context.Context, store string, cred Credentials, e
 		o, known, err := rc.Orders.ByPlatformID(ctx, rc.Inbound.Platform(), ev.PlatformID)
 		if err != nil {
 			return fmt.Errorf("look up order: %w", err)
+		}
+		if !known {
+			o, known = linked[ev.PlatformID]
 		}
 		if known && o.Store != store {
 			return refuse(http.StatusForbidden, "other_store", "order belongs to another store")
@@ -192,6 +196,7 @@ func (rc *Receiver) apply(ctx context.Context, store string, cred Credentials, e
 				return refuse(http.StatusBadRequest, "invalid", "%v", err)
 			}
 			o = Order{Store: store, OrderID: ev.OrderCode, Platform: rc.Inbound.Platform(), PlatformID: ev.PlatformID}
+			linked[ev.PlatformID] = o
 		}
 		orders[i] = o
 	}
@@ -266,7 +271,9 @@ func applyEvent(o *Order, ev Event, at time.Time, rider string) {
 		}
 	case OrderAccepted:
 		set(&o.AcceptedAt)
-		o.Status = "accepted"
+		if o.Status == "" || o.Status == "placed" {
+			o.Status = "accepted"
+		}
 	case RiderAssigned:
 		o.Rider = rider
 		set(&o.RiderAssignedAt)
