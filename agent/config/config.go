@@ -1,17 +1,16 @@
-// Package config is the agent's configuration: a YAML file with $ENV
-// expansion, decoded over DefaultConfig and checked by Validate.
+// Package config is the agent's configuration: a YAML file with ${VAR}
+// expansion (internal/yamlconf), decoded over DefaultConfig and checked by
+// Validate.
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/passline/passline/agent"
+	"github.com/passline/passline/internal/yamlconf"
 	"github.com/passline/passline/wire/tlsconf"
 )
 
@@ -150,19 +149,13 @@ func DefaultConfig() Config {
 	}
 }
 
-// Parse expands $VAR and ${VAR} from the environment in r's text, then
-// decodes it over DefaultConfig. Unknown fields are errors. It does not
-// Validate.
+// Parse decodes r's YAML over DefaultConfig with internal/yamlconf
+// (unknown fields are errors; ${VAR} from the environment, $$ for a
+// literal $). It does not Validate.
 func Parse(r io.Reader) (Config, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
-	}
 	c := DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(b)))))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && err != io.EOF {
-		return Config{}, fmt.Errorf("decode config: %w", err)
+	if err := yamlconf.Decode(r, &c); err != nil {
+		return Config{}, err
 	}
 	if c.MQTT.ClientID == "" && c.Store != "" {
 		c.MQTT.ClientID = c.Store + "-agent"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/passline/passline/agent/config"
+	"github.com/passline/passline/wire/tlsconf/tlstest"
 )
 
 // TestExampleConfigsLoad loads every agent config in configs/, so the
@@ -16,6 +17,10 @@ func TestExampleConfigsLoad(t *testing.T) {
 	t.Setenv("PASSLINE_NATS_URL", "tls://nats.example:4222")
 	t.Setenv("PASSLINE_MQTT_USER", "agent")
 	t.Setenv("PASSLINE_MQTT_PASSWORD", "secret")
+	tlsFiles := tlstest.New(t, "agent")
+	t.Setenv("PASSLINE_TLS_CA", tlsFiles.CA)
+	t.Setenv("PASSLINE_TLS_CERT", tlsFiles.Cert)
+	t.Setenv("PASSLINE_TLS_KEY", tlsFiles.Key)
 	files, _ := filepath.Glob("../../configs/agent.yaml")
 	more, _ := filepath.Glob("../../configs/*/agent.yaml")
 	files = append(files, more...)
@@ -92,4 +97,16 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = c.Validate() // must not panic
 	})
+}
+
+// A $ in a value survives: $$ is one literal $ (os.ExpandEnv turned this
+// password into "Xk9z!").
+func TestDollarInPassword(t *testing.T) {
+	c, err := config.Parse(strings.NewReader("mqtt:\n  password: \"Xk9$mQ2$$z!\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MQTT.Password != "Xk9$mQ2$z!" {
+		t.Fatalf("password %q, want Xk9$mQ2$z!", c.MQTT.Password)
+	}
 }

@@ -1,18 +1,15 @@
-// Package config is the relay's configuration: defaults, YAML with $ENV
-// expansion, and validation whose errors name the field.
+// Package config is the relay's configuration: defaults, YAML with ${VAR}
+// expansion (internal/yamlconf), and validation whose errors name the
+// field.
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/cloud/phrase"
@@ -21,6 +18,7 @@ import (
 	"github.com/passline/passline/cloud/sms"
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/cloud/webhook"
+	"github.com/passline/passline/internal/yamlconf"
 	"github.com/passline/passline/wire/tlsconf"
 )
 
@@ -171,18 +169,13 @@ func DefaultConfig() Config {
 	}
 }
 
-// Parse expands $ENV and ${ENV} in the text, decodes it over the defaults
-// (unknown fields are errors) and validates the result.
+// Parse decodes r's YAML over the defaults with internal/yamlconf (unknown
+// fields are errors; ${VAR} from the environment, $$ for a literal $) and
+// validates the result.
 func Parse(r io.Reader) (Config, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
-	}
 	cfg := DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(b)))))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("decode config: %w", err)
+	if err := yamlconf.Decode(r, &cfg); err != nil {
+		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err

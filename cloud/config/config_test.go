@@ -14,6 +14,10 @@ import (
 func TestExampleConfigsLoad(t *testing.T) {
 	t.Setenv("PASSLINE_NATS_URL", "nats://127.0.0.1:4222")
 	t.Setenv("PASSLINE_JWT_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	f := tlstest.New(t, "cloud")
+	t.Setenv("PASSLINE_TLS_CA", f.CA)
+	t.Setenv("PASSLINE_TLS_CERT", f.Cert)
+	t.Setenv("PASSLINE_TLS_KEY", f.Key)
 	paths, _ := filepath.Glob("../../configs/*cloud*.yaml")
 	demo, _ := filepath.Glob("../../configs/*/*cloud*.yaml")
 	paths = append(paths, demo...)
@@ -42,7 +46,7 @@ func TestDemoConfig(t *testing.T) {
 func TestEnvExpansion(t *testing.T) {
 	t.Setenv("X_NATS", "nats://10.0.0.1:4222")
 	t.Setenv("X_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	c, err := config.Parse(strings.NewReader("nats:\n  url: ${X_NATS}\nstream:\n  duplicate_window: 30m\nauth: {key: ${X_KEY}}\n"))
+	c, err := config.Parse(strings.NewReader("nats:\n  url: ${X_NATS}\nstream:\n  duplicate_window: 30m\nauth: {key: \"${X_KEY}\"}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,5 +143,22 @@ func TestExampleTLSFromEnv(t *testing.T) {
 	t.Setenv("PASSLINE_NATS_KEY", "")
 	if _, err := config.Load("../../configs/cloud.yaml"); err == nil || !strings.Contains(err.Error(), "nats.tls.key: required") {
 		t.Errorf("cert without key: %v", err)
+	}
+}
+
+// A $ in a value survives: $$ is one literal $ (os.ExpandEnv turned this
+// key into "Xk9z!"), and an unset variable is refused by name.
+func TestDollarInValue(t *testing.T) {
+	t.Setenv("PASSLINE_JWT_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	c, err := config.Parse(strings.NewReader("auth: {key: \"${PASSLINE_JWT_KEY}\"}\nsms:\n  api_key: \"Xk9$mQ2$$z!\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMS.APIKey != "Xk9$mQ2$z!" {
+		t.Fatalf("sms.api_key %q, want Xk9$mQ2$z!", c.SMS.APIKey)
+	}
+	_, err = config.Parse(strings.NewReader("auth:\n  key: ${PASSLINE_TEST_UNSET_KEY}\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 2: ${PASSLINE_TEST_UNSET_KEY} is not set") {
+		t.Fatalf("unset variable: %v", err)
 	}
 }

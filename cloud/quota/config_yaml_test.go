@@ -1,27 +1,24 @@
 package quota_test
 
 import (
-	"bytes"
 	"os"
 	"testing"
 
 	"github.com/passline/passline/cloud/quota"
-	"gopkg.in/yaml.v3"
+	"github.com/passline/passline/internal/yamlconf"
 )
 
 // TestConfigYAML loads testdata/config.yaml the way the relay config does
-// ($ENV expansion, known fields only, over the defaults), so the yaml tags
+// (internal/yamlconf: ${VAR} expansion, known fields only, over the defaults), so the yaml tags
 // and the example cannot rot.
 func TestConfigYAML(t *testing.T) {
-	t.Setenv("UNUSED", "x")
-	raw, err := os.ReadFile("testdata/config.yaml")
+	f, err := os.Open("testdata/config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	cfg := quota.DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(raw)))))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
+	if err := yamlconf.Decode(f, &cfg); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
 	if err := cfg.Validate("limit"); err != nil {

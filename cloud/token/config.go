@@ -9,8 +9,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Config is the relay's "auth" config section. Give Key through $ENV
-// (e.g. key: ${PASSLINE_JWT_KEY}); every replica needs the same one.
+// Config is the relay's "auth" config section. Give Key through the
+// environment (key: ${PASSLINE_JWT_KEY}); every replica needs the same one.
 type Config struct {
 	// Algorithm signs tokens: HS256 (default) or EdDSA.
 	Algorithm string `yaml:"algorithm"`
@@ -27,7 +27,7 @@ type Config struct {
 }
 
 // ErrNoKey is Validate's error for an empty key without InsecureDev.
-var ErrNoKey = errors.New("auth.key: missing; it is required (base64 of 32 random bytes, e.g. openssl rand -base64 32, given through $ENV); " +
+var ErrNoKey = errors.New("auth.key: missing; it is required (base64 of 32 random bytes, e.g. openssl rand -base64 32, given through ${VAR}); " +
 	"only for development, auth.insecure_dev: true serves the API without authentication")
 
 // Validate checks the section; errors name the field (auth.key, ...). An
@@ -49,7 +49,7 @@ func (c Config) Authority() (*Authority, error) {
 		return nil, fmt.Errorf("auth.bcrypt_cost: %d is outside %d..%d", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
 	if c.Key == "" {
-		return nil, fmt.Errorf("auth.key: missing; set it to base64 of 32 random bytes (openssl rand -base64 32), through $ENV")
+		return nil, fmt.Errorf("auth.key: missing; set it to base64 of 32 random bytes (openssl rand -base64 32), through ${VAR}")
 	}
 	key, err := decodeKey(c.Key)
 	if err != nil {

@@ -1,27 +1,25 @@
 package webhook_test
 
 import (
-	"bytes"
 	"os"
 	"testing"
 
 	"github.com/passline/passline/cloud/webhook"
-	"gopkg.in/yaml.v3"
+	"github.com/passline/passline/internal/yamlconf"
 )
 
 // TestConfigYAML loads testdata/config.yaml the way the relay config does
-// ($ENV expansion, known fields only, over the defaults), so the yaml tags
+// (internal/yamlconf: ${VAR} expansion, known fields only, over the defaults), so the yaml tags
 // and the example cannot rot.
 func TestConfigYAML(t *testing.T) {
 	t.Setenv("PASSLINE_TEST_WEBHOOK_SECRET", "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	raw, err := os.ReadFile("testdata/config.yaml")
+	f, err := os.Open("testdata/config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	cfg := webhook.DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(raw)))))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
+	if err := yamlconf.Decode(f, &cfg); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
 	if err := cfg.Validate("webhook"); err != nil {

@@ -1,9 +1,9 @@
 // Package config is the firmware-bridge's configuration: defaults, YAML
-// parsing with $ENV expansion, and validation whose errors name the field.
+// parsing with ${VAR} expansion (internal/yamlconf), and validation whose
+// errors name the field.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +12,9 @@ import (
 	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/passline/passline/firmware-bridge/escpos"
 	"github.com/passline/passline/firmware-bridge/sim"
+	"github.com/passline/passline/internal/yamlconf"
 	"github.com/passline/passline/wire"
 	"github.com/passline/passline/wire/tlsconf"
 )
@@ -48,7 +47,7 @@ type HTTP struct {
 type MQTT struct {
 	URL      string `yaml:"url"` // tcp://host:port, ssl://host:port or ws://...
 	Username string `yaml:"username"`
-	Password string `yaml:"password"` // use $ENV, never a literal
+	Password string `yaml:"password"` // use ${VAR}, never a literal
 	// ClientID defaults to {store}-bridge; two bridges with one id knock
 	// each other off the broker.
 	ClientID       string        `yaml:"client_id"`
@@ -160,18 +159,13 @@ func DefaultConfig() Config {
 	}
 }
 
-// Parse expands $ENV and ${ENV} in the text, decodes it over the defaults
-// (unknown fields are errors) and validates the result.
+// Parse decodes r's YAML over the defaults with internal/yamlconf (unknown
+// fields are errors; ${VAR} from the environment, $$ for a literal $) and
+// validates the result.
 func Parse(r io.Reader) (Config, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
-	}
 	cfg := DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader([]byte(os.ExpandEnv(string(b)))))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("decode config: %w", err)
+	if err := yamlconf.Decode(r, &cfg); err != nil {
+		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err

@@ -11,10 +11,13 @@ import (
 	"github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/firmware-bridge/sim"
 	"github.com/passline/passline/wire"
+	"github.com/passline/passline/wire/tlsconf/tlstest"
 )
 
 // Every bridge config shipped in configs/ loads and validates.
 func TestShippedConfigsLoad(t *testing.T) {
+	t.Setenv("PASSLINE_MQTT_PASSWORD", "secret")
+	t.Setenv("PASSLINE_TLS_CA", tlstest.New(t, "bridge").CA)
 	root := filepath.Join("..", "..", "configs")
 	var found []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -132,5 +135,17 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// A $ in the MQTT password survives: $$ is one literal $ (os.ExpandEnv
+// turned this password into "Xk9z!").
+func TestDollarInPassword(t *testing.T) {
+	c, err := config.Parse(strings.NewReader("store: s1\nsim: {enabled: true}\nmqtt:\n  password: \"Xk9$mQ2$$z!\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MQTT.Password != "Xk9$mQ2$z!" {
+		t.Fatalf("password %q, want Xk9$mQ2$z!", c.MQTT.Password)
 	}
 }

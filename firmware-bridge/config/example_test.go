@@ -13,6 +13,7 @@ import (
 // The production example's print patterns really read the test tickets,
 // with its code page, so the example cannot drift from what works.
 func TestExampleConfigReadsTestTickets(t *testing.T) {
+	t.Setenv("PASSLINE_MQTT_PASSWORD", "secret")
 	cfg, err := config.Load(filepath.Join("..", "..", "configs", "bridge.yaml"))
 	if err != nil {
 		t.Fatal(err)

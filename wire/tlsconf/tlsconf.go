@@ -13,7 +13,7 @@ import (
 	"os"
 )
 
-// Config is a "tls" section. Paths may be given through $ENV. Private keys
+// Config is a "tls" section. Paths may be given through ${VAR}. Private keys
 // stay in files (mode 0600); the config holds only their paths.
 type Config struct {
 	// CA is a PEM bundle. For a client: the CAs that may sign the server's

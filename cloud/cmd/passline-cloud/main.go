@@ -35,10 +35,10 @@ Usage:
                                           (store --help)
   passline-cloud --help                   this text
 
-run reads its YAML config (default /etc/passline/cloud.yaml; $ENV and ${ENV}
-are expanded), connects to NATS or starts an embedded nats-server, serves
-/healthz, /metrics and /v1/... on http.listen, and stops cleanly on SIGINT or
-SIGTERM.
+run reads its YAML config (default /etc/passline/cloud.yaml; ${VAR} is
+expanded, $$ is a literal $), connects to NATS or starts an embedded
+nats-server, serves /healthz, /metrics and /v1/... on http.listen, and stops
+cleanly on SIGINT or SIGTERM.
 
 tail subscribes to passline.rider.{rider}.notify (every rider by default) on
 -nats (default nats://127.0.0.1:4222) until interrupted.

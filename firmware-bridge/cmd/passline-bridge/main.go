@@ -52,7 +52,7 @@ func main() {
 func run(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("passline-bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "/etc/passline/bridge.yaml", "configuration file (YAML; $ENV is expanded)")
+	path := fs.String("config", "/etc/passline/bridge.yaml", "configuration file (YAML; ${VAR} is expanded, $$ is a literal $)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
