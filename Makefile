@@ -9,7 +9,7 @@ TESTFLAGS ?= -race -timeout 15m
 PROGRAMS  := passline-agent passline-cloud passline-bridge
 
 .PHONY: all build cross test vet fmt-check demo clean fuzz \
-	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale eval-check sim alerts browser bench chaos chaos-short broker-restart
+	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale eval-check sim alerts browser bench chaos chaos-short broker-restart chaos-platform
 
 all: build
 
@@ -135,6 +135,10 @@ chaos:
 ## chaos-short: the short version alone, as `make test` runs it (under 2.5 minutes)
 chaos-short:
 	$(GO) test -race -run 'TestChaos|TestCheckFindsViolations' -v -count=1 -timeout 10m ./e2e/chaos/
+
+## chaos-platform: a delivery-platform fake fails with 500s and 429s for a minute while decisions flow through the relay
+chaos-platform:
+	PASSLINE_PLATFORM_CHAOS=1m $(GO) test -race -run TestPlatformChaos -v -count=1 -timeout 10m ./cloud/app/
 
 ## broker-restart: the embedded and the Mosquitto broker-restart tests, 5 times each with -race (both also run once in make test)
 broker-restart:

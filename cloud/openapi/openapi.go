@@ -37,7 +37,8 @@ type Route struct {
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
 // Sample returns Path with each {param} replaced by a sample value
-// ("sample-" + param name, or a valid value for kind and locale).
+// ("sample-" + param name, or a valid value for kind, locale and
+// platform).
 func (r Route) Sample() string {
 	out := r.Path
 	for {
@@ -47,7 +48,7 @@ func (r Route) Sample() string {
 			return out
 		}
 		name := out[i+1 : j]
-		val := map[string]string{"kind": "ready", "locale": "en"}[name]
+		val := map[string]string{"kind": "ready", "locale": "en", "platform": "deliveroo"}[name]
 		if val == "" {
 			val = "sample-" + name
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/openapi"
+	"github.com/passline/passline/cloud/platform"
 	"github.com/passline/passline/cloud/ratelimit"
 	"github.com/passline/passline/cloud/template"
 	"github.com/passline/passline/cloud/token"
@@ -30,6 +31,9 @@ var apiRoutes = []string{
 	"PUT /v1/stores/{store}/config",
 	"GET /v1/stores/{store}/config/status",
 	"GET /v1/riders/{rider}/events",
+	"GET /v1/stores/{store}/platforms",
+	"PUT /v1/stores/{store}/platforms/{platform}",
+	"DELETE /v1/stores/{store}/platforms/{platform}",
 	"GET /healthz",
 	"GET /metrics",
 }
@@ -152,6 +156,8 @@ func server(t *testing.T, skip string, insecure bool) (*httptest.Server, *token.
 		ConfigStatus: httpapi.StoreConfigStatus(configs, nil),
 		Health:       status(200), Metrics: status(200), Spec: openapi.Handler(),
 	}
+	pr := httpapi.PlatformRoutes{Store: noCreds{}}
+	rt.PlatformPut, rt.PlatformDelete, rt.PlatformList = pr.Put(), pr.Delete(), pr.List()
 	switch skip {
 	case "config":
 		rt.Config = nil
@@ -183,7 +189,7 @@ func testWalkSecured(t *testing.T) {
 	}
 
 	tok, _, err := a.Issue(token.Client{ID: "all", Tier: token.TierEnterprise, Stores: []string{"*"}, Merchants: []string{"*"}},
-		[]string{token.ScopeOrdersRead, token.ScopeAssignmentsWrite, token.ScopeTemplatesWrite, token.ScopeConfigWrite, token.RiderScope("sample-rider")})
+		[]string{token.ScopeOrdersRead, token.ScopeAssignmentsWrite, token.ScopeTemplatesWrite, token.ScopeConfigWrite, token.ScopePlatformWrite, token.RiderScope("sample-rider")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,4 +253,13 @@ func TestSpecServed(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/yaml" {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+}
+
+// noCreds accepts and forgets platform credentials.
+type noCreds struct{}
+
+func (noCreds) Put(context.Context, string, platform.Credentials) error { return nil }
+func (noCreds) Delete(context.Context, string, string) error            { return nil }
+func (noCreds) Connected(context.Context, string) (map[string]time.Time, error) {
+	return map[string]time.Time{}, nil
 }

@@ -38,7 +38,8 @@ add only:
   -id ID           client id (default: a random cl_... id)
   -tier TIER       free or enterprise (default free)
   -scopes LIST     comma-separated: orders:read, assignments:write,
-                   templates:write, config:write, rider:ID, rider:*
+                   templates:write, config:write, platform:write,
+                   rider:ID, rider:*
   -stores LIST     comma-separated stores it may touch, * for all
   -merchants LIST  comma-separated merchants it may touch, * for all
 `
