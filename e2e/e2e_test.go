@@ -80,7 +80,7 @@ func bumpReachesRider(t *testing.T, store, mqttURL, natsURL string, agent *agent
 
 	// A broker keeps messages for the agent's session only once it has
 	// subscribed: wait for that before the kitchen publishes.
-	for deadline := time.Now().Add(20 * time.Second); !agent.Source.Connected(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); !agent.MQTTConnected(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("agent not subscribed within 20s")
 		}

@@ -124,7 +124,7 @@ func TestMetricsAreExported(t *testing.T) {
 	store := uniqueID("metrics")
 	cloud := startCloud(t, cloudConfig(t, ""))
 	agent := startAgent(t, agentConfig(t, store, "", cloud.NATSURL()))
-	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.Source.Connected)
+	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.MQTTConnected)
 	bumpReachesRider(t, store, agent.MQTTURL(), cloud.NATSURL(), agent)
 	bridge := startMeteredBridge(t, store, agent.MQTTURL())
 	pub := mqttClient(t, agent.MQTTURL())

@@ -70,7 +70,7 @@ func TestTraceIDFollowsOneOrder(t *testing.T) {
 	cloud := startCloudWith(t, shippedCloud(t, "demo"), cloudLog.logger())
 	ac := shippedAgent(t, "demo", cloud.NATSURL())
 	agent := startAgentWith(t, ac, agentLog.logger())
-	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.Source.Connected)
+	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.MQTTConnected)
 
 	notes := subscribe(t, cloud.NATSURL(), wire.RiderWildcard)
 	decisions := subscribe(t, cloud.NATSURL(), wire.DecisionSubject(ac.Store))

@@ -60,7 +60,7 @@ func runMain(t testing.TB, c config.Config, d agent.Decider, setup ...func(*app.
 		checkInvariants(t, path)
 	})
 	// A broker keeps messages for a session only once it has subscribed.
-	at.Eventually(t, 20*time.Second, "agent subscribed", m.Source.Connected)
+	at.Eventually(t, 20*time.Second, "agent subscribed", m.MQTTConnected)
 	return m
 }
 
@@ -183,7 +183,7 @@ func TestHTTPStatusRejectsMetrics(t *testing.T) {
 	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", time.Now()))
 	at.PublishRaw(t, pub, "passline/v1/s1/printer/printer1/ticket", []byte("not json"))
 	at.Eventually(t, 20*time.Second, "two commits", func() bool { return m.Writer.Committed() >= 2 })
-	at.Eventually(t, 20*time.Second, "links up", func() bool { return m.Source.Connected() && m.Uplink.Status().Connected })
+	at.Eventually(t, 20*time.Second, "links up", func() bool { return m.MQTTConnected() && m.Uplink.Status().Connected })
 
 	var st app.Status
 	getJSON(t, m, "/status", &st)

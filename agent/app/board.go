@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"net/http"
 
-	"github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/agent/passboard"
 	"github.com/passline/passline/agent/uplink"
 )
@@ -17,13 +16,16 @@ import (
 // does not wait for open tablets.
 func (m *Main) mountBoard(mux *http.ServeMux) (stop func()) {
 	src := &passboard.AgentSource{Store: m.Config.Store, DB: m.DB, LeadTime: m.Config.Params.LeadTime,
-		Links: boardLinks(m.Source, m.Uplink, m.mqttURL(), m.Config.NATS.URL)}
+		Links: boardLinks(m.mqttInput(), m.Uplink, m.mqttURL(), m.Config.NATS.URL)}
 	if bm, ok := m.Decider.(encoding.BinaryMarshaler); ok {
 		src.Model = bm
 	}
 	log := m.Log.With("component", "passboard")
 	devices := &passboard.DeviceWatcher{URL: m.mqttURL(), ClientID: m.Config.Store + "-board",
 		Username: m.Config.MQTT.Username, Password: m.Config.MQTT.Password, Store: m.Config.Store, Log: log}
+	if m.Broker != nil {
+		devices.Username, devices.Password = m.Broker.LocalCredentials()
+	}
 	if err := devices.Start(); err != nil {
 		log.Warn("pass board will not show device health", "err", err)
 	} else {
@@ -40,12 +42,9 @@ func (m *Main) mountBoard(mux *http.ServeMux) (stop func()) {
 
 // boardLinks reports the links from the components Run started; it holds
 // them itself so a stream still open during Close never reads Main's fields.
-func boardLinks(src *mqtt.Source, up *uplink.Uplink, mqttURL, natsURL string) func() []passboard.Link {
+func boardLinks(in mqttInput, up *uplink.Uplink, mqttURL, natsURL string) func() []passboard.Link {
 	return func() []passboard.Link {
-		var ls []passboard.Link
-		if src != nil {
-			ls = append(ls, passboard.Link{Name: "mqtt", Up: src.Connected(), Detail: mqttURL})
-		}
+		ls := []passboard.Link{{Name: "mqtt", Up: in.Connected(), Detail: mqttURL}}
 		if up != nil {
 			ls = append(ls, passboard.Link{Name: "nats", Up: up.Status().Connected, Detail: natsURL})
 		}

@@ -14,8 +14,8 @@ import (
 
 // TestFullDiskIsReportedAndNothingIsAckedUntilCommitted makes every commit
 // fail as on a full disk: health goes 503 with the error, status shows it,
-// the broker keeps the event unacked, and once the disk has room the event
-// is committed and acked.
+// the embedded broker sends the publisher no PUBACK, and once the disk has
+// room the event is committed and the PUBACK sent.
 func TestFullDiskIsReportedAndNothingIsAckedUntilCommitted(t *testing.T) {
 	n := at.StartNATS(t, t.TempDir(), -1)
 	var full atomic.Bool
@@ -35,10 +35,12 @@ func TestFullDiskIsReportedAndNothingIsAckedUntilCommitted(t *testing.T) {
 		m.Close()
 		checkInvariants(t, path)
 	})
-	at.Eventually(t, 20*time.Second, "subscribed", m.Source.Connected)
+	at.Eventually(t, 20*time.Second, "subscribed", m.MQTTConnected)
 	full.Store(true)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
-	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", time.Now()))
+	ev := at.Ticket("s1", "o1", "grill", time.Now())
+	b, _ := ev.Marshal()
+	tok := pub.Publish(at.Topic(ev), 1, false, b)
 	at.Eventually(t, 20*time.Second, "health 503", func() bool {
 		resp, err := http.Get("http://" + m.HTTPAddr() + "/healthz")
 		if err != nil {
@@ -52,11 +54,19 @@ func TestFullDiskIsReportedAndNothingIsAckedUntilCommitted(t *testing.T) {
 	if st.Ingest.LastError == "" || st.Ingest.CommitFailures == 0 {
 		t.Errorf("status does not show the write error: %+v", st.Ingest)
 	}
-	if m.Broker.Inflight("s1-agent") != 1 || m.Writer.Committed() != 0 {
-		t.Fatalf("event acked (inflight %d) or committed (%d) while the disk was full", m.Broker.Inflight("s1-agent"), m.Writer.Committed())
+	select {
+	case <-tok.Done():
+		t.Fatalf("PUBACK while the disk was full (err %v, committed %d)", tok.Error(), m.Writer.Committed())
+	default:
+	}
+	if m.Writer.Committed() != 0 {
+		t.Fatalf("%d committed while the disk was full", m.Writer.Committed())
 	}
 	full.Store(false)
-	at.Eventually(t, 30*time.Second, "committed and acked after recovery", func() bool {
-		return m.Writer.Committed() == 1 && m.Broker.Inflight("s1-agent") == 0 && m.Writer.LastError() == ""
+	if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("no PUBACK after recovery: %v", tok.Error())
+	}
+	at.Eventually(t, 10*time.Second, "counted as committed, no error", func() bool {
+		return m.Writer.Committed() == 1 && m.Writer.LastError() == ""
 	})
 }

@@ -40,7 +40,7 @@ func TestGPIOBumpReachesTheStream(t *testing.T) {
 		m.Close()
 		checkInvariants(t, path)
 	})
-	at.Eventually(t, 20*time.Second, "subscribed", m.Source.Connected)
+	at.Eventually(t, 20*time.Second, "subscribed", m.MQTTConnected)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
 	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", time.Now().Add(-3*time.Minute)))
 	at.Eventually(t, 20*time.Second, "ticket committed", func() bool { return m.Writer.Committed() >= 1 })

@@ -86,12 +86,12 @@ func (m *Main) Status() (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	now := time.Now()
+	now, in := time.Now(), m.mqttInput()
 	s := Status{Store: m.Config.Store, Now: now, Uptime: now.Sub(m.started).Round(time.Second).String(),
 		Outbox:  OutboxStatus{Depth: st.Outbox, Bytes: st.OutboxBytes, Drops: st.Drops},
 		Rejects: st.RejectCounts,
-		Links: Links{NATS: m.Uplink.Status(), MQTT: MQTTLink{URL: m.mqttURL(), Connected: m.Source.Connected(),
-			Received: m.Source.Received(), Overflow: m.Source.Overflow()}},
+		Links: Links{NATS: m.Uplink.Status(), MQTT: MQTTLink{URL: m.mqttURL(), Connected: in.Connected(),
+			Received: in.Received(), Overflow: in.Overflow()}},
 		Ingest: IngestStatus{Queue: m.Writer.QueueLen(), Committed: m.Writer.Committed(),
 			CommitFailures: m.Writer.CommitFailures(), DeciderPanics: m.Writer.DeciderPanics(), LastError: m.Writer.LastError()},
 		StateDB: StateDBStatus{Path: m.StatePath(), FileBytes: st.FileBytes, History: st.History, Rejects: st.Rejects},
@@ -130,10 +130,11 @@ func (m *Main) startHTTP(context.Context) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	stopBoard := m.mountBoard(mux)
 	m.httpLn = ln
-	m.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	m.httpSrv.RegisterOnShutdown(stopBoard)
-	go func() {
-		if err := m.httpSrv.Serve(ln); err != nil && err != http.ErrServerClosed {
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv.RegisterOnShutdown(stopBoard)
+	m.httpSrv = srv
+	go func() { // srv, not m.httpSrv: Close clears the field
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			m.Log.Error("http server stopped", "err", err)
 		}
 	}()

@@ -159,10 +159,16 @@ func (m *Main) startBroker(context.Context) error {
 	if !e.Enabled {
 		return nil
 	}
-	b := &mqtt.Broker{Listen: e.Listen, Log: m.Log.With("component", "mqtt-broker")}
+	b := &mqtt.Broker{Listen: e.Listen, Log: m.Log.With("component", "mqtt-broker"),
+		Store: m.Config.Store, Ingest: m.Writer.Ingest, Reserved: m.Config.MQTT.ClientID}
 	var err error
 	if b.TLS, err = e.TLS.Server(); err != nil {
 		return fmt.Errorf("mqtt.embedded.tls: %w", err)
+	}
+	if e.PasswordFile != "" {
+		if b.Users, err = mqtt.LoadPasswordFile(e.PasswordFile); err != nil {
+			return fmt.Errorf("mqtt.embedded.password_file: %w", err)
+		}
 	}
 	if e.Persist {
 		b.Persist = filepath.Join(m.Config.DataDir, "broker.db")
@@ -181,7 +187,12 @@ func (m *Main) mqttURL() string {
 	return m.Config.MQTT.URL
 }
 
+// startSource subscribes to an external broker. With the embedded broker
+// there is no source: the broker hands events to the writer itself.
 func (m *Main) startSource(ctx context.Context) error {
+	if m.Broker != nil {
+		return nil
+	}
 	c := m.Config.MQTT
 	ctls, err := c.TLS.Client()
 	if err != nil {
@@ -202,8 +213,46 @@ func (m *Main) MQTTAddr() string {
 	return m.Broker.Addr()
 }
 
-// MQTTURL is the URL the agent's MQTT source connects to.
+// MQTTURL is the URL devices publish to: the embedded broker's, or the
+// external broker's the source connects to.
 func (m *Main) MQTTURL() string { return m.mqttURL() }
+
+// MQTTConnected reports whether device events can reach the agent: the
+// embedded broker is serving, or the source is connected and subscribed.
+func (m *Main) MQTTConnected() bool { return m.mqttInput().Connected() }
+
+// mqttInput is where device events come from: the paho source, or the
+// embedded broker's ingest hook.
+type mqttInput interface {
+	Connected() bool
+	Received() int64
+	Overflow() int64
+}
+
+func (m *Main) mqttInput() mqttInput {
+	if m.Broker != nil {
+		return brokerInput{m.Broker}
+	}
+	if m.Source != nil {
+		return m.Source
+	}
+	return brokerInput{}
+}
+
+// brokerInput is the embedded broker as the agent's MQTT input.
+type brokerInput struct{ b *mqtt.Broker }
+
+func (i brokerInput) Connected() bool { return i.b != nil && i.b.Serving() }
+func (i brokerInput) Received() int64 {
+	if i.b == nil {
+		return 0
+	}
+	return i.b.Received()
+}
+
+// Overflow is 0: the ingest hook waits for queue room instead of leaving a
+// message unacked.
+func (brokerInput) Overflow() int64 { return 0 }
 
 // HTTPAddr is the status server's bound host:port, or "" when disabled.
 func (m *Main) HTTPAddr() string {
@@ -213,10 +262,11 @@ func (m *Main) HTTPAddr() string {
 	return m.httpLn.Addr().String()
 }
 
-// Close undoes Run in reverse: stop HTTP and inputs, let the writer finish
-// its batch, give the uplink up to 2 s to flush the outbox, drain NATS,
-// close the state db, stop the embedded broker. Messages not yet committed
-// stay unacked with the broker.
+// Close undoes Run in reverse: stop HTTP and inputs (the embedded broker
+// among them), let the writer finish its batch, give the uplink up to 2 s
+// to flush the outbox, drain NATS, close the state db. Messages not yet
+// committed stay unacked: with the broker's session, or with their
+// publisher when the embedded broker stops.
 func (m *Main) Close() error {
 	var errs []error
 	if m.httpSrv != nil {
@@ -231,6 +281,9 @@ func (m *Main) Close() error {
 	if m.Source != nil {
 		m.Source.Close()
 	}
+	if m.Broker != nil {
+		errs = append(errs, m.Broker.Close())
+	}
 	if m.ConfigSync != nil {
 		m.ConfigSync.Close()
 	}
@@ -243,9 +296,6 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
-	}
-	if m.Broker != nil {
-		errs = append(errs, m.Broker.Close())
 	}
 	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker = nil, nil, nil, nil, nil, nil
 	m.ConfigSync = nil

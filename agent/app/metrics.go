@@ -97,10 +97,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descCommitFail, float64(m.Writer.CommitFailures()))
 	counter(descPanics, float64(m.Writer.DeciderPanics()))
 	gauge(descQueue, float64(m.Writer.QueueLen()))
-	if m.Source != nil {
-		counter(descOverflow, float64(m.Source.Overflow()))
-		gauge(descLink, b2f(m.Source.Connected()), "mqtt")
-	}
+	in := m.mqttInput()
+	counter(descOverflow, float64(in.Overflow()))
+	gauge(descLink, b2f(in.Connected()), "mqtt")
 	if m.Uplink != nil {
 		us := m.Uplink.Status()
 		gauge(descLink, b2f(us.Connected), "nats")

@@ -60,6 +60,12 @@ type Embedded struct {
 	// TLS makes the listener TLS-only: cert and key required, ca to
 	// require client certificates signed by it.
 	TLS tlsconf.Config `yaml:"tls"`
+	// PasswordFile, when set, lists the only clients the broker lets in:
+	// one "username:bcrypt-hash" per line (`passline-agent mqtt-passwd
+	// USER` prints one). A listener beyond loopback needs it, or client
+	// certificates (tls.ca). The agent's own client id is refused to every
+	// client either way.
+	PasswordFile string `yaml:"password_file"`
 }
 
 // NATS is where decisions go.

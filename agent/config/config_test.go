@@ -110,3 +110,32 @@ func TestDollarInPassword(t *testing.T) {
 		t.Fatalf("password %q, want Xk9$mQ2$z!", c.MQTT.Password)
 	}
 }
+
+// TestEmbeddedBrokerBeyondLoopbackNeedsCredentials: an embedded broker
+// listening beyond loopback needs a password file or client certificates;
+// a loopback-only one needs neither.
+func TestEmbeddedBrokerBeyondLoopbackNeedsCredentials(t *testing.T) {
+	tests := []struct {
+		embedded string
+		ok       bool
+	}{
+		{"{enabled: true, listen: '127.0.0.1:1883'}", true},
+		{"{enabled: true, listen: 'localhost:1883'}", true},
+		{"{enabled: true, listen: '[::1]:1883'}", true},
+		{"{enabled: true, listen: '0.0.0.0:1883'}", false},
+		{"{enabled: true, listen: ':1883'}", false},
+		{"{enabled: true, listen: '192.168.1.10:1883'}", false},
+		{"{enabled: true, listen: '0.0.0.0:1883', password_file: /etc/passline/mqtt.passwd}", true},
+		{"{enabled: false, listen: '0.0.0.0:1883'}", true},
+	}
+	for _, tt := range tests {
+		c, err := config.Parse(strings.NewReader("store: s1\nmqtt: {embedded: " + tt.embedded + "}\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.embedded, err)
+		}
+		err = c.Validate()
+		if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "mqtt.embedded.listen")) {
+			t.Errorf("%s: err = %v, want ok=%v", tt.embedded, err, tt.ok)
+		}
+	}
+}

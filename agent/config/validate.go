@@ -56,8 +56,11 @@ func (c *Config) validateMQTT(bad badFunc, named func(error)) {
 	named(c.MQTT.TLS.Validate("mqtt.tls"))
 	if c.MQTT.Embedded.Enabled {
 		named(c.MQTT.Embedded.TLS.ValidateServer("mqtt.embedded.tls"))
-		if _, _, err := net.SplitHostPort(c.MQTT.Embedded.Listen); err != nil {
+		e := c.MQTT.Embedded
+		if host, _, err := net.SplitHostPort(e.Listen); err != nil {
 			bad("mqtt.embedded.listen", "%v", err)
+		} else if !loopback(host) && e.PasswordFile == "" && e.TLS.CA == "" {
+			bad("mqtt.embedded.listen", "%q is reachable beyond loopback: set mqtt.embedded.password_file, or tls.ca to require client certificates", e.Listen)
 		}
 		return
 	}
@@ -170,4 +173,14 @@ func (c *Config) validateLimits(bad badFunc) {
 	if c.Lock <= 0 {
 		bad("lock_timeout", "must be positive")
 	}
+}
+
+// loopback reports whether a listen host is reachable from this machine
+// only: localhost or a loopback address (not "", which is every interface).
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -8,6 +8,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ type Writer struct {
 	Log     *slog.Logger
 
 	in        chan agent.Input
+	stop      <-chan struct{} // closed when the writer stops
 	k         *agent.Kitchen
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -98,6 +100,36 @@ func (w *Writer) OfferWait(in agent.Input, d time.Duration) bool {
 	}
 }
 
+// ErrStopped is returned by Ingest when the writer stops before the input
+// was committed.
+var ErrStopped = errors.New("ingest writer stopped")
+
+// Ingest hands in to the writer and returns once it is committed (applied,
+// rejected or found a duplicate), so a caller may acknowledge it to its
+// sender: what Ingest accepted survives a crash. It waits for queue room
+// as long as it takes, pushing back on the caller; in.Ack is replaced. It
+// returns ctx's error, or ErrStopped when the writer stops first; the
+// input may then still be committed, or not.
+func (w *Writer) Ingest(ctx context.Context, in agent.Input) error {
+	done := make(chan struct{})
+	in.Ack = func() { close(done) }
+	select {
+	case w.in <- in:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.stop:
+		return ErrStopped
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.stop:
+		return ErrStopped
+	}
+}
+
 // QueueLen is the number of inputs waiting.
 func (w *Writer) QueueLen() int { return len(w.in) }
 
@@ -126,6 +158,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	w.k = k
 	w.lastErr.Store("")
 	ctx, w.cancel = context.WithCancel(ctx)
+	w.stop = ctx.Done()
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()

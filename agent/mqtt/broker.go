@@ -1,21 +1,36 @@
 package mqtt
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	mochibolt "github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"go.etcd.io/bbolt"
+
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/wire"
 )
+
+// MaxPacket is the largest MQTT packet the embedded broker reads: the
+// largest payload any decoder accepts (wire.MaxPayload) plus room for the
+// topic, packet id and properties. A client that sends a larger one is
+// disconnected as soon as its fixed header announces the size, before the
+// broker allocates room for it.
+const MaxPacket = wire.MaxPayload + 4<<10
 
 // Broker is an embedded MQTT broker (mochi-mqtt) on one TCP listener, for
 // a box with no Mosquitto. Without Persist, sessions and unacked messages
 // live in memory and die with the process; with Persist they are kept in a
 // bbolt file so a broker restart loses no QoS 1 message.
+//
+// With Ingest set, the store's device events do not go through a
+// subscriber: the broker hands each to Ingest and acknowledges it only
+// once Ingest returns (see ingestHook), so they need no session store.
 type Broker struct {
 	// Listen is host:port; port 0 picks a free one (see Addr).
 	Listen string
@@ -23,10 +38,26 @@ type Broker struct {
 	Persist string
 	// TLS, when set, makes the listener TLS-only (URL is then tls://).
 	TLS *tls.Config
-	Log *slog.Logger
+	// Store and Ingest, when set, take the store's device events from
+	// inside the broker: Ingest must return only once the event is
+	// committed (ingest.Writer.Ingest).
+	Store  string
+	Ingest func(context.Context, agent.Input) error
+	// Users, when not nil, are the only credentials the broker accepts:
+	// username to bcrypt hash of the password (LoadPasswordFile). Nil
+	// accepts any client (for a loopback-only listener).
+	Users map[string][]byte
+	// Reserved is a client id no client may connect with: the agent's
+	// own, so no device or stranger can take over its session.
+	Reserved string
+	Log      *slog.Logger
 
-	srv  *mochi.Server
-	addr string
+	srv     *mochi.Server
+	addr    string
+	ingest  *ingestHook
+	auth    *authHook
+	cancel  context.CancelFunc
+	serving atomic.Bool
 }
 
 // Run binds the listener and starts serving; it returns once listening.
@@ -35,8 +66,11 @@ func (b *Broker) Run() error {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := mochi.New(&mochi.Options{Logger: log.With("component", "mqtt-broker")})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+	caps := mochi.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = MaxPacket
+	srv := mochi.New(&mochi.Options{Logger: log, Capabilities: caps})
+	b.auth = &authHook{users: b.Users, reserved: b.Reserved, log: log, localPass: localPassword()}
+	if err := srv.AddHook(b.auth, nil); err != nil {
 		return fmt.Errorf("embedded broker auth hook: %w", err)
 	}
 	if err := srv.AddHook(&takeoverHook{srv: srv, log: log}, nil); err != nil {
@@ -48,16 +82,28 @@ func (b *Broker) Run() error {
 			return fmt.Errorf("embedded broker store %s: %w", b.Persist, err)
 		}
 	}
+	if b.Ingest != nil {
+		var ctx context.Context
+		ctx, b.cancel = context.WithCancel(context.Background())
+		b.ingest = &ingestHook{store: b.Store, ingest: b.Ingest, ctx: ctx}
+		if err := srv.AddHook(b.ingest, nil); err != nil {
+			b.cancel()
+			return fmt.Errorf("embedded broker ingest hook: %w", err)
+		}
+	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Listen, TLSConfig: b.TLS})
 	if err := srv.AddListener(tcp); err != nil {
+		b.stopIngest()
 		srv.Close()
 		return fmt.Errorf("embedded broker listen %s: %w", b.Listen, err)
 	}
 	if err := srv.Serve(); err != nil {
+		b.stopIngest()
 		srv.Close()
 		return fmt.Errorf("embedded broker serve: %w", err)
 	}
 	b.srv, b.addr = srv, tcp.Address()
+	b.serving.Store(true)
 	return nil
 }
 
@@ -73,12 +119,52 @@ func (b *Broker) URL() string {
 	return "tcp://" + b.addr
 }
 
-// Close stops the broker and closes every client connection.
+// Close stops the broker and closes every client connection. A publish
+// waiting for Ingest is refused without a PUBACK, so its publisher resends
+// it to the next run.
 func (b *Broker) Close() error {
 	if b.srv == nil {
 		return nil
 	}
+	b.serving.Store(false)
+	b.stopIngest()
 	return b.srv.Close()
+}
+
+func (b *Broker) stopIngest() {
+	if b.cancel != nil {
+		b.cancel()
+	}
+}
+
+// LocalCredentials are the username and password the agent's own clients
+// (the pass board's device watcher) connect with when Users is set; the
+// password is random per Run and never leaves the process.
+func (b *Broker) LocalCredentials() (username, password string) {
+	if b.auth == nil || b.auth.users == nil {
+		return "", ""
+	}
+	return localUser, b.auth.localPass
+}
+
+// Serving reports whether the broker is listening.
+func (b *Broker) Serving() bool { return b.serving.Load() }
+
+// Received counts the store's device events handed to Ingest.
+func (b *Broker) Received() int64 {
+	if b.ingest == nil {
+		return 0
+	}
+	return b.ingest.received.Load()
+}
+
+// Refused counts connections refused for bad credentials or the reserved
+// client id.
+func (b *Broker) Refused() int64 {
+	if b.auth == nil {
+		return 0
+	}
+	return b.auth.refused.Load()
 }
 
 // Inflight is the number of QoS 1/2 messages the broker holds unacked for a

@@ -63,7 +63,7 @@ func startSystem(t *testing.T) *system {
 		t.Fatalf("agent: %v", err)
 	}
 	t.Cleanup(func() { _ = s.agent.Close() })
-	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", s.agent.Source.Connected)
+	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", s.agent.MQTTConnected)
 
 	nc, err := nats.Connect(s.cloud.NATSURL())
 	if err != nil {

@@ -3,15 +3,21 @@ package main_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/app"
 	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/agent/config"
 	at "github.com/passline/passline/agent/internal/agenttest"
+	"github.com/passline/passline/agent/mqtt"
 )
 
 // TestStatusAndRejectsCommands runs `passline-agent status` and `rejects`
@@ -38,7 +44,7 @@ func TestStatusAndRejectsCommands(t *testing.T) {
 			t.Errorf("invariants: %v", err)
 		}
 	}()
-	at.Eventually(t, 20*time.Second, "subscribed", m.Source.Connected)
+	at.Eventually(t, 20*time.Second, "subscribed", m.MQTTConnected)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
 	at.Publish(t, pub, at.Ticket("cli", "o1", "grill", time.Now()))
 	at.PublishRaw(t, pub, "passline/v1/cli/printer/p1/ticket", []byte("garbage"))
@@ -59,5 +65,24 @@ func TestStatusAndRejectsCommands(t *testing.T) {
 	}
 	if err := exec.Command(binary, "-addr", "127.0.0.1:1", "status").Run(); err == nil {
 		t.Error("status against no agent succeeded")
+	}
+}
+
+// TestMQTTPasswdWritesAPasswordFileLine: the printed line is accepted by
+// the embedded broker's password file loader.
+func TestMQTTPasswdWritesAPasswordFileLine(t *testing.T) {
+	cmd := exec.Command(binary, "mqtt-passwd", "bridge")
+	cmd.Stdin = strings.NewReader("pa$$word\n")
+	out, err := cmd.Output()
+	if err != nil || !strings.HasPrefix(string(out), "bridge:$2") {
+		t.Fatalf("mqtt-passwd: %v %q", err, out)
+	}
+	path := filepath.Join(t.TempDir(), "mqtt.passwd")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, err := mqtt.LoadPasswordFile(path)
+	if err != nil || bcrypt.CompareHashAndPassword(users["bridge"], []byte("pa$$word")) != nil {
+		t.Errorf("password file line %q: %v", out, err)
 	}
 }

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -28,6 +29,7 @@ import (
 	"github.com/passline/passline/agent/app"
 	"github.com/passline/passline/agent/config"
 	"github.com/passline/passline/agent/modelcmd"
+	"github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/internal/service"
 )
 
@@ -38,6 +40,8 @@ Usage:
   passline-agent status [-config PATH]               print the running agent's /status JSON
   passline-agent rejects [-config PATH] [-limit N]   print the newest rejected payloads (JSON)
   passline-agent model ARGS...                       prep-time model: eval, import (see "model -h")
+  passline-agent mqtt-passwd USER                    read a password on stdin, print USER:bcrypt-hash
+                                                     for mqtt.embedded.password_file
 
 Flags may come before or after the command. status and rejects ask the
 agent's local HTTP server at the config's http.listen (override with
@@ -68,6 +72,9 @@ func run(args []string) error {
 		if len(rest) > 0 {
 			cmd, rest = rest[0], rest[1:]
 		}
+	}
+	if cmd == "mqtt-passwd" {
+		return mqttPasswd(rest, os.Stdin, os.Stdout)
 	}
 	if cmd == "model" { // model has flags of its own
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -127,6 +134,24 @@ func runAgent(path string) error {
 	m := app.NewMain()
 	m.Config, m.Log = cfg, log
 	return service.Run(ctx, m, log)
+}
+
+// mqttPasswd prints a password file line for the user named in args, the
+// password being the first line of in.
+func mqttPasswd(args []string, in io.Reader, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: passline-agent mqtt-passwd USER < password")
+	}
+	pass, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("read password: %w", err)
+	}
+	line, err := mqtt.HashPassword(args[0], strings.TrimRight(pass, "\r\n"))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, line)
+	return err
 }
 
 // get prints the body of a GET to the agent's status server.
