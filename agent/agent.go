@@ -41,6 +41,10 @@ type Order struct {
 	// Seq numbers this order's decisions, so their ids stay unique and stable.
 	Seq     int    `json:"seq"`
 	TraceID string `json:"trace_id,omitempty"`
+	// Stale is set when the event that created the order, or its ticket,
+	// was older than the agent's stale horizon when it arrived: the order
+	// is kept and learned from, but no rider is told anything about it.
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Load is how busy the kitchen was.

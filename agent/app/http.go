@@ -65,11 +65,13 @@ type MQTTLink struct {
 
 // IngestStatus is the writer's state; LastError is set while commits fail.
 type IngestStatus struct {
-	Queue          int    `json:"queue"`
-	Committed      int64  `json:"committed"`
-	CommitFailures int64  `json:"commit_failures"`
-	DeciderPanics  int64  `json:"decider_panics"`
-	LastError      string `json:"last_error,omitempty"`
+	Queue          int   `json:"queue"`
+	Committed      int64 `json:"committed"`
+	CommitFailures int64 `json:"commit_failures"`
+	DeciderPanics  int64 `json:"decider_panics"`
+	// Stale counts events older than ingest.stale_after when they arrived.
+	Stale     int64  `json:"stale_events"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // StateDBStatus describes the bbolt file.
@@ -93,7 +95,7 @@ func (m *Main) Status() (Status, error) {
 		Links: Links{NATS: m.Uplink.Status(), MQTT: MQTTLink{URL: m.mqttURL(), Connected: in.Connected(),
 			Received: in.Received(), Overflow: in.Overflow()}},
 		Ingest: IngestStatus{Queue: m.Writer.QueueLen(), Committed: m.Writer.Committed(),
-			CommitFailures: m.Writer.CommitFailures(), DeciderPanics: m.Writer.DeciderPanics(), LastError: m.Writer.LastError()},
+			CommitFailures: m.Writer.CommitFailures(), DeciderPanics: m.Writer.DeciderPanics(), LastError: m.Writer.LastError(), Stale: m.Writer.Stale()},
 		StateDB: StateDBStatus{Path: m.StatePath(), FileBytes: st.FileBytes, History: st.History, Rejects: st.Rejects},
 	}
 	if !st.OutboxOldest.IsZero() {

@@ -58,12 +58,14 @@ var (
 	descReplayed     = prometheus.NewDesc("passline_agent_replayed_total", "Decisions published late, marked replayed.", nil, nil)
 	descLastSync     = prometheus.NewDesc("passline_agent_last_sync_timestamp_seconds", "When the outbox was last drained empty.", nil, nil)
 	descStateDBBytes = prometheus.NewDesc("passline_agent_state_db_bytes", "Size of the state db file.", nil, nil)
+	descStale        = prometheus.NewDesc("passline_agent_stale_events_total", "Events older than the stale horizon when they arrived: applied, no rider decision.", nil, nil)
+	descMQTTRefused  = prometheus.NewDesc("passline_agent_mqtt_refused_total", "Connections the embedded MQTT broker refused.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOutboxDepth, descOutboxBytes, descOutboxAge, descDrops, descRejects,
 		descOpen, descCommitted, descCommitFail, descPanics, descQueue, descOverflow, descLink, descPublished,
-		descPublishErr, descReplayed, descLastSync, descStateDBBytes} {
+		descPublishErr, descReplayed, descLastSync, descStateDBBytes, descStale, descMQTTRefused} {
 		ch <- d
 	}
 }
@@ -97,6 +99,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descCommitFail, float64(m.Writer.CommitFailures()))
 	counter(descPanics, float64(m.Writer.DeciderPanics()))
 	gauge(descQueue, float64(m.Writer.QueueLen()))
+	counter(descStale, float64(m.Writer.Stale()))
+	if m.Broker != nil {
+		counter(descMQTTRefused, float64(m.Broker.Refused()))
+	}
 	in := m.mqttInput()
 	counter(descOverflow, float64(in.Overflow()))
 	gauge(descLink, b2f(in.Connected()), "mqtt")

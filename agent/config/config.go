@@ -119,6 +119,10 @@ type Ingest struct {
 	MaxBatch int `yaml:"max_batch"` // events per transaction
 	// AutoStart marks orders started on accept (stores without a start key).
 	AutoStart bool `yaml:"auto_start"`
+	// StaleAfter is the stale horizon: an event stamped longer ago than
+	// this when it arrives is recorded (history, dedupe) but produces no
+	// rider decision, nor does an order it creates; 0 turns it off.
+	StaleAfter time.Duration `yaml:"stale_after"`
 }
 
 // Outbox bounds the store-and-forward queue of decisions.
@@ -148,7 +152,7 @@ func DefaultConfig() Config {
 		HTTP:   HTTP{Listen: "127.0.0.1:8070"},
 		Params: agent.DefaultParams(),
 		GPIO:   GPIO{DeviceID: "gpio", Debounce: 30 * time.Millisecond},
-		Ingest: Ingest{Queue: 4096, MaxBatch: 512},
+		Ingest: Ingest{Queue: 4096, MaxBatch: 512, StaleAfter: 5 * time.Minute},
 		Outbox: Outbox{MaxEntries: 100_000, MaxBytes: 64 << 20, TTL: 2 * time.Hour},
 		Retain: Retain{History: 50_000, Rejects: 1_000, Seen: 200_000, FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour},
 		Lock:   3 * time.Second,

@@ -153,6 +153,9 @@ func (c *Config) validateLimits(bad badFunc) {
 	if c.Ingest.MaxBatch < 1 {
 		bad("ingest.max_batch", "must be positive")
 	}
+	if c.Ingest.StaleAfter < 0 {
+		bad("ingest.stale_after", "must not be negative")
+	}
 	if c.Outbox.MaxEntries < 1 {
 		bad("outbox.max_entries", "must be positive")
 	}

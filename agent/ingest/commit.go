@@ -75,15 +75,27 @@ func (w *Writer) apply(tx *bolt.Tx, it *item, now time.Time) (int, bool, error) 
 	if err != nil || ch == nil {
 		return 0, false, err
 	}
-	return w.settle(tx, ch, agent.Trigger{Now: now, Event: ev, From: ch.From})
+	stale := w.StaleAfter > 0 && now.Sub(ev.At) > w.StaleAfter
+	if stale {
+		w.stale.Add(1)
+		if ch.From == "" || ev.Kind == wire.EventTicket {
+			ch.Order.Stale = true
+		}
+	}
+	return w.settle(tx, ch, agent.Trigger{Now: now, Event: ev, From: ch.From}, stale)
 }
 
 // settle runs the Decider on a changed order and stores the outcome: the
-// decisions in the outbox, the order in open orders or history.
-func (w *Writer) settle(tx *bolt.Tx, ch *agent.Change, t agent.Trigger) (int, bool, error) {
+// decisions in the outbox, the order in open orders or history. A stale
+// event decides nothing.
+func (w *Writer) settle(tx *bolt.Tx, ch *agent.Change, t agent.Trigger, stale bool) (int, bool, error) {
 	o := ch.Order
 	added := 0
-	for _, d := range w.decide(o, t) {
+	var ds []wire.Decision
+	if !stale {
+		ds = w.decide(o, t)
+	}
+	for _, d := range ds {
 		ok, err := tx.AppendOutbox(d, t.Now)
 		if err != nil {
 			return 0, false, fmt.Errorf("outbox %s: %w", d.ID, err)
@@ -137,7 +149,7 @@ func (w *Writer) tick() error {
 		w.k.Closed = tx.InHistory
 		learned := false
 		for _, ch := range w.k.Expire(now, w.FinishedTTL, w.OrphanTTL) {
-			n, l, err := w.settle(tx, ch, agent.Trigger{Now: now})
+			n, l, err := w.settle(tx, ch, agent.Trigger{Now: now}, false)
 			if err != nil {
 				return err
 			}
@@ -199,8 +211,12 @@ func (l *limiter) log(log *slog.Logger, reason, detail string) {
 func jsonOrder(o *agent.Order) ([]byte, error) { return json.Marshal(o) }
 
 // decide runs the Decider, turning a panic into no decisions: a bug in a
-// rule must not crash the agent on every redelivery of the same event.
+// rule must not crash the agent on every redelivery of the same event. A
+// stale order decides nothing.
 func (w *Writer) decide(o *agent.Order, t agent.Trigger) (ds []wire.Decision) {
+	if o.Stale {
+		return nil
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			w.panics.Add(1)

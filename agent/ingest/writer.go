@@ -31,6 +31,11 @@ type Writer struct {
 	// Tick is how often open orders are re-evaluated and expired (Params.RetryInterval).
 	Tick                   time.Duration
 	FinishedTTL, OrphanTTL time.Duration
+	// StaleAfter is the stale horizon: an event stamped longer ago than
+	// this when it arrives (a device's backlog, a replay, a wrong clock)
+	// is applied and remembered but tells no rider anything, and an order
+	// it creates never does (Order.Stale). Zero means never stale.
+	StaleAfter time.Duration
 	// RemoveLinger is how long outbox removals queued by Remove wait to
 	// ride on an event's transaction before they are committed on their
 	// own; RemoveMax queued removals are committed at once. Longer saves
@@ -53,6 +58,7 @@ type Writer struct {
 	wg        sync.WaitGroup
 	committed atomic.Int64
 	failures  atomic.Int64
+	stale     atomic.Int64
 	panics    atomic.Int64
 	lastErr   atomic.Value // string
 	rejectLog *limiter
@@ -67,7 +73,7 @@ type Writer struct {
 // nothing; call Run.
 func NewWriter(db *bolt.DB, store string, queue int) *Writer {
 	return &Writer{DB: db, Store: store, MaxBatch: 512, Tick: 30 * time.Second,
-		FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour, Decider: agent.BasicDecider{},
+		FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour, StaleAfter: 5 * time.Minute, Decider: agent.BasicDecider{},
 		RemoveLinger: time.Second, RemoveMax: 1024, tickc: make(chan time.Duration, 1),
 		Now: time.Now, Log: slog.Default(), in: make(chan agent.Input, queue), rejectLog: newLimiter(10 * time.Second)}
 }
@@ -303,3 +309,6 @@ func decodeInput(in agent.Input) item {
 	}
 	return item{ev: &ev}
 }
+
+// Stale counts events older than StaleAfter when they arrived.
+func (w *Writer) Stale() int64 { return w.stale.Load() }
