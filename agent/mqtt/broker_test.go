@@ -3,6 +3,7 @@ package mqtt_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -28,9 +29,10 @@ func runBroker(t *testing.T, b *mqtt.Broker) *mqtt.Broker {
 	return b
 }
 
-// connectAs connects a clean-session paho client and reports the error.
-func connectAs(url, clientID, user, pass string) error {
-	opts := paho.NewClientOptions().AddBroker(url).SetClientID(clientID).
+// connectAs connects a clean-session MQTT 3.1.1 paho client and reports
+// the error; tc, if set, is its TLS config.
+func connectAs(url, clientID, user, pass string, tc *tls.Config) error {
+	opts := paho.NewClientOptions().AddBroker(url).SetClientID(clientID).SetTLSConfig(tc).
 		SetUsername(user).SetPassword(pass).SetConnectTimeout(5 * time.Second).SetProtocolVersion(4)
 	c := paho.NewClient(opts)
 	tok := c.Connect()
@@ -48,10 +50,10 @@ func connectAs(url, clientID, user, pass string) error {
 // (and so take over its session); any other id connects.
 func TestReservedClientIDIsRefused(t *testing.T) {
 	b := runBroker(t, &mqtt.Broker{Reserved: "s1-agent"})
-	if err := connectAs(b.URL(), "s1-agent", "", ""); err == nil {
+	if err := connectAs(b.URL(), "s1-agent", "", "", nil); err == nil {
 		t.Error("a client took the agent's client id")
 	}
-	if err := connectAs(b.URL(), "bridge-1", "", ""); err != nil {
+	if err := connectAs(b.URL(), "bridge-1", "", "", nil); err != nil {
 		t.Errorf("another client id: %v", err)
 	}
 	if b.Refused() != 1 {
@@ -89,7 +91,7 @@ func TestPasswordFileIsRequired(t *testing.T) {
 		{"local user, wrong password", "c5", localUser, "x", false},
 	}
 	for _, tt := range tests {
-		err := connectAs(b.URL(), tt.id, tt.user, tt.pass)
+		err := connectAs(b.URL(), tt.id, tt.user, tt.pass, nil)
 		if (err == nil) != tt.ok {
 			t.Errorf("%s: connect error %v, want ok=%v", tt.name, err, tt.ok)
 		}

@@ -25,18 +25,7 @@ func tlsClient(t *testing.T, c tlsconf.Config) *tls.Config {
 	return tc
 }
 
-func connect(url string, tc *tls.Config) error {
-	opts := paho.NewClientOptions().AddBroker(url).SetClientID("probe").SetTLSConfig(tc).SetConnectTimeout(5 * time.Second)
-	c := paho.NewClient(opts)
-	tok := c.Connect()
-	if !tok.WaitTimeout(10 * time.Second) {
-		return context.DeadlineExceeded
-	}
-	if tok.Error() == nil {
-		c.Disconnect(10)
-	}
-	return tok.Error()
-}
+func connect(url string, tc *tls.Config) error { return connectAs(url, "probe", "", "", tc) }
 
 // TestSourceOverTLS: the embedded broker with a TLS listener; the source
 // trusting its CA connects and receives a ticket published over TLS; a
