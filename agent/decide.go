@@ -7,6 +7,8 @@ import (
 	"github.com/passline/passline/wire"
 )
 
+var _ Decider = BasicDecider{}
+
 // BasicDecider is the built-in Decider used when no rules engine is plugged
 // in: it tells the rider "ready" the first time a real kitchen event moves
 // an order to done or packed, and "cancelled" when the order is cancelled.

@@ -36,6 +36,8 @@ type Publisher interface {
 // loudly.
 var ErrQueued = errors.New("broker unreachable: event queued in memory until reconnect")
 
+var _ Publisher = PublisherFunc(nil)
+
 // PublisherFunc adapts a function to the Publisher interface.
 type PublisherFunc func(dev wire.Device, ev wire.Event) error
 

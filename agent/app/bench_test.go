@@ -30,7 +30,7 @@ import (
 // in BENCH_ROUNDS rounds (default 3), each on a fresh agent and JetStream,
 // with the outbox removals folded into the writer's transaction (as the
 // agent runs) and, for comparison, in their own commit
-// (app.Main.SeparateRemovals, as before issue 9's change), alternating
+// (app.Main.SeparateRemovals, one more fsync per publish window), alternating
 // which goes first; the figures are the medians. BENCH_N sets the message
 // count per run (default 5000; mochi itself does not deliver a burst above
 // its 8192 pending writes per client).
@@ -86,7 +86,7 @@ func benchAgent(t testing.TB) {
 	fmt.Printf("  raw paho QoS1 publish->receive: %8.0f msg/s\n", med(slices.Concat(folded, separate), raw))
 	fmt.Printf("  agent ingest (commit+ack):      %8.0f msg/s\n", med(folded, ingest))
 	fmt.Printf("  ratio agent/raw:                %8.2f  (target >= 0.50; per run %s)\n", med(folded, ratio), runsOf(folded, ratio))
-	fmt.Printf("  before issue 9 (removals in their own commit): ingest %.0f msg/s, ratio %.2f (per run %s)\n",
+	fmt.Printf("  removals in their own commit:  ingest %.0f msg/s, ratio %.2f (per run %s)\n",
 		med(separate, ingest), med(separate, ratio), runsOf(separate, ratio))
 	fmt.Printf("  bump -> JetStream at 200 ev/s:  p50 %.1f ms  p99 %.1f ms  over %d bumps  (target p99 <= 25 ms)\n",
 		ms(p50), ms(p99), count)

@@ -32,8 +32,8 @@ type Main struct {
 	// Decider decides what riders are told. Leave nil to use NewDecider.
 	Decider agent.Decider
 	// NewDecider builds the Decider after the state db is open (so it can
-	// load a stored model). Nil means DefaultDecider. THIS IS THE SEAM where
-	// the rules engine plugs in.
+	// load a stored model). Nil means DefaultDecider: the rules engine with
+	// the store's rules and its stored model.
 	NewDecider func(cfg config.Config, db *bolt.DB) (agent.Decider, error)
 	// Pins resolves GPIO pin names; nil means periph's gpioreg (main calls
 	// host.Init first). Tests pass gpiotest pins here.

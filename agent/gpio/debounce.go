@@ -48,6 +48,3 @@ func (d *Debouncer) Update(level gpio.Level, now time.Time) (gpio.Level, bool) {
 // Pending reports whether a level change is waiting to become stable; the
 // caller should sample again after Window even if no edge comes.
 func (d *Debouncer) Pending() bool { return d.candidate != d.stable }
-
-// Stable is the current stable level.
-func (d *Debouncer) Stable() gpio.Level { return d.stable }

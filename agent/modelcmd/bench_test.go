@@ -63,7 +63,7 @@ func BenchmarkEval100k(b *testing.B) {
 	}
 }
 
-// TestSharedHistoryAcceptance runs the issue's acceptance figures on a full
+// TestSharedHistoryAcceptance checks the model's acceptance figures on a full
 // history file. It needs PASSLINE_HISTORY (e.g.
 // ../../../shared/data/kitchen-history-a.csv.gz); `make eval-check` sets it.
 func TestSharedHistoryAcceptance(t *testing.T) {

@@ -23,6 +23,8 @@ type ModelSaver interface {
 	SaveModel(store string, model []byte) error
 }
 
+var _ ModelSaver = BoltSaver{}
+
 // BoltSaver saves models in the agent's state db (bucket "model", key =
 // store id), each in its own committed transaction.
 type BoltSaver struct{ DB *bolt.DB }

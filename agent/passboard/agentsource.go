@@ -13,6 +13,11 @@ import (
 	"github.com/passline/passline/agent/rules"
 )
 
+var (
+	_ Source  = (*AgentSource)(nil)
+	_ StateDB = (*bolt.DB)(nil)
+)
+
 // StateDB is what AgentSource reads from the agent's state db.
 type StateDB interface {
 	View(fn func(*bolt.Tx) error) error

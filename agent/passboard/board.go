@@ -20,12 +20,6 @@ type Source interface {
 	Board(ctx context.Context) (Board, error)
 }
 
-// SourceFunc adapts a function to Source.
-type SourceFunc func(ctx context.Context) (Board, error)
-
-// Board implements Source.
-func (f SourceFunc) Board(ctx context.Context) (Board, error) { return f(ctx) }
-
 // Board is one snapshot of the kitchen, as the page shows it.
 type Board struct {
 	Store    string    `json:"store"`

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding"
 	"fmt"
 	"sync"
 	"time"
@@ -20,6 +21,12 @@ const (
 	// EarlyReady is how soon after its ticket a ready is flagged
 	// wire.FlagEarlyReady (platforms like Meituan reject those).
 	EarlyReady = time.Minute
+)
+
+var (
+	_ agent.Decider            = (*Engine)(nil)
+	_ agent.Learner            = (*Engine)(nil)
+	_ encoding.BinaryMarshaler = (*Engine)(nil)
 )
 
 // Engine decides what to tell riders by evaluating compiled rules over an

@@ -10,7 +10,7 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// within is the bar: a kitchen event shows on a page within 2 s.
+// within is how soon a kitchen event must show on a page.
 const within = 2 * time.Second
 
 func orderIn(section, order string) string {

@@ -43,7 +43,7 @@ func load(t *testing.T) settings {
 	return s
 }
 
-// faultKinds are the faults issue 9 asks for; a run must inject each.
+// faultKinds are the faults a run must inject, each at least once.
 var faultKinds = []string{"agent SIGKILL", "NATS node stop", "relay SIGKILL", "MQTT broker restart", "SIGSTOP/SIGCONT", "uplink cut"}
 
 // missingKinds returns the fault kinds in faultKinds that faults has none of.

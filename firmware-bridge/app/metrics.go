@@ -55,6 +55,8 @@ func (m *metrics) observe(dev wire.Device, ev wire.Event, d time.Duration, err e
 	}
 }
 
+var _ bridge.Publisher = meteredPublisher{}
+
 // meteredPublisher counts every event a driver hands to the MQTT client.
 type meteredPublisher struct {
 	next bridge.Publisher

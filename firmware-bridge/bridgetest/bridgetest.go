@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	bridge "github.com/passline/passline/firmware-bridge"
 	"github.com/passline/passline/wire"
 )
 
@@ -15,6 +16,8 @@ type Published struct {
 	Device wire.Device
 	Event  wire.Event
 }
+
+var _ bridge.Publisher = (*Recorder)(nil)
 
 // Recorder is a bridge.Publisher that validates and keeps every event. Err,
 // when set, is returned by Publish (the event is then not kept).

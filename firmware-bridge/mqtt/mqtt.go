@@ -49,6 +49,8 @@ type Options struct {
 // return quickly and never publish and wait.
 type Handler func(topic string, payload []byte)
 
+var _ bridge.Publisher = (*Client)(nil)
+
 // Client publishes events and receives commands. Build it with New, then
 // Connect; it is safe for concurrent use.
 type Client struct {

@@ -14,6 +14,8 @@ import (
 	"github.com/passline/passline/wire"
 )
 
+var _ Port = serial.Port(nil)
+
 // Port is an open serial port; go.bug.st/serial's Port satisfies it.
 type Port interface {
 	io.ReadCloser

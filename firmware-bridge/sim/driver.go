@@ -62,7 +62,7 @@ func truncate(s string, n int) string {
 }
 
 // Start publishes the virtual devices as online and starts stepping the
-// kitchens until Close. It never fails; the error is for the driver seam.
+// kitchens until Close. It never fails; the error is bridge.Driver's.
 func (d *Driver) Start(ctx context.Context) error {
 	d.setStatus(true, "simulated")
 	tick := d.Tick
