@@ -13,6 +13,7 @@ import (
 	"github.com/passline/passline/cloud/openapi"
 	"github.com/passline/passline/cloud/ratelimit"
 	"github.com/passline/passline/cloud/token"
+	"github.com/passline/passline/cloud/web"
 )
 
 // apiHandler builds the relay's one HTTP API (cloud/httpapi.Routes): OAuth
@@ -28,11 +29,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 	defer cancel()
 	c, js := m.Config, m.JetStream()
 	insecure := c.Auth.Key == ""
-	authority, err := authorityOf(c.Auth)
-	if err != nil {
-		return nil, err
-	}
-	store, err := token.OpenKVStore(ctx, js, c.Stream.Replicas)
+	a, err := m.webAuth(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -48,14 +45,13 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		return nil, err
 	}
 	log := m.Logger.WithGroup("api")
-	clients := &token.Clients{Store: store, Cost: c.Auth.BcryptCost}
+	authority, clients, metrics := a.authority, a.clients, a.metrics
 	limiter := ratelimit.New(nil, nil, nil)
 	limiter.Shared = days
 	limiter.OnError = func(err error) { log.Warn("shared rate count failed; request allowed", "err", err) }
 	tokenLimit := ratelimit.New(map[string]ratelimit.Plan{"token": {PerSecond: 5}}, nil, nil)
-	metrics := httpapi.NewMetrics(m.Registry)
 	rt := &httpapi.Routes{
-		Auth:       &httpapi.Auth{Verifier: authority, Active: clients.Active, Log: log, Metrics: metrics},
+		Auth:       a.auth,
 		Insecure:   insecure,
 		Limit:      limiter.Middleware,
 		APIMetrics: metrics,
@@ -93,4 +89,60 @@ func authorityOf(c token.Config) (*token.Authority, error) {
 		return nil, fmt.Errorf("auth: random key: %w", err)
 	}
 	return token.NewHS256(key)
+}
+
+// webAuthn is what checks bearer tokens, shared by the API routes and the
+// pages.
+type webAuthn struct {
+	authority *token.Authority
+	clients   *token.Clients
+	metrics   *httpapi.Metrics
+	auth      *httpapi.Auth
+}
+
+// webAuth builds the token check of this Run once: the authority of
+// auth.key (authorityOf), the clients in KV PASSLINE_CLIENTS (revocation)
+// and the refusal counters.
+func (m *Main) webAuth(ctx context.Context) (*webAuthn, error) {
+	if m.authn != nil {
+		return m.authn, nil
+	}
+	c := m.Config
+	authority, err := authorityOf(c.Auth)
+	if err != nil {
+		return nil, err
+	}
+	store, err := token.OpenKVStore(ctx, m.JetStream(), c.Stream.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	clients := &token.Clients{Store: store, Cost: c.Auth.BcryptCost}
+	metrics := httpapi.NewMetrics(m.Registry)
+	m.authn = &webAuthn{
+		authority: authority, clients: clients, metrics: metrics,
+		auth: &httpapi.Auth{Verifier: authority, Active: clients.Active, Log: m.Logger.WithGroup("api"), Metrics: metrics},
+	}
+	return m.authn, nil
+}
+
+// pageGuards are the web pages' guards when auth.key is set: the rider
+// page and stream take rider:{rider}, the ops page, summary and stream
+// ops:read, each from a bearer header or the page's ?access_token=.
+func (m *Main) pageGuards(h *web.Handler) error {
+	if m.Config.Auth.Key == "" {
+		return nil // insecure dev: open, as the API is
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := m.webAuth(ctx)
+	if err != nil {
+		return err
+	}
+	h.RiderGuard = func(next http.Handler) http.Handler {
+		return a.auth.RequireStream(httpapi.RequireRider("rider", next))
+	}
+	h.OpsGuard = func(next http.Handler) http.Handler {
+		return a.auth.RequireStream(httpapi.RequireScope(token.ScopeOpsRead, next))
+	}
+	return nil
 }

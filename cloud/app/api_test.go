@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/openapi"
 	"github.com/passline/passline/cloud/relaytest"
@@ -17,26 +21,37 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
-	cfg := relaytest.Config(t.TempDir())
+// securedRelay is a relay with auth.key set and an API client "platform"
+// that may request every scope.
+type securedRelay struct {
+	m    *app.Main
+	base string
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	// token returns an access token for scope from POST /oauth/token.
+	token func(scope string) string
+}
+
+func startSecured(t *testing.T, cfg config.Config) *securedRelay {
+	t.Helper()
 	cfg.Auth = token.Config{Key: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", BcryptCost: 4}
 	m := relaytest.MustRun(t, cfg)
 	nc, js := relaytest.Connect(t, m.NATSURL())
-	ctx := context.Background()
-	store, err := token.OpenKVStore(ctx, js, 1)
+	store, err := token.OpenKVStore(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := token.AddClient(ctx, store, token.ClientSpec{ID: "platform", Tier: token.TierEnterprise,
-		Scopes: []string{token.ScopeOrdersRead, token.ScopeAssignmentsWrite, token.ScopeTemplatesWrite, token.ScopeConfigWrite, token.ScopeAnyRider},
+	_, secret, err := token.AddClient(context.Background(), store, token.ClientSpec{ID: "platform", Tier: token.TierEnterprise,
+		Scopes: []string{token.ScopeOrdersRead, token.ScopeAssignmentsWrite, token.ScopeTemplatesWrite, token.ScopeConfigWrite, token.ScopeAnyRider, token.ScopeOpsRead},
 		Stores: []string{"*"}, Merchants: []string{"*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + m.HTTPAddr()
-	getToken := func(scope string) string {
+	s := &securedRelay{m: m, base: "http://" + m.HTTPAddr(), nc: nc, js: js}
+	s.token = func(scope string) string {
+		t.Helper()
 		form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
-		req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader(form.Encode()))
+		req, _ := http.NewRequest("POST", s.base+"/oauth/token", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth("platform", secret)
 		resp, err := http.DefaultClient.Do(req)
@@ -48,10 +63,17 @@ func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
 			AccessToken string `json:"access_token"`
 		}
 		if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&tr) != nil {
-			t.Fatalf("token: %d", resp.StatusCode)
+			t.Fatalf("token for %q: %d", scope, resp.StatusCode)
 		}
 		return tr.AccessToken
 	}
+	return s
+}
+
+func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
+	s := startSecured(t, relaytest.Config(t.TempDir()))
+	base, nc, js, getToken := s.base, s.nc, s.js, s.token
+	ctx := context.Background()
 	all := getToken("orders:read assignments:write templates:write config:write rider:sample-rider")
 
 	// Every route of openapi.yaml, without and with a token: only

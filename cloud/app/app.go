@@ -60,6 +60,7 @@ type Main struct {
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	platforms *platforms // nil: platform gateway off
+	authn     *webAuthn  // token check of the API and the pages, when auth.key is set
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -246,7 +247,10 @@ func (m *Main) startHTTP() (err error) {
 		return fmt.Errorf("listen http %s: %w", m.Config.HTTP.Listen, err)
 	}
 	m.httpLn = ln
-	handler, stopPages := m.pages(m.withPlatformWebhooks(apiHandler))
+	handler, stopPages, err := m.pages(m.withPlatformWebhooks(apiHandler))
+	if err != nil {
+		return err
+	}
 	m.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	m.httpSrv.RegisterOnShutdown(stopPages)
 	if c, ok := apiHandler.(interface{ Close() }); ok {

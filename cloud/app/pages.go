@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/passline/passline/cloud/web"
@@ -11,7 +12,8 @@ import (
 // rider's NATS subject on the relay's connection; the ops page counts
 // decisions from every store's decision subject. The returned func ends
 // open page streams; register it with http.Server.RegisterOnShutdown.
-func (m *Main) pages(api http.Handler) (http.Handler, func()) {
+// With auth.key set, every page and its data need a token (pageGuards).
+func (m *Main) pages(api http.Handler) (http.Handler, func(), error) {
 	log := m.Logger.WithGroup("web")
 	tr := &web.StoreTracker{}
 	if err := tr.Start(m.nc); err != nil {
@@ -19,10 +21,15 @@ func (m *Main) pages(api http.Handler) (http.Handler, func()) {
 		tr = nil
 	}
 	h := &web.Handler{Gatherer: m.Registry, Stores: tr, Riders: web.NATSRiders{NC: m.nc}, Next: api, Log: log}
-	return h, func() {
+	stop := func() {
 		h.Close()
 		if tr != nil {
 			_ = tr.Close()
 		}
 	}
+	if err := m.pageGuards(h); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("page guards: %w", err)
+	}
+	return h, stop, nil
 }

@@ -20,6 +20,7 @@ package breaker
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -148,6 +149,17 @@ func New(name string, cfg Config, now func() time.Time) *Breaker {
 		now = time.Now
 	}
 	return &Breaker{name: name, cfg: cfg.withDefaults(), now: now, windowStart: now()}
+}
+
+// URLName is rawURL reduced to scheme://host, the name to give a breaker
+// that guards a URL: a breaker's name is a metric label and is shown on the
+// ops page, and a URL's user info, path or query may carry a token.
+func URLName(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return "invalid-url"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // Name is the endpoint the breaker guards.

@@ -162,7 +162,7 @@ func NewModel(cfg Config, reg prometheus.Registerer, opt Options) (*Phraser, err
 	p := &Phraser{
 		cfg: cfg, endpoint: endpoint, client: opt.Client, now: opt.Now,
 		limits: Limits{MaxChars: cfg.MaxChars, MaxSMSSegments: cfg.MaxSMSSegments, DenyList: append(append([]string(nil), DefaultDenyList...), cfg.DenyList...)},
-		br:     breaker.New(endpoint, cfg.Breaker, opt.Now),
+		br:     breaker.New(breaker.URLName(endpoint), cfg.Breaker, opt.Now),
 		budget: &budget{limit: cfg.DailyCalls},
 		cache:  newCache(cfg.CacheSize, cfg.CacheTTL),
 	}

@@ -139,7 +139,7 @@ func New(cfg Config, lookup PhoneLookup, opt Options) (*Channel, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Channel{cfg: cfg, lookup: lookup, client: opt.Client, now: opt.Now, br: breaker.New(cfg.URL, cfg.Breaker, opt.Now)}, nil
+	return &Channel{cfg: cfg, lookup: lookup, client: opt.Client, now: opt.Now, br: breaker.New(breaker.URLName(cfg.URL), cfg.Breaker, opt.Now)}, nil
 }
 
 // Name is "sms".

@@ -36,6 +36,9 @@ const (
 	ScopeConfigWrite      = "config:write"
 	// ScopePlatformWrite sets a store's delivery-platform credentials.
 	ScopePlatformWrite = "platform:write"
+	// ScopeOpsRead opens the operations page, its summary and its stream
+	// (every store's activity and the delivery channels' states).
+	ScopeOpsRead = "ops:read"
 	// ScopeAnyRider, granted to a client, lets it request rider:{id} for
 	// any rider; it never appears in a token.
 	ScopeAnyRider = "rider:*"
@@ -47,7 +50,7 @@ func RiderScope(rider string) string { return "rider:" + rider }
 // ValidScope reports whether s is a scope a token may carry.
 func ValidScope(s string) bool {
 	switch s {
-	case ScopeOrdersRead, ScopeAssignmentsWrite, ScopeTemplatesWrite, ScopeConfigWrite, ScopePlatformWrite:
+	case ScopeOrdersRead, ScopeAssignmentsWrite, ScopeTemplatesWrite, ScopeConfigWrite, ScopePlatformWrite, ScopeOpsRead:
 		return true
 	}
 	rider, ok := strings.CutPrefix(s, "rider:")

@@ -47,12 +47,13 @@ type Handler struct {
 	// KeepAlive is how often an idle stream gets a comment; 0 means 15 s.
 	KeepAlive time.Duration
 	Log       *slog.Logger
-	// RiderGuard, when set, wraps the rider event stream, for example
-	// auth.RequireStream(httpapi.RequireRider("rider", h)); the page hands
-	// its own query string (access_token=...) to the stream. OpsGuard wraps
-	// the ops summary and stream likewise. NIL LEAVES THEM OPEN to anyone
-	// who reaches the listener: a rider's notifications name the store and
-	// the order.
+	// RiderGuard, when set, wraps the rider page and its event stream, for
+	// example auth.RequireStream(httpapi.RequireRider("rider", h)); the
+	// page hands its own query string (access_token=...) to the stream.
+	// OpsGuard wraps the ops page, summary and stream likewise. NIL LEAVES
+	// THEM OPEN to anyone who reaches the listener: a rider's
+	// notifications name the store and the order, the ops page every
+	// store.
 	RiderGuard, OpsGuard func(http.Handler) http.Handler
 
 	once sync.Once
@@ -90,27 +91,39 @@ func (h *Handler) init() {
 			http.ServeFileFS(w, r, sub, name)
 		}
 	}
-	mux.HandleFunc("GET /ops/{$}", page("ops.html"))
+	mux.Handle("GET /ops/{$}", guard(h.OpsGuard, page("ops.html")))
 	mux.Handle("GET /ops/summary.json", guard(h.OpsGuard, http.HandlerFunc(h.summary)))
 	mux.Handle("GET /ops/events", guard(h.OpsGuard, http.HandlerFunc(h.opsEvents)))
-	mux.HandleFunc("GET /riders/{rider}/{$}", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /riders/{rider}/{$}", guard(h.RiderGuard, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !wire.ValidToken(r.PathValue("rider")) {
 			http.Error(w, "rider must be 1-64 characters of A-Z a-z 0-9 _ -", http.StatusBadRequest)
 			return
 		}
 		page("rider.html")(w, r)
-	})
+	})))
 	mux.Handle("GET /riders/{rider}/events", guard(h.RiderGuard, http.HandlerFunc(h.riderEvents)))
-	mux.Handle("GET /ops", http.RedirectHandler("/ops/", http.StatusFound))
-	mux.Handle("GET /{$}", http.RedirectHandler("/ops/", http.StatusFound))
-	mux.HandleFunc("GET /riders/{rider}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/riders/"+url.PathEscape(r.PathValue("rider"))+"/", http.StatusFound)
-	})
+	mux.HandleFunc("GET /ops", redirect(func(*http.Request) string { return "/ops/" }))
+	mux.HandleFunc("GET /{$}", redirect(func(*http.Request) string { return "/ops/" }))
+	mux.HandleFunc("GET /riders/{rider}", redirect(func(r *http.Request) string {
+		return "/riders/" + url.PathEscape(r.PathValue("rider")) + "/"
+	}))
 	mux.Handle("GET /web/", http.StripPrefix("/web", files))
 	if h.Next != nil {
 		mux.Handle("/", h.Next)
 	}
 	h.mux = mux
+}
+
+// redirect answers 302 to the path to returns, keeping the query string
+// (a page's access_token).
+func redirect(to func(*http.Request) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		target := to(r)
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+	}
 }
 
 func guard(g func(http.Handler) http.Handler, next http.Handler) http.Handler {

@@ -233,7 +233,11 @@ func TestOpsEventsStreamSummariesUntilClose(t *testing.T) {
 	}
 }
 
-func TestGuardsWrapStreams(t *testing.T) {
+// TestGuardsWrapPagesAndStreams: RiderGuard wraps the rider page and its
+// stream, OpsGuard the ops page, summary and stream; a redirect to a page
+// keeps the query (the page's access_token, which the page hands to its
+// stream); static files stay public.
+func TestGuardsWrapPagesAndStreams(t *testing.T) {
 	guard := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Query().Get("access_token") != "good" {
@@ -249,7 +253,12 @@ func TestGuardsWrapStreams(t *testing.T) {
 		"/ops/events":                         401,
 		"/ops/summary.json":                   401,
 		"/ops/summary.json?access_token=good": 200,
-		"/riders/r1/":                         200, // the page itself carries no data
+		"/riders/r1/":                         401,
+		"/ops/":                               401,
+		"/ops/?access_token=good":             200,
+		"/riders/r1?access_token=good":        200, // redirected with its query
+		"/ops?access_token=good":              200,
+		"/web/web.css":                        200,
 	} {
 		if code, _ := get(t, srv.URL+path); code != want {
 			t.Errorf("GET %s = %d, want %d", path, code, want)

@@ -185,7 +185,7 @@ func New(cfg Config, ep Endpoint, opt Options) (*Channel, error) {
 	if ep.PreviousSecret != "" {
 		prev, _ = DecodeSecret(ep.PreviousSecret)
 	}
-	return &Channel{cfg: cfg, ep: ep, key: key, prev: prev, until: ep.PreviousUntil, client: opt.Client, now: opt.Now, br: breaker.New(ep.URL, cfg.Breaker, opt.Now)}, nil
+	return &Channel{cfg: cfg, ep: ep, key: key, prev: prev, until: ep.PreviousUntil, client: opt.Client, now: opt.Now, br: breaker.New(ep.Name, cfg.Breaker, opt.Now)}, nil
 }
 
 // Name is "webhook:<endpoint name>".

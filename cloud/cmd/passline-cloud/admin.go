@@ -39,7 +39,7 @@ add only:
   -tier TIER       free or enterprise (default free)
   -scopes LIST     comma-separated: orders:read, assignments:write,
                    templates:write, config:write, platform:write,
-                   rider:ID, rider:*
+                   ops:read, rider:ID, rider:*
   -stores LIST     comma-separated stores it may touch, * for all
   -merchants LIST  comma-separated merchants it may touch, * for all
 `
