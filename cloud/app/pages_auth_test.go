@@ -99,3 +99,34 @@ func TestMetricsAndOpsCarryNoEndpointSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestBadPathParametersAre400: through the real relay and its KV buckets,
+// ids that are not wire tokens are refused with 400 naming the parameter
+// before they become a KV key or a subject (they were a 503 with "nats:
+// invalid key"), on the API and on the pages alike.
+func TestBadPathParametersAre400(t *testing.T) {
+	s := startSecured(t, relaytest.Config(t.TempDir()))
+	all := s.token("orders:read config:write")
+	for _, tc := range []struct{ path, tok, field string }{
+		{"/v1/stores/s1/orders/..%2F..%2Fs2", all, `"field":"order"`},
+		{"/v1/stores/s1/orders/%3E", all, `"field":"order"`},
+		{"/v1/stores/s1/orders/*", all, `"field":"order"`},
+		{"/v1/stores/s1/orders/" + strings.Repeat("o", 65), all, `"field":"order"`},
+		{"/v1/stores/%3E/config/status", all, `"field":"store"`},
+		{"/v1/riders/%3E/events", s.token("rider:r1"), `"field":"rider"`},
+		{"/riders/..%2Fr1/events", s.token("rider:r1"), "rider"},
+		{"/riders/%2A/", s.token("rider:r1"), "rider"},
+	} {
+		req, _ := http.NewRequest("GET", s.base+tc.path, nil)
+		req.Header.Set("Authorization", "Bearer "+tc.tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), tc.field) {
+			t.Errorf("GET %s = %d %s, want 400 naming %s", tc.path, resp.StatusCode, b, tc.field)
+		}
+	}
+}

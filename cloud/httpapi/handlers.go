@@ -54,8 +54,8 @@ func Order(get func(ctx context.Context, store, order string) (view any, found b
 			WriteError(w, e)
 			return
 		}
-		if order == "" || len(order) > 128 {
-			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "order", Message: "order must be 1-128 characters"})
+		if e := checkToken("order", order); e != nil {
+			WriteError(w, e)
 			return
 		}
 		v, found, err := get(r.Context(), store, order)

@@ -23,7 +23,8 @@ import (
 //	GET  /v1/stores/{store}/platforms                       bearer, limit, platform:write, store
 //	GET  /healthz, GET /metrics, GET /openapi.yaml          public
 //
-// Every route also gets Recover and LimitBody(MaxBody); anything else
+// Every route also gets Recover, LimitBody(MaxBody) and, before any guard,
+// ValidPath (a bad path parameter is a 400 naming it); anything else
 // answers a JSON 404 no_route. The handler Handler returns has a Close
 // method that ends open rider streams: register it with the server's
 // RegisterOnShutdown, or Shutdown waits for them until its deadline.
@@ -124,7 +125,7 @@ func (rt *Routes) Handler() http.Handler {
 		if r.wrap != nil {
 			h = r.wrap(h)
 		}
-		mux.Handle(r.pattern, rt.APIMetrics.instrument(r.pattern, r.pattern == "GET /v1/riders/{rider}/events", h))
+		mux.Handle(r.pattern, rt.APIMetrics.instrument(r.pattern, r.pattern == "GET /v1/riders/{rider}/events", ValidPath(h)))
 	}
 	mux.HandleFunc("/", NoRoute)
 	limit := rt.MaxBody

@@ -94,14 +94,8 @@ func (h *Handler) init() {
 	mux.Handle("GET /ops/{$}", guard(h.OpsGuard, page("ops.html")))
 	mux.Handle("GET /ops/summary.json", guard(h.OpsGuard, http.HandlerFunc(h.summary)))
 	mux.Handle("GET /ops/events", guard(h.OpsGuard, http.HandlerFunc(h.opsEvents)))
-	mux.Handle("GET /riders/{rider}/{$}", guard(h.RiderGuard, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !wire.ValidToken(r.PathValue("rider")) {
-			http.Error(w, "rider must be 1-64 characters of A-Z a-z 0-9 _ -", http.StatusBadRequest)
-			return
-		}
-		page("rider.html")(w, r)
-	})))
-	mux.Handle("GET /riders/{rider}/events", guard(h.RiderGuard, http.HandlerFunc(h.riderEvents)))
+	mux.Handle("GET /riders/{rider}/{$}", validRider(guard(h.RiderGuard, page("rider.html"))))
+	mux.Handle("GET /riders/{rider}/events", validRider(guard(h.RiderGuard, http.HandlerFunc(h.riderEvents))))
 	mux.HandleFunc("GET /ops", redirect(func(*http.Request) string { return "/ops/" }))
 	mux.HandleFunc("GET /{$}", redirect(func(*http.Request) string { return "/ops/" }))
 	mux.HandleFunc("GET /riders/{rider}", redirect(func(r *http.Request) string {
@@ -112,6 +106,18 @@ func (h *Handler) init() {
 		mux.Handle("/", h.Next)
 	}
 	h.mux = mux
+}
+
+// validRider answers 400 for a {rider} that is not a wire token, before
+// any guard or subscription sees it.
+func validRider(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !wire.ValidToken(r.PathValue("rider")) {
+			http.Error(w, "rider must be 1-64 characters of A-Z a-z 0-9 _ -", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // redirect answers 302 to the path to returns, keeping the query string
