@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -19,6 +20,14 @@ type Config struct {
 	Key string `yaml:"key"`
 	// BcryptCost hashes new client secrets; bcrypt.DefaultCost (10) when 0.
 	BcryptCost int `yaml:"bcrypt_cost"`
+	// Audience is the aud claim of this cloud's tokens: tokens of another
+	// service signed with the same key are refused. DefaultAudience
+	// ("passline-cloud") when empty; every replica needs the same one.
+	Audience string `yaml:"audience"`
+	// MaxLifetime is the longest a token may live (exp - iat): longer
+	// ones are refused, and issued ones live at most this. 2h (TTL) when
+	// 0; at most 24h.
+	MaxLifetime time.Duration `yaml:"max_lifetime"`
 	// InsecureDev, with Key empty, serves the API's routes with
 	// authentication off: anyone who reaches http.listen may read orders,
 	// assign riders and change templates and store configs. For `make demo` and tests only; the relay
@@ -48,6 +57,12 @@ func (c Config) Authority() (*Authority, error) {
 	if c.BcryptCost != 0 && (c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost) {
 		return nil, fmt.Errorf("auth.bcrypt_cost: %d is outside %d..%d", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
+	if c.MaxLifetime < 0 || c.MaxLifetime > 24*time.Hour {
+		return nil, fmt.Errorf("auth.max_lifetime: %v is not in 0 (2h) to 24h", c.MaxLifetime)
+	}
+	if c.Audience != "" && !validAudience(c.Audience) {
+		return nil, fmt.Errorf("auth.audience: %q is not 1-128 printable characters without spaces", c.Audience)
+	}
 	if c.Key == "" {
 		return nil, fmt.Errorf("auth.key: missing; set it to base64 of 32 random bytes (openssl rand -base64 32), through ${VAR}")
 	}
@@ -67,7 +82,20 @@ func (c Config) Authority() (*Authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth.key: %w", err)
 	}
+	a.Audience, a.MaxLifetime = c.Audience, c.MaxLifetime
 	return a, nil
+}
+
+func validAudience(s string) bool {
+	if len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeKey(s string) ([]byte, error) {

@@ -100,7 +100,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeOAuth(w, http.StatusInternalServerError, "server_error", "could not sign the token")
 		return
 	}
-	writeJSON(w, http.StatusOK, response{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int(TTL.Seconds()), Scope: strings.Join(scopes, " ")})
+	writeJSON(w, http.StatusOK, response{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int(h.Authority.Lifetime().Seconds()), Scope: strings.Join(scopes, " ")})
 }
 
 func (h *Handler) log() *slog.Logger {

@@ -13,11 +13,17 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// TTL is how long an access token is valid.
+// TTL is how long an access token is valid, and the longest lifetime
+// (exp - iat) a token may claim unless the authority's MaxLifetime says
+// otherwise.
 const TTL = 2 * time.Hour
 
 // Issuer is the iss claim of every Passline token.
 const Issuer = "passline"
+
+// DefaultAudience is the aud claim of the cloud's tokens unless
+// auth.audience names another.
+const DefaultAudience = "passline-cloud"
 
 // Claims are what an access token says: who (sub = client id), what it may
 // do (space-separated scope), its tier and the stores and merchants it may
@@ -81,6 +87,14 @@ type Authority struct {
 	verify any
 	// Now is the clock for iat, exp and their checks; time.Now when nil.
 	Now func() time.Time
+	// Audience is the aud claim Issue writes and Verify requires; a token
+	// for another service, signed with the same key, is refused.
+	// DefaultAudience when empty.
+	Audience string
+	// MaxLifetime caps a token's exp - iat (and exp - now): a token that
+	// claims to live longer is refused, however it was signed. Issued
+	// tokens live min(TTL, MaxLifetime). TTL when 0.
+	MaxLifetime time.Duration
 }
 
 // NewHS256 returns an authority signing with HMAC-SHA256 and secret, which
@@ -102,6 +116,29 @@ func NewEdDSA(seed []byte) (*Authority, error) {
 	return &Authority{method: jwt.SigningMethodEdDSA, sign: priv, verify: priv.Public()}, nil
 }
 
+func (a *Authority) audience() string {
+	if a.Audience == "" {
+		return DefaultAudience
+	}
+	return a.Audience
+}
+
+// Lifetime is how long the tokens Issue signs are valid: TTL, or
+// MaxLifetime when shorter.
+func (a *Authority) Lifetime() time.Duration {
+	if a.MaxLifetime > 0 && a.MaxLifetime < TTL {
+		return a.MaxLifetime
+	}
+	return TTL
+}
+
+func (a *Authority) maxLifetime() time.Duration {
+	if a.MaxLifetime > 0 {
+		return a.MaxLifetime
+	}
+	return TTL
+}
+
 func (a *Authority) now() time.Time {
 	if a.Now != nil {
 		return a.Now()
@@ -109,16 +146,17 @@ func (a *Authority) now() time.Time {
 	return time.Now()
 }
 
-// Issue signs a token for c carrying scopes, valid for TTL from now.
+// Issue signs a token for c carrying scopes and the authority's audience,
+// valid for Lifetime from now.
 func (a *Authority) Issue(c Client, scopes []string) (string, time.Time, error) {
 	now := a.now().Truncate(time.Second)
-	exp := now.Add(TTL)
+	exp := now.Add(a.Lifetime())
 	jti := make([]byte, 12)
 	_, _ = rand.Read(jti)
 	claims := Claims{
 		Scope: strings.Join(scopes, " "), Tier: c.Tier, Stores: c.Stores, Merchants: c.Merchants,
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: Issuer, Subject: c.ID, ID: hex.EncodeToString(jti),
+			Issuer: Issuer, Subject: c.ID, ID: hex.EncodeToString(jti), Audience: jwt.ClaimStrings{a.audience()},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 		},
 	}
@@ -130,8 +168,9 @@ func (a *Authority) Issue(c Client, scopes []string) (string, time.Time, error) 
 }
 
 // Verify checks the signature (only this authority's algorithm), then
-// issuer, expiry and not-before, and returns the claims. A refusal is a
-// *VerifyError whose Reason says why.
+// issuer, audience, expiry, not-before and lifetime (iat required, exp - iat
+// and exp - now at most MaxLifetime), and returns the claims. A refusal is
+// a *VerifyError whose Reason says why.
 func (a *Authority) Verify(token string) (*Claims, error) {
 	if token == "" {
 		return nil, &VerifyError{Reason: ReasonMissing, Err: errors.New("no token")}
@@ -139,14 +178,33 @@ func (a *Authority) Verify(token string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.verify, nil },
 		jwt.WithValidMethods([]string{a.method.Alg()}), jwt.WithTimeFunc(a.now),
-		jwt.WithIssuer(Issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt())
+		jwt.WithIssuer(Issuer), jwt.WithAudience(a.audience()), jwt.WithExpirationRequired(), jwt.WithIssuedAt())
 	if err != nil {
 		return nil, &VerifyError{Reason: reasonOf(err), Err: err}
 	}
 	if c.Subject == "" {
 		return nil, &VerifyError{Reason: ReasonInvalid, Err: errors.New("token has no subject")}
 	}
+	if err := a.checkLifetime(&c); err != nil {
+		return nil, &VerifyError{Reason: ReasonInvalid, Err: err}
+	}
 	return &c, nil
+}
+
+// checkLifetime refuses a token without iat, or one that claims to live
+// longer than the maximum from its iat or from now.
+func (a *Authority) checkLifetime(c *Claims) error {
+	if c.IssuedAt == nil {
+		return errors.New("token has no iat")
+	}
+	longest := a.maxLifetime()
+	if life := c.ExpiresAt.Sub(c.IssuedAt.Time); life > longest {
+		return fmt.Errorf("token lives %v from iat to exp, longer than the allowed %v", life, longest)
+	}
+	if left := c.ExpiresAt.Sub(a.now()); left > longest {
+		return fmt.Errorf("token expires in %v, later than the allowed %v", left.Round(time.Second), longest)
+	}
+	return nil
 }
 
 func reasonOf(err error) Reason {
