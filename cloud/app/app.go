@@ -23,6 +23,7 @@ import (
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/breaker"
 	"github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsd"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/phrase"
@@ -251,7 +252,14 @@ func (m *Main) startHTTP() (err error) {
 	if err != nil {
 		return err
 	}
-	m.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	hc := m.Config.HTTP
+	m.httpSrv = &http.Server{
+		Handler:           httpapi.LimitBody(hc.MaxBody, handler), // before the pages and every route
+		ReadHeaderTimeout: min(10*time.Second, hc.ReadTimeout),
+		ReadTimeout:       hc.ReadTimeout,  // net/http clears it once the body is read
+		WriteTimeout:      hc.WriteTimeout, // event streams lift it per request (http.ResponseController)
+		IdleTimeout:       hc.IdleTimeout,
+	}
 	m.httpSrv.RegisterOnShutdown(stopPages)
 	if c, ok := apiHandler.(interface{ Close() }); ok {
 		m.httpSrv.RegisterOnShutdown(c.Close) // ends open SSE streams

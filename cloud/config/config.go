@@ -92,9 +92,18 @@ type Cluster struct {
 	Routes []string `yaml:"routes"` // nats-route://host:port of the other nodes
 }
 
-// HTTP is the API, health and metrics listener.
+// HTTP is the API, pages, health and metrics listener.
 type HTTP struct {
 	Listen string `yaml:"listen"` // host:port; port 0 picks a free port
+	// ReadTimeout bounds reading a request, headers and body: a client
+	// that trickles its body is cut off.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing an answer; event streams lift it.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a keep-alive connection idle this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxBody caps every request body before any handler reads it.
+	MaxBody int64 `yaml:"max_body"`
 }
 
 // Stream configures the DECISIONS stream.
@@ -147,8 +156,11 @@ func DefaultConfig() Config {
 	return Config{
 		NATS:    NATS{URL: "nats://127.0.0.1:4222"},
 		DataDir: "/var/lib/passline/cloud",
-		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
-		Stream:  Stream{Replicas: 1, DuplicateWindow: 2 * time.Hour, MaxAge: 72 * time.Hour},
+		HTTP: HTTP{
+			Listen: "127.0.0.1:8080", ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second,
+			IdleTimeout: 2 * time.Minute, MaxBody: 64 << 10,
+		},
+		Stream: Stream{Replicas: 1, DuplicateWindow: 2 * time.Hour, MaxAge: 72 * time.Hour},
 		Consumer: Consumer{
 			Durable: "relay", MaxDeliver: 8, AckWait: 30 * time.Second, MaxAckPending: 4096,
 			Backoff: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute},
@@ -360,6 +372,9 @@ func (c Config) validateMisc() error {
 	if err := checkHostPort("http.listen", c.HTTP.Listen); err != nil {
 		return err
 	}
+	if err := c.HTTP.validateLimits(); err != nil {
+		return err
+	}
 	if c.Locale != "zh-CN" && c.Locale != "en" {
 		return fieldErr("locale", "%q is not zh-CN or en", c.Locale)
 	}
@@ -370,6 +385,21 @@ func (c Config) validateMisc() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fieldErr("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+func (h HTTP) validateLimits() error {
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"http.read_timeout", h.ReadTimeout}, {"http.write_timeout", h.WriteTimeout}, {"http.idle_timeout", h.IdleTimeout}} {
+		if f.d <= 0 {
+			return fieldErr(f.name, "must be positive")
+		}
+	}
+	if h.MaxBody < 1024 || h.MaxBody > 16<<20 {
+		return fieldErr("http.max_body", "%d is not in 1024-16777216 bytes", h.MaxBody)
 	}
 	return nil
 }

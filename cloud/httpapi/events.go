@@ -152,7 +152,7 @@ func (h *RiderEvents) stream(w http.ResponseWriter, r *http.Request, cons jetstr
 		cc.Stop()
 	}()
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
