@@ -19,6 +19,7 @@ var pathRules = map[string]struct {
 	"order":    {wire.ValidToken, "1-64 characters of A-Z a-z 0-9 _ -"},
 	"rider":    {wire.ValidToken, "1-64 characters of A-Z a-z 0-9 _ -"},
 	"merchant": {wire.ValidToken, "1-64 characters of A-Z a-z 0-9 _ -"},
+	"platform": {wire.ValidToken, "1-64 characters of A-Z a-z 0-9 _ -"}, // an unknown one is the handler's 404
 	"kind":     {func(s string) bool { return wire.DecisionKind(s).Valid() }, "a decision kind: " + kindList()},
 	"locale":   {func(s string) bool { return slices.Contains(wire.Locales, s) }, "one of " + strings.Join(wire.Locales, ", ")},
 }

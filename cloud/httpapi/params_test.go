@@ -23,7 +23,7 @@ func TestPathParametersValidated(t *testing.T) {
 	})
 	rt := &httpapi.Routes{
 		Auth:  &httpapi.Auth{Verifier: a},
-		Order: reached, Template: reached, Config: reached, ConfigStatus: reached, Events: reached,
+		Order: reached, Template: reached, Config: reached, ConfigStatus: reached, Events: reached, PlatformPut: reached,
 	}
 	h := rt.Handler()
 	long := strings.Repeat("a", 65)
@@ -40,6 +40,7 @@ func TestPathParametersValidated(t *testing.T) {
 		{"PUT", "/v1/merchants/%3E/templates/ready/en", "merchant"},
 		{"PUT", "/v1/merchants/m1/templates/..%2Fready/en", "kind"},
 		{"PUT", "/v1/merchants/m1/templates/ready/*", "locale"},
+		{"PUT", "/v1/stores/s1/platforms/..%2Fx", "platform"},
 		{"GET", "/v1/riders/..%2F..%2Fr2/events", "rider"},
 		{"GET", "/v1/riders/r.%3E/events", "rider"},
 		{"GET", "/v1/riders/" + long + "/events", "rider"},
@@ -48,7 +49,7 @@ func TestPathParametersValidated(t *testing.T) {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			rider := strings.TrimSuffix(strings.TrimPrefix(tt.path, "/v1/riders/"), "/events")
 			tok, _, _ := a.Issue(token.Client{ID: "all", Tier: token.TierEnterprise, Stores: []string{"*"}, Merchants: []string{"*"}},
-				[]string{token.ScopeOrdersRead, token.ScopeConfigWrite, token.ScopeTemplatesWrite, token.RiderScope(rider)})
+				[]string{token.ScopeOrdersRead, token.ScopeConfigWrite, token.ScopeTemplatesWrite, token.ScopePlatformWrite, token.RiderScope(rider)})
 			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(`{}`))
 			r.Header.Set("Authorization", "Bearer "+tok)
 			rec := httptest.NewRecorder()
