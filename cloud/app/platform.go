@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/breaker"
@@ -11,6 +12,8 @@ import (
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/cloud/sms"
+	"github.com/passline/passline/cloud/webhook"
 	"github.com/passline/passline/wire"
 )
 
@@ -66,8 +69,40 @@ func (m *Main) startPlatforms(ctx context.Context, breakers *breaker.Collector) 
 			Assign: func(ctx context.Context, a wire.Assignment) error { return m.relay.Assign(ctx, a) }, Metrics: metrics, Log: log,
 		}
 	}
+	if c.Customer != "" {
+		via, err := m.customerVia(c.Customer, client)
+		if err != nil {
+			return nil, err
+		}
+		breakers.Add("customer", via.Breaker())
+		out = append(out, &platform.CustomerChannel{Orders: p.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via, Log: log})
+	}
 	m.platforms = p
 	return out, nil
+}
+
+// customerVia is the channel customer messages go out on: the sms
+// gateway to the customer's phone, or a configured webhook endpoint.
+func (m *Main) customerVia(via string, client *http.Client) (interface {
+	cloud.Channel
+	Breaker() *breaker.Breaker
+}, error) {
+	if via == "sms" {
+		cfg := m.Config.SMS
+		cfg.Kinds = nil // sms.kinds is the riders' choice; customers get ready_soon and delayed
+		ch, err := sms.New(cfg, platform.CustomerPhone, sms.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("platform.customer: %w", err)
+		}
+		return ch, nil
+	}
+	name := strings.TrimPrefix(via, "webhook:")
+	for _, ep := range m.Config.Webhook.Endpoints {
+		if ep.Name == name {
+			return webhook.New(m.Config.Webhook, ep, webhook.Options{Client: client})
+		}
+	}
+	return nil, fmt.Errorf("platform.customer: no webhook endpoint named %q", name)
 }
 
 // withPlatformWebhooks serves every platform's webhooks at

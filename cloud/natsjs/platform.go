@@ -245,3 +245,25 @@ func (d PlatformDeadLetters) Park(ctx context.Context, n wire.Notification, chan
 	_, err = d.JS.PublishMsg(ctx, m)
 	return err
 }
+
+// PlatformCaps keeps the customer channel's per-order caps in the seen
+// bucket (a day).
+type PlatformCaps struct{ KV jetstream.KeyValue }
+
+var _ platform.Caps = PlatformCaps{}
+
+// Claim records id under key, or reports whether key already holds id.
+func (c PlatformCaps) Claim(ctx context.Context, key, id string) (bool, error) {
+	_, err := c.KV.Create(ctx, key, []byte(id))
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return false, err
+	}
+	e, err := c.KV.Get(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	return string(e.Value()) == id, nil
+}

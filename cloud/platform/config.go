@@ -3,6 +3,7 @@ package platform
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/passline/passline/cloud/breaker"
@@ -17,6 +18,11 @@ type Config struct {
 	// Platforms are the platforms to run a channel and a webhook receiver
 	// for; empty means all of Names.
 	Platforms []string `yaml:"platforms"`
+	// Customer sends platform orders' customers their own ready_soon and
+	// delayed messages, at most one of each per order: "sms" through the
+	// sms gateway (sms.url) to the customer's phone, "webhook:<name>"
+	// to that webhook endpoint; empty: off.
+	Customer string `yaml:"customer"`
 	// Timeout bounds one HTTP attempt.
 	Timeout time.Duration  `yaml:"timeout"`
 	Retry   breaker.Retry  `yaml:"retry"`
@@ -54,6 +60,9 @@ func (c Config) Validate(prefix string) error {
 		if slices.Index(c.Platforms, p) != i {
 			return fmt.Errorf("%s.platforms[%d]: %q listed twice", prefix, i, p)
 		}
+	}
+	if c.Customer != "" && c.Customer != "sms" && !strings.HasPrefix(c.Customer, "webhook:") {
+		return fmt.Errorf("%s.customer: %q is not sms or webhook:<name>", prefix, c.Customer)
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("%s.timeout: %v is not positive", prefix, c.Timeout)

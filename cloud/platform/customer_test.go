@@ -1,0 +1,80 @@
+package platform_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/wire"
+)
+
+// sent records what the customer channel handed its Via channel, with the
+// phone it put in the context.
+type sent struct {
+	mu     sync.Mutex
+	notes  []wire.Notification
+	phones []string
+}
+
+func (s *sent) Name() string { return "sms" }
+
+func (s *sent) Deliver(ctx context.Context, n wire.Notification) error {
+	phone, _ := platform.CustomerPhone(ctx, n.Rider)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notes, s.phones = append(s.notes, n), append(s.phones, phone)
+	return nil
+}
+
+// TestCustomerOncePerKindInLocale: the customer of a platform order gets
+// one ready_soon and one delayed at most, in the order's locale, to the
+// order's phone; a redelivery of the same decision goes through again (the
+// relay only redelivers what failed), other kinds and non-platform orders
+// never reach the customer.
+func TestCustomerOncePerKindInLocale(t *testing.T) {
+	e := newEnv(t)
+	o := deliverooOrder("s1", "6206", droOrder, time.Time{})
+	o.Locale, o.CustomerPhone = "zh-CN", "+8613800138000"
+	e.connect(t, "s1", deliverooCreds("http://unused"), o)
+	via := &sent{}
+	b, err := natsjs.SetupPlatform(context.Background(), e.js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &platform.CustomerChannel{Orders: e.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via}
+	now := time.Now()
+	eta := now.Add(4 * time.Minute)
+	notes := []wire.Notification{
+		note("k1", "s1", "6206", wire.KindReadySoon, "", now, &eta),
+		note("k1", "s1", "6206", wire.KindReadySoon, "", now, &eta), // redelivery of k1
+		note("k2", "s1", "6206", wire.KindReadySoon, "", now, &eta), // a second ready_soon: capped
+		note("k3", "s1", "6206", wire.KindDelayed, "", now, &eta),
+		note("k4", "s1", "6206", wire.KindDelayed, "", now, &eta), // capped
+		note("k5", "s1", "6206", wire.KindETA, "", now, &eta),
+		note("k6", "s1", "6206", wire.KindReady, "bump", now, nil),
+		note("k7", "s1", "other-order", wire.KindReadySoon, "", now, &eta),
+	}
+	for _, n := range notes {
+		n.Locale, n.ShortCode, n.StoreName = "en", "#17", "Noodle Bar"
+		if err := ch.Deliver(context.Background(), n); err != nil {
+			t.Fatalf("%s: %v", n.ID, err)
+		}
+	}
+	var ids []string
+	for i, n := range via.notes {
+		ids = append(ids, n.ID)
+		if n.Locale != "zh-CN" || !strings.Contains(n.Text, "Noodle Bar") || !strings.Contains(n.Text, "#17") || via.phones[i] != "+8613800138000" {
+			t.Errorf("%s: %q in %s to %s", n.ID, n.Text, n.Locale, via.phones[i])
+		}
+	}
+	if strings.Join(ids, ",") != "k1,k1,k3" {
+		t.Fatalf("customer got %v, want k1 (and its redelivery) and k3", ids)
+	}
+	if !strings.HasPrefix(via.notes[0].Text, "您在") || !strings.Contains(via.notes[2].Text, "延迟") || !strings.Contains(via.notes[0].Text, "4分钟") {
+		t.Errorf("texts %q / %q are not the zh-CN customer templates", via.notes[0].Text, via.notes[2].Text)
+	}
+}
