@@ -112,7 +112,7 @@ func TestCustomerHearsReadySoonAndDelayedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = nc.Flush()
-	for deadline := time.Now().Add(20 * time.Second); !ag.Source.Connected(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); !ag.MQTTConnected(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("agent not subscribed within 20s")
 		}
