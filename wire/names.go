@@ -23,6 +23,11 @@ const (
 	// BucketConfigStatus is the KV bucket where each agent reports, under
 	// its store's key, whether it applied its config and why not.
 	BucketConfigStatus = "PASSLINE_CONFIG_STATUS"
+	// BucketModelPrior is the KV bucket of fleet priors of the prep-time
+	// model, keyed by store category ("default" for stores of no known
+	// category); the value is a predict.Prior as JSON. Every agent watches
+	// its category's key.
+	BucketModelPrior = "PASSLINE_MODEL_PRIOR"
 	// HeaderMsgID is JetStream's de-duplication header; Passline sets it to
 	// the decision id.
 	HeaderMsgID = "Nats-Msg-Id"

@@ -6,6 +6,7 @@ import (
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/ingest"
+	"github.com/passline/passline/agent/priorsync"
 )
 
 // startConfigSync follows the store's config in KV PASSLINE_CONFIG and
@@ -21,6 +22,21 @@ func (m *Main) startConfigSync(ctx context.Context) error {
 	w := configsync.New(m.Uplink.Conn(), m.Config, retuner{apply, m.Writer})
 	w.Log = m.Log.With("component", "configsync")
 	m.ConfigSync = w
+	return w.Run(ctx)
+}
+
+// startPriorSync follows the fleet prior of the store's category in KV
+// PASSLINE_MODEL_PRIOR and applies it live to the decider's model, when
+// the decider has one (the default rules engine does). Like the config
+// watch it shares the uplink's NATS connection.
+func (m *Main) startPriorSync(ctx context.Context) error {
+	set, ok := m.Decider.(priorsync.Setter)
+	if !ok {
+		return nil
+	}
+	w := priorsync.New(m.Uplink.Conn(), m.Config.Category, set)
+	w.Log = m.Log.With("component", "priorsync")
+	m.PriorSync = w
 	return w.Run(ctx)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/passline/passline/agent/gpio"
 	"github.com/passline/passline/agent/ingest"
 	"github.com/passline/passline/agent/mqtt"
+	"github.com/passline/passline/agent/priorsync"
 	"github.com/passline/passline/agent/uplink"
 )
 
@@ -57,6 +58,9 @@ type Main struct {
 	// ConfigSync applies the store's config from the cloud live (nil when
 	// the Decider cannot be reconfigured).
 	ConfigSync *configsync.Watcher
+	// PriorSync applies the fleet prior of the store's category to the
+	// prep-time model live (nil when the Decider has no model to take it).
+	PriorSync *priorsync.Watcher
 
 	httpSrv    *http.Server
 	httpLn     net.Listener
@@ -88,7 +92,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
-	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startConfigSync, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
+	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startConfigSync, m.startPriorSync, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -288,6 +292,9 @@ func (m *Main) Close() error {
 	if m.ConfigSync != nil {
 		m.ConfigSync.Close()
 	}
+	if m.PriorSync != nil {
+		m.PriorSync.Close()
+	}
 	if m.Writer != nil {
 		m.Writer.Close()
 	}
@@ -299,7 +306,7 @@ func (m *Main) Close() error {
 		errs = append(errs, m.DB.Close())
 	}
 	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker = nil, nil, nil, nil, nil, nil
-	m.ConfigSync = nil
+	m.ConfigSync, m.PriorSync = nil, nil
 	return errors.Join(errs...)
 }
 

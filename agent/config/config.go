@@ -18,6 +18,10 @@ import (
 type Config struct {
 	// Store is this box's store id; it names the MQTT topics and NATS subject.
 	Store string `yaml:"store"`
+	// Category is the store's category tag (its cuisine, say): the key of
+	// the fleet prior it starts its prep-time model from, in KV
+	// PASSLINE_MODEL_PRIOR. Empty: the fleet's default prior.
+	Category string `yaml:"category"`
 	// DataDir holds the state db (state.db) and the embedded broker's data.
 	DataDir string `yaml:"data_dir"`
 	// LogLevel is debug, info, warn or error.

@@ -27,6 +27,9 @@ func (c *Config) Validate() error {
 	if !wire.ValidToken(c.Store) {
 		bad("store", "%q is not a store id (1-%d characters of A-Z a-z 0-9 _ -)", c.Store, wire.MaxTokenLen)
 	}
+	if c.Category != "" && !wire.ValidToken(c.Category) {
+		bad("category", "%q is not a category tag (1-%d characters of A-Z a-z 0-9 _ -)", c.Category, wire.MaxTokenLen)
+	}
 	if c.DataDir == "" {
 		bad("data_dir", "missing")
 	}

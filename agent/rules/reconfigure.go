@@ -1,6 +1,9 @@
 package rules
 
-import "github.com/passline/passline/agent"
+import (
+	"github.com/passline/passline/agent"
+	"github.com/passline/passline/agent/predict"
+)
 
 // Reconfigure compiles rules (DefaultRules when empty) and, only when every
 // one compiles, makes them and params the engine's, between two decisions.
@@ -25,4 +28,20 @@ func (e *Engine) Params() agent.Params {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.params
+}
+
+// SetPrior makes p the fleet prior of the engine's model, between two
+// decisions; what the model learned is kept and reread against it. A
+// malformed prior is refused and the current one kept.
+func (e *Engine) SetPrior(p *predict.Prior) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.model.SetPrior(p)
+}
+
+// Prior is the fleet prior the engine's model starts from.
+func (e *Engine) Prior() predict.Prior {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return *e.model.Prior()
 }

@@ -33,7 +33,7 @@ func InboxPrefix(store string) string { return wire.StoreInboxPrefix(store) }
 // subscribe to it; look up the DECISIONS stream; read and watch only its
 // own key of PASSLINE_CONFIG (direct get and filtered ordered consumers,
 // which need the bucket's AllowDirect, the nats.go default); put only its
-// own key of PASSLINE_CONFIG_STATUS; receive replies on its own inbox
+// own key of PASSLINE_CONFIG_STATUS; read and watch PASSLINE_MODEL_PRIOR; receive replies on its own inbox
 // prefix. Everything else is refused by the server with a permissions
 // violation: another store's subjects and keys, stream and consumer
 // management, other inboxes. Stream info (of DECISIONS and the two
@@ -50,6 +50,7 @@ func InboxPrefix(store string) string { return wire.StoreInboxPrefix(store) }
 func StorePermissions(store string) jwt.Permissions {
 	cfgStream := "KV_" + wire.BucketConfig
 	cfgKey := "$KV." + wire.BucketConfig + "." + store
+	priorStream := "KV_" + wire.BucketModelPrior
 	var p jwt.Permissions
 	p.Pub.Allow.Add(
 		"passline."+store+".>",
@@ -61,6 +62,13 @@ func StorePermissions(store string) jwt.Permissions {
 		"$JS.FC."+cfgStream+".>",
 		"$JS.API.STREAM.INFO.KV_"+BucketConfigStatus,
 		"$KV."+BucketConfigStatus+"."+store,
+		// Fleet priors are pooled over many stores and hold nothing of any
+		// one store: a box may read and watch any category's.
+		"$JS.API.STREAM.INFO."+priorStream,
+		"$JS.API.DIRECT.GET."+priorStream+".>",
+		"$JS.API.CONSUMER.CREATE."+priorStream+".>",
+		"$JS.API.CONSUMER.DELETE."+priorStream+".*",
+		"$JS.FC."+priorStream+".>",
 	)
 	p.Pub.Deny.Add(wire.AssignSubject(store))
 	p.Sub.Allow.Add(InboxPrefix(store)+".>", "passline."+store+".>")

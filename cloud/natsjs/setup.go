@@ -61,6 +61,9 @@ type Options struct {
 // Buckets are the relay's key-value buckets.
 type Buckets struct {
 	Delivered, Assign, Pending, ETA, Orders, Templates, Stores, Riders jetstream.KeyValue
+	// Priors holds the prep-time model's fleet prior per store category
+	// (wire.BucketModelPrior), written by "passline-cloud model fit".
+	Priors jetstream.KeyValue
 }
 
 // Setup creates or updates every stream and bucket the relay uses. It is
@@ -113,6 +116,7 @@ func OpenBuckets(ctx context.Context, js jetstream.JetStream) (*Buckets, error) 
 	}{
 		{&b.Delivered, BucketDelivered}, {&b.Assign, BucketAssign}, {&b.Pending, BucketPending}, {&b.ETA, BucketETA},
 		{&b.Orders, BucketOrders}, {&b.Templates, BucketTemplates}, {&b.Stores, BucketStores}, {&b.Riders, BucketRiders},
+		{&b.Priors, wire.BucketModelPrior},
 	} {
 		kv, err := js.KeyValue(ctx, k.name)
 		if err != nil {
@@ -134,6 +138,7 @@ func setupBuckets(ctx context.Context, js jetstream.JetStream, o Options) (*Buck
 		{&b.Templates, BucketTemplates, 0, 16},
 		{&b.Stores, BucketStores, 0, 4},
 		{&b.Riders, BucketRiders, 0, 1},
+		priorSpec(&b.Priors),
 	})
 }
 

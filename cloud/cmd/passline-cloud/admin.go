@@ -70,8 +70,8 @@ func (f *natsFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.replicas, "replicas", 1, "bucket replicas")
 }
 
-// open connects and opens the clients bucket; close the connection after.
-func (f *natsFlags) open(ctx context.Context) (*nats.Conn, *token.KVStore, error) {
+// connect connects with the flags; close the connection after.
+func (f *natsFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 	opts := []nats.Option{nats.Name("passline-cloud admin"), nats.Timeout(5 * time.Second)}
 	if f.creds != "" {
 		opts = append(opts, nats.UserCredentials(f.creds))
@@ -87,6 +87,15 @@ func (f *natsFlags) open(ctx context.Context) (*nats.Conn, *token.KVStore, error
 	if err != nil {
 		nc.Close()
 		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return nc, js, nil
+}
+
+// open connects and opens the clients bucket; close the connection after.
+func (f *natsFlags) open(ctx context.Context) (*nats.Conn, *token.KVStore, error) {
+	nc, js, err := f.connect()
+	if err != nil {
+		return nil, nil, err
 	}
 	store, err := token.OpenKVStore(ctx, js, f.replicas)
 	if err != nil {

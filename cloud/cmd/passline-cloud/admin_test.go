@@ -134,16 +134,7 @@ func TestStoreAddCredsAreConfined(t *testing.T) {
 	if _, err := cli(t, "store", "add", "store-a", "-trust", trustPath, "-out", credsPath); err == nil {
 		t.Error("store add overwrote an existing creds file")
 	}
-	s := natsauthtest.Server(t, tr)
-	relay, err := tr.Issuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	relayCreds, _ := relay.MintRelay("test")
-	relayPath := filepath.Join(dir, "relay.creds")
-	if err := os.WriteFile(relayPath, relayCreds, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s, relayPath := relayServer(t, tr, dir)
 	admin, err := nats.Connect(s.ClientURL(), nats.UserCredentials(relayPath))
 	if err != nil {
 		t.Fatal(err)
@@ -206,4 +197,21 @@ func TestAdminBadInput(t *testing.T) {
 			t.Errorf("%v: err %v, want %q", tc.args, err, tc.err)
 		}
 	}
+}
+
+// relayServer starts a server trusting tr and writes relay credentials
+// for it in dir.
+func relayServer(t *testing.T, tr *natsauth.Trust, dir string) (*server.Server, string) {
+	t.Helper()
+	s := natsauthtest.Server(t, tr)
+	relay, err := tr.Issuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayCreds, _ := relay.MintRelay("test")
+	relayPath := filepath.Join(dir, "relay.creds")
+	if err := os.WriteFile(relayPath, relayCreds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s, relayPath
 }
