@@ -1,6 +1,7 @@
 package chaos_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -125,3 +126,15 @@ func (p *proxy) restore() {
 	p.cutOff = false
 	p.mu.Unlock()
 }
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func freeAddr(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", freePort(t)) }

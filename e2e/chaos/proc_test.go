@@ -2,12 +2,8 @@ package chaos_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
-
-	agentapp "github.com/passline/passline/agent/app"
 )
 
 // buildBinaries builds passline-agent and passline-cloud into a temp dir.
@@ -182,161 +174,3 @@ func (p *proc) take() (*exec.Cmd, chan struct{}) {
 	p.cmd, p.done = nil, nil
 	return cmd, done
 }
-
-// agentProc is one store's passline-agent.
-type agentProc struct {
-	*proc
-	store, http string
-}
-
-func newAgent(t *testing.T, bin, dir, store, mqttURL, natsURL string) *agentProc {
-	t.Helper()
-	a := &agentProc{store: store, http: freeAddr(t)}
-	cfg := fmt.Sprintf("store: %s\ndata_dir: %s\nlog_level: warn\nmqtt:\n  url: %s\n  client_id: %s-agent\nnats:\n  url: %s\n  replicas: 3\n  replay_after: 30s\nhttp:\n  listen: %s\ningest:\n  auto_start: true\nretain:\n  finished_ttl: 1h\n",
-		store, filepath.Join(dir, "state"), mqttURL, store, natsURL, a.http)
-	path := filepath.Join(dir, "agent.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a.proc = &proc{name: "agent " + store, bin: bin, args: []string{"-config", path, "run"}, logPath: filepath.Join(dir, "agent.log")}
-	return a
-}
-
-// status reads the agent's /status.
-func (a *agentProc) status() (agentapp.Status, error) {
-	var st agentapp.Status
-	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://" + a.http + "/status")
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	return st, json.NewDecoder(resp.Body).Decode(&st)
-}
-
-func newRelay(t *testing.T, bin, dir, name, natsURL string) *proc {
-	t.Helper()
-	cfg := fmt.Sprintf(`nats: {url: %q}
-data_dir: %q
-http: {listen: "127.0.0.1:0"}
-stream: {replicas: 3, duplicate_window: 30m, max_age: 2h}
-consumer: {ack_wait: 5s, max_deliver: 50, backoff: [100ms, 500ms, 1s]}
-relay: {channel_timeout: 2s, workers: 16, channel_workers: 16, connections: 2, outbox_duplicate: 30m}
-demo: {auto_assign: true, riders: 20}
-limits: {tiers: {standard: {per_minute: 0}}}
-log_level: info
-auth: {insecure_dev: true}
-`, natsURL, dir)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "cloud.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &proc{name: name, bin: bin, args: []string{"run", "-config", path}, ready: "passline-cloud serving", logPath: filepath.Join(dir, "cloud.log")}
-}
-
-// cluster is a 3-node JetStream cluster in this process. Nodes do not
-// advertise their peers to clients, so a client stays on the URLs it was
-// given (a cut uplink stays cut).
-type cluster struct {
-	opts    []*server.Options
-	mu      sync.Mutex
-	servers []*server.Server
-}
-
-func startCluster(t *testing.T) *cluster {
-	t.Helper()
-	c := &cluster{}
-	var routes []*url.URL
-	dir := t.TempDir()
-	ports := make([][2]int, 3)
-	for i := range 3 {
-		ports[i] = [2]int{freePort(t), freePort(t)}
-		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[i][1])})
-	}
-	for i := range 3 {
-		c.opts = append(c.opts, &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: ports[i][0], JetStream: true,
-			StoreDir: filepath.Join(dir, fmt.Sprint(i)), NoSigs: true, NoLog: true,
-			Cluster: server.ClusterOpts{Name: "chaos", Host: "127.0.0.1", Port: ports[i][1], NoAdvertise: true},
-			Routes:  routes,
-		})
-	}
-	c.servers = make([]*server.Server, 3)
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i := range 3 {
-		wg.Go(func() { errs[i] = c.start(i) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		for i := range 3 {
-			c.stop(i)
-		}
-	})
-	return c
-}
-
-func (c *cluster) start(i int) error {
-	s, err := server.NewServer(c.opts[i].Clone())
-	if err != nil {
-		return fmt.Errorf("node %d: %w", i+1, err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(30 * time.Second) {
-		s.Shutdown()
-		return fmt.Errorf("node %d not ready in 30s", i+1)
-	}
-	c.mu.Lock()
-	c.servers[i] = s
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *cluster) stop(i int) {
-	c.mu.Lock()
-	s := c.servers[i]
-	c.servers[i] = nil
-	c.mu.Unlock()
-	if s != nil {
-		s.Shutdown()
-		s.WaitForShutdown()
-	}
-}
-
-// healthy reports whether every node is up and its JetStream current.
-func (c *cluster) healthy() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.servers {
-		if s == nil || !s.JetStreamIsCurrent() {
-			return false
-		}
-	}
-	return true
-}
-
-func (c *cluster) nodeURL(i int) string { return fmt.Sprintf("nats://127.0.0.1:%d", c.opts[i].Port) }
-
-func (c *cluster) url() string {
-	return strings.Join([]string{c.nodeURL(0), c.nodeURL(1), c.nodeURL(2)}, ",")
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func freeAddr(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", freePort(t)) }
