@@ -8,10 +8,16 @@ PKGS      ?= ./...
 TESTFLAGS ?= -race -timeout 15m
 PROGRAMS  := passline-agent passline-cloud passline-bridge
 
-.PHONY: all build cross test vet fmt-check demo clean fuzz \
+.PHONY: all help build cross test vet fmt-check demo clean fuzz \
 	bench-agent bench-cloud bench-bridge eval crash-agent test-cloud-scale eval-check sim alerts browser bench chaos chaos-short broker-restart chaos-platform
 
+## all: the default target, same as build
 all: build
+
+## help: every target with what it does, from the `## target:` comments in this Makefile
+help:
+	@awk '/^## [a-z0-9-]+: / { t = substr($$2, 1, length($$2) - 1); sub(/^## [a-z0-9-]+: /, ""); printf "  %-17s %s\n", t, $$0; more = 1; next } \
+	     /^## / && more { sub(/^## /, ""); printf "  %-17s %s\n", "", $$0; next } { more = 0 }' $(firstword $(MAKEFILE_LIST))
 
 ## build: the three programs into ./bin
 build:
@@ -33,9 +39,11 @@ cross:
 test: fmt-check vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
+## vet: go vet on every package
 vet:
 	$(GO) vet $(PKGS)
 
+## fmt-check: fail when any Go file needs gofmt
 fmt-check:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
@@ -85,6 +93,7 @@ eval:
 	$(GO) run ./agent/cmd/passline-agent model eval --quiet --history $(HISTORY)
 	$(GO) run ./agent/cmd/passline-agent model eval --quiet --history $(SPARSE) --drop-under 1m --drop-over 2h
 
+## clean: remove bin/, dist/ and .demo/
 clean:
 	rm -rf $(BIN) $(DIST) .demo
 
