@@ -6,6 +6,7 @@ package cloud
 
 import (
 	"context"
+	"errors"
 
 	"github.com/passline/passline/wire"
 )
@@ -44,3 +45,8 @@ var ErrPermanent = errPermanent{}
 type errPermanent struct{}
 
 func (errPermanent) Error() string { return "permanent delivery failure" }
+
+// ErrDuplicate means the channel had already delivered a notification with
+// this id and refused the repeat: the delivery happened, once. Only a
+// channel that keeps its own delivery record returns it.
+var ErrDuplicate = errors.New("already delivered")

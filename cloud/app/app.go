@@ -143,7 +143,11 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	if err != nil {
 		return err
 	}
-	channels := []cloud.Channel{&natsjs.RiderChannel{NC: m.conns, JS: m.jss, Outbox: c.Relay.RiderOutbox}}
+	rider, err := natsjs.NewRiderChannel(m.conns, c.Relay.RiderOutbox, c.Stream.Partitions, c.Relay.Window, c.Relay.ChannelTimeout)
+	if err != nil {
+		return err
+	}
+	channels := []cloud.Channel{rider}
 	channels = append(append(append(channels, addons...), platformChans...), m.Channels...)
 	m.fanout = relay.NewFanout(channels, c.Relay.ChannelWorkers, c.Relay.ChannelTimeout, c.Relay.ChannelTimeouts, metrics)
 	m.fanout.Start(runCtx)
@@ -179,10 +183,10 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 		if k == 0 {
 			m.relay = r
 		}
-		handlers = append(handlers, r.HandleDelivery)
+		handlers = append(handlers, r.HandleAsync)
 	}
 	m.consumer = &natsjs.Consumer{
-		JS: m.js, Durable: c.Consumer.Durable, MaxDeliver: c.Consumer.MaxDeliver, AckWait: c.Consumer.AckWait,
+		JS: m.js, Streams: natsjs.DecisionStreams(c.Stream.Partitions), Window: c.Relay.Window, Durable: c.Consumer.Durable, MaxDeliver: c.Consumer.MaxDeliver, AckWait: c.Consumer.AckWait,
 		MaxAckPending: c.Consumer.MaxAckPending, Backoff: c.Consumer.Backoff, Workers: c.Relay.Workers,
 		Handlers: handlers, Log: log, Metrics: natsjs.NewConsumerMetrics(m.Registry),
 	}

@@ -26,6 +26,7 @@ func (m *Main) startNATS(ctx context.Context) error {
 		srv, err := natsd.Start(natsd.Options{
 			Listen: e.Listen, StoreDir: c.StoreDir(), ServerName: e.ServerName,
 			ClusterName: e.Cluster.Name, ClusterListen: e.Cluster.Listen, Routes: e.Cluster.Routes, TLS: stls,
+			Mappings: Mappings(c.Stream.Partitions),
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats: %w", err)
@@ -70,6 +71,16 @@ func (m *Main) startNATS(ctx context.Context) error {
 	return nil
 }
 
+// Mappings are the subject mappings a NATS server needs for partitions:
+// none for one, wire.DecisionMapping for more.
+func Mappings(partitions int) map[string]string {
+	if partitions <= 1 {
+		return nil
+	}
+	src, dest := wire.DecisionMapping(partitions)
+	return map[string]string{src: dest}
+}
+
 // setup creates streams and buckets, retrying while the cluster elects
 // leaders or the connection is still being made.
 func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
@@ -78,6 +89,7 @@ func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
 		Replicas: c.Stream.Replicas, DuplicateWindow: c.Stream.DuplicateWindow, MaxAge: c.Stream.MaxAge,
 		IdempotencyTTL: c.Relay.IdempotencyTTL, AssignmentTTL: c.Relay.AssignmentTTL, PendingTTL: c.Relay.PendingTTL,
 		ETAInterval: c.Limits.ETAInterval, OrderViewTTL: c.Relay.OrderViewTTL, OutboxDuplicate: c.Relay.OutboxDuplicate,
+		Partitions: c.Stream.Partitions,
 	}
 	return untilReady(ctx, m.Logger, "set up jetstream", func(ctx context.Context) (*natsjs.Buckets, error) {
 		return natsjs.Setup(ctx, m.js, o)

@@ -19,6 +19,7 @@ import (
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/cloud/webhook"
 	"github.com/passline/passline/internal/yamlconf"
+	"github.com/passline/passline/wire"
 	"github.com/passline/passline/wire/tlsconf"
 )
 
@@ -111,6 +112,13 @@ type Stream struct {
 	Replicas        int           `yaml:"replicas"`
 	DuplicateWindow time.Duration `yaml:"duplicate_window"` // Nats-Msg-Id dedupe; size it for a store's outage
 	MaxAge          time.Duration `yaml:"max_age"`
+	// Partitions spreads the decisions over this many streams by store
+	// (one more NATS node's worth of throughput each; see the README's
+	// Partitions section). Set when the streams are created: the relay
+	// refuses to start against streams laid out for another count. With
+	// more than 1, every NATS server needs the subject mapping
+	// wire.DecisionMapping (the embedded server sets it itself).
+	Partitions int `yaml:"partitions"`
 }
 
 // Consumer configures the durable pull consumer every replica shares.
@@ -124,7 +132,8 @@ type Consumer struct {
 
 // Relay tunes how decisions become deliveries.
 type Relay struct {
-	Workers        int           `yaml:"workers"`         // decisions processed at once per replica
+	Workers        int           `yaml:"workers"`         // order lanes: one order's decisions stay on one, in order
+	Window         int           `yaml:"window"`          // decisions in flight per replica (pipelined), across the workers
 	Connections    int           `yaml:"connections"`     // NATS connections the workers are spread over
 	ChannelWorkers int           `yaml:"channel_workers"` // deliveries in flight per channel
 	ChannelTimeout time.Duration `yaml:"channel_timeout"` // one delivery (with its retries) on one channel
@@ -160,13 +169,13 @@ func DefaultConfig() Config {
 			Listen: "127.0.0.1:8080", ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second,
 			IdleTimeout: 2 * time.Minute, MaxBody: 64 << 10,
 		},
-		Stream: Stream{Replicas: 1, DuplicateWindow: 2 * time.Hour, MaxAge: 72 * time.Hour},
+		Stream: Stream{Replicas: 1, DuplicateWindow: 2 * time.Hour, MaxAge: 72 * time.Hour, Partitions: 1},
 		Consumer: Consumer{
 			Durable: "relay", MaxDeliver: 8, AckWait: 30 * time.Second, MaxAckPending: 4096,
 			Backoff: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute},
 		},
 		Relay: Relay{
-			Workers: 64, Connections: 4, ChannelWorkers: 64, ChannelTimeout: 5 * time.Second,
+			Workers: 64, Window: 1024, Connections: 4, ChannelWorkers: 64, ChannelTimeout: 5 * time.Second,
 			IdempotencyTTL: 7 * 24 * time.Hour, AssignmentTTL: 24 * time.Hour, PendingTTL: time.Hour,
 			OrderViewTTL: 24 * time.Hour, OutboxDuplicate: 10 * time.Minute, RiderOutbox: true,
 		},
@@ -308,6 +317,9 @@ func (c Config) validateStream() error {
 	case s.MaxAge < s.DuplicateWindow:
 		return fieldErr("stream.max_age", "%s is shorter than duplicate_window %s", s.MaxAge, s.DuplicateWindow)
 	}
+	if s.Partitions < 1 || s.Partitions > wire.MaxPartitions {
+		return fieldErr("stream.partitions", "%d is not in 1-%d", s.Partitions, wire.MaxPartitions)
+	}
 	return nil
 }
 
@@ -358,6 +370,9 @@ func (c Config) validateRelay() error {
 	}
 	if r.Workers < 1 || r.Workers > 4096 {
 		return fieldErr("relay.workers", "%d is not in 1-4096", r.Workers)
+	}
+	if r.Window < r.Workers || r.Window > 65536 {
+		return fieldErr("relay.window", "%d is not in workers (%d)-65536", r.Window, r.Workers)
 	}
 	if r.Connections < 1 || r.Connections > 64 {
 		return fieldErr("relay.connections", "%d is not in 1-64", r.Connections)

@@ -187,13 +187,13 @@ func TestRelayPublishesItsSubjects(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
-	for name, subj := range map[string]string{"OUTBOX": "passline.outbox.rider.*", "DLQ": "passline.dlq.*.decision"} {
+	for name, subj := range map[string]string{"OUTBOX": "passline.outbox.0.*.*", "DLQ": "passline.dlq.*.decision"} {
 		if _, err := f.relay.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subj}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The relay re-publishes decisions that waited for their rider.
-	for _, subj := range []string{"passline.outbox.rider.r1", "passline.dlq.A.decision", wire.DecisionSubject("A")} {
+	for _, subj := range []string{"passline.outbox.0.r1.d1", "passline.dlq.A.decision", wire.DecisionSubject("A")} {
 		if _, err := f.relay.Publish(shortCtx(t), subj, []byte("x")); err != nil {
 			t.Fatalf("relay publishes %s: %v", subj, err)
 		}
@@ -207,7 +207,7 @@ func TestMintStoreRefusesBadNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	iss, _ := tr.Issuer()
-	for _, bad := range []string{"", "a.b", "*", ">", "a b", strings.Repeat("x", 65), "rider", "dlq", "outbox", "Rider"} {
+	for _, bad := range []string{"", "a.b", "*", ">", "a b", strings.Repeat("x", 65), "rider", "dlq", "outbox", "decision", "Rider"} {
 		if _, err := iss.MintStore(bad); err == nil {
 			t.Errorf("MintStore(%q) accepted", bad)
 		}

@@ -29,6 +29,12 @@ type Options struct {
 	// TLS, when set, makes the client port TLS-only (tlsconf.Config.Server);
 	// ClientURL then starts with tls://.
 	TLS *tls.Config
+
+	// Mappings are subject mappings (source → destination, destinations may
+	// use the mapping functions such as {{partition(n,1)}}) applied to every
+	// client's publishes, as a server config file's mappings block would.
+	// Every node of a cluster needs the same ones.
+	Mappings map[string]string
 }
 
 // Server is a running embedded nats-server.
@@ -46,6 +52,11 @@ func Start(o Options) (*Server, error) {
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("new nats server: %w", err)
+	}
+	for src, dest := range o.Mappings {
+		if err := srv.GlobalAccount().AddMapping(src, dest); err != nil {
+			return nil, fmt.Errorf("nats subject mapping %s → %s: %w", src, dest, err)
+		}
 	}
 	go srv.Start()
 	wait := o.ReadyTimeout

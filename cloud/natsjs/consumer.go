@@ -2,8 +2,10 @@ package natsjs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -17,56 +19,79 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// Handler handles one decision message; relay.Relay.HandleDelivery is one.
-type Handler func(ctx context.Context, d relay.Delivery) relay.Outcome
+// Handler handles one decision message and calls done once with the
+// outcome, perhaps later and on another goroutine; relay.Relay.HandleAsync
+// is one.
+type Handler func(ctx context.Context, d relay.Delivery, done func(relay.Outcome))
 
 // Handlers spreads workers over several handlers (one per NATS connection):
 // worker w uses Handlers[w%len(Handlers)].
 type Handlers []Handler
 
-// Consumer reads DECISIONS through a durable pull consumer shared by every
-// replica and hands each message to Handler on a fixed pool of workers. It
-// acks after Handler returns Ack, NAKs with backoff on Retry, and after
-// MaxDeliver attempts (or at once on Dead) publishes the decision with its
-// reason to DECISIONS_DLQ and acks it there. A message in flight when the
-// process dies is redelivered after AckWait.
+// Consumer reads the decision streams (DECISIONS and its partitions)
+// through a durable pull consumer on each, shared by every replica, and
+// pipelines them: a decision goes to the worker its order hashes to, so one
+// order's decisions are handed over in stream order while other orders'
+// run beside them, and up to Window decisions are in flight at once. Each
+// is acked when its handler reports Ack (after the rider outbox's ack),
+// NAKed with backoff on Retry, and after MaxDeliver attempts (or at once on
+// Dead) published with its reason to DECISIONS_DLQ and acked there. A
+// message in flight when the process dies is redelivered after AckWait.
 type Consumer struct {
 	JS            jetstream.JetStream
+	Streams       []string // default: DECISIONS alone
 	Durable       string
 	MaxDeliver    int
 	AckWait       time.Duration
 	MaxAckPending int
 	Backoff       []time.Duration
 	Workers       int
+	Window        int // decisions in flight per replica; default 4 × Workers
 	Handlers      Handlers
 	Log           *slog.Logger
 	Metrics       *ConsumerMetrics
 
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	cc     jetstream.ConsumeContext
-	jobs   chan jetstream.Msg
-	lost   chan struct{}
-	closed bool
-	wg     sync.WaitGroup
+	cancel   context.CancelFunc
+	mu       sync.Mutex
+	ccs      map[string]jetstream.ConsumeContext
+	queues   []chan jetstream.Msg
+	inflight chan struct{} // one token per decision handed over and not yet settled
+	lost     chan string
+	closed   bool
+	wg       sync.WaitGroup
+	settling sync.WaitGroup
 }
 
-// Start creates or updates the durable consumer and starts consuming. If
-// the consumer is later deleted (a stream recreated by an operator), it is
-// recreated and consuming resumes.
+// Start creates or updates the durable consumers and starts consuming. If
+// one is later deleted (a stream recreated by an operator), it is recreated
+// and consuming resumes.
 func (c *Consumer) Start(ctx context.Context) error {
 	ctx, c.cancel = context.WithCancel(ctx)
-	c.jobs = make(chan jetstream.Msg, c.Workers)
-	c.lost = make(chan struct{}, 1)
-	if err := c.consume(ctx); err != nil {
-		c.cancel()
-		return err
+	if len(c.Streams) == 0 {
+		c.Streams = []string{wire.StreamDecisions}
+	}
+	if c.Window <= 0 {
+		c.Window = 4 * c.Workers
+	}
+	c.inflight = make(chan struct{}, c.Window)
+	c.lost = make(chan string, len(c.Streams))
+	c.ccs = make(map[string]jetstream.ConsumeContext)
+	c.queues = make([]chan jetstream.Msg, c.Workers)
+	for w := range c.queues {
+		c.queues[w] = make(chan jetstream.Msg, max(c.Window/c.Workers, 1))
+	}
+	for _, stream := range c.Streams {
+		if err := c.consume(ctx, stream); err != nil {
+			c.cancel()
+			c.stopAll()
+			return err
+		}
 	}
 	for w := range c.Workers {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.work(ctx, c.Handlers[w%len(c.Handlers)])
+			c.work(ctx, c.queues[w], c.Handlers[w%len(c.Handlers)])
 		}()
 	}
 	c.wg.Add(2)
@@ -81,34 +106,29 @@ func (c *Consumer) Start(ctx context.Context) error {
 	return nil
 }
 
-// consume (re)creates the durable consumer and starts pulling from it.
-func (c *Consumer) consume(ctx context.Context) error {
+// consume (re)creates stream's durable consumer and starts pulling from it.
+func (c *Consumer) consume(ctx context.Context, stream string) error {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cons, err := c.JS.CreateOrUpdateConsumer(cctx, wire.StreamDecisions, jetstream.ConsumerConfig{
+	cons, err := c.JS.CreateOrUpdateConsumer(cctx, stream, jetstream.ConsumerConfig{
 		Durable: c.Durable, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxDeliver: c.MaxDeliver, AckWait: c.AckWait, MaxAckPending: c.MaxAckPending,
-		FilterSubject: wire.SubjectDecisions,
 	})
 	if err != nil {
-		return fmt.Errorf("create consumer %s: %w", c.Durable, err)
+		return fmt.Errorf("create consumer %s on %s: %w", c.Durable, stream, err)
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		select {
-		case c.jobs <- m:
-		case <-ctx.Done(): // not acked: redelivered to a live replica
-		}
-	}, jetstream.PullMaxMessages(2*c.Workers), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		c.Log.Warn("consume", "err", err)
-		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-			select {
-			case c.lost <- struct{}{}:
-			default:
+	cc, err := cons.Consume(func(m jetstream.Msg) { c.dispatch(ctx, m) },
+		jetstream.PullMaxMessages(min(c.Window, c.MaxAckPending)), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			c.Log.Warn("consume", "stream", stream, "err", err)
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+				select {
+				case c.lost <- stream:
+				default:
+				}
 			}
-		}
-	}))
+		}))
 	if err != nil {
-		return fmt.Errorf("consume %s: %w", c.Durable, err)
+		return fmt.Errorf("consume %s on %s: %w", c.Durable, stream, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -116,28 +136,70 @@ func (c *Consumer) consume(ctx context.Context) error {
 		cc.Stop()
 		return nil
 	}
-	if c.cc != nil {
-		c.cc.Stop()
+	if old := c.ccs[stream]; old != nil {
+		old.Stop()
 	}
-	c.cc = cc
+	c.ccs[stream] = cc
 	return nil
 }
 
-// supervise recreates the consumer when it is lost, retrying every second.
+// dispatch takes a window slot (waiting while the window is full, which
+// holds back the pulls) and queues m on the worker its order hashes to.
+func (c *Consumer) dispatch(ctx context.Context, m jetstream.Msg) {
+	select {
+	case c.inflight <- struct{}{}:
+	case <-ctx.Done():
+		return // not acked: redelivered to a live replica
+	}
+	select {
+	case c.queues[c.worker(m)] <- m:
+	case <-ctx.Done():
+		<-c.inflight
+	}
+}
+
+// worker is the index of the worker for m's order; a message that does not
+// decode goes to worker 0, whose handler dead-letters it.
+func (c *Consumer) worker(m jetstream.Msg) int {
+	if len(c.queues) == 1 {
+		return 0
+	}
+	var key struct {
+		Store   string `json:"store"`
+		OrderID string `json:"order_id"`
+	}
+	if json.Unmarshal(m.Data(), &key) != nil {
+		return 0
+	}
+	return int(orderHash(key.Store, key.OrderID) % uint32(len(c.queues)))
+}
+
+// orderHash spreads orders over workers and connections: FNV-1a of
+// {store}/{order}.
+func orderHash(store, order string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(store))
+	h.Write([]byte{'/'})
+	h.Write([]byte(order))
+	return h.Sum32()
+}
+
+// supervise recreates a lost consumer, retrying every second.
 func (c *Consumer) supervise(ctx context.Context) {
 	for {
+		var stream string
 		select {
 		case <-ctx.Done():
 			return
-		case <-c.lost:
+		case stream = <-c.lost:
 		}
 		for {
-			err := c.consume(ctx)
+			err := c.consume(ctx, stream)
 			if err == nil {
-				c.Log.Info("consumer recreated", "durable", c.Durable)
+				c.Log.Info("consumer recreated", "durable", c.Durable, "stream", stream)
 				break
 			}
-			c.Log.Warn("recreate consumer; retrying", "err", err)
+			c.Log.Warn("recreate consumer; retrying", "stream", stream, "err", err)
 			select {
 			case <-ctx.Done():
 				return
@@ -147,49 +209,77 @@ func (c *Consumer) supervise(ctx context.Context) {
 	}
 }
 
-// Close stops pulling, lets the workers finish the message in hand, and
-// NAKs messages fetched but not yet handled, so another replica gets them
-// at once instead of after AckWait.
-func (c *Consumer) Close() {
+func (c *Consumer) stopAll() {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.closed = true // consume starts no new pull
-	if c.cc != nil {
-		c.cc.Stop()
+	for _, cc := range c.ccs {
+		cc.Stop()
 	}
-	c.mu.Unlock()
+}
+
+// Close stops pulling, lets the workers finish the message in hand, waits
+// (up to AckWait) for the decisions in flight to settle, and NAKs messages
+// fetched but not yet handled, so another replica gets them at once
+// instead of after AckWait.
+func (c *Consumer) Close() {
+	c.stopAll()
 	if c.cancel != nil {
 		c.cancel()
 	}
 	c.wg.Wait()
-	for {
-		select {
-		case m := <-c.jobs:
-			_ = m.Nak()
-		default:
-			return
+	settled := make(chan struct{})
+	go func() {
+		c.settling.Wait()
+		close(settled)
+	}()
+	select {
+	case <-settled:
+	case <-time.After(c.AckWait):
+	}
+	for _, q := range c.queues {
+		for drained := false; !drained; {
+			select {
+			case m := <-q:
+				_ = m.Nak()
+			default:
+				drained = true
+			}
 		}
 	}
 }
 
-func (c *Consumer) work(ctx context.Context, h Handler) {
+func (c *Consumer) work(ctx context.Context, q chan jetstream.Msg, h Handler) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case m := <-c.jobs:
+		case m := <-q:
 			c.handle(ctx, h, m)
 		}
 	}
 }
 
+// handle hands m to h; the outcome settles m when h reports it.
 func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg) {
 	meta, err := m.Metadata()
 	if err != nil {
 		c.Log.Error("message without metadata", "err", err)
 		c.ack(m, "term")
+		<-c.inflight
 		return
 	}
-	out := h(ctx, relay.Delivery{Raw: m.Data(), Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp})
+	c.settling.Add(1)
+	h(ctx, relay.Delivery{Raw: m.Data(), Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp}, func(out relay.Outcome) {
+		defer c.settling.Done()
+		defer func() { <-c.inflight }()
+		c.settle(ctx, m, meta, out)
+	})
+}
+
+// settle acks, NAKs or dead-letters m. It may run on a channel's ack
+// goroutine: the dead-letter publish, which waits, runs on its own.
+func (c *Consumer) settle(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, out relay.Outcome) {
 	if ctx.Err() != nil && out.Action == relay.Retry {
 		return // shutting down: leave it for redelivery
 	}
@@ -197,16 +287,26 @@ func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg) {
 	case relay.Ack:
 		c.ack(m, "ack")
 	case relay.Dead:
-		c.deadLetter(ctx, m, meta, out.Result+": "+errText(out.Err))
+		c.deadLetterAsync(m, meta, out.Result+": "+errText(out.Err))
 	case relay.Retry:
 		if int(meta.NumDelivered) >= c.MaxDeliver {
-			c.deadLetter(ctx, m, meta, fmt.Sprintf("gave up after %d deliveries: %s", meta.NumDelivered, errText(out.Err)))
+			c.deadLetterAsync(m, meta, fmt.Sprintf("gave up after %d deliveries: %s", meta.NumDelivered, errText(out.Err)))
 			return
 		}
 		c.Log.Warn("decision delivery failed; will retry", "seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "err", out.Err)
 		_ = m.NakWithDelay(c.backoff(int(meta.NumDelivered)))
 		c.Metrics.acks.WithLabelValues("nak").Inc()
 	}
+}
+
+func (c *Consumer) deadLetterAsync(m jetstream.Msg, meta *jetstream.MsgMetadata, reason string) {
+	c.settling.Add(1)
+	go func() {
+		defer c.settling.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.deadLetter(ctx, m, meta, reason)
+	}()
 }
 
 func errText(err error) string {
@@ -237,7 +337,7 @@ func (c *Consumer) backoff(delivery int) time.Duration {
 }
 
 func (c *Consumer) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, reason string) {
-	store, err := wire.ParseDecisionSubject(m.Subject())
+	store, err := wire.DecisionStore(m.Subject())
 	if err != nil {
 		store = "unknown"
 	}

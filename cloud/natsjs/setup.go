@@ -8,7 +8,9 @@ package natsjs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,8 +22,7 @@ import (
 const (
 	StreamDLQ       = "DECISIONS_DLQ"
 	SubjectDLQ      = "passline.dlq.*.decision" // passline.dlq.{store}.decision
-	StreamOutbox    = "RIDER_OUTBOX"
-	SubjectOutbox   = "passline.outbox.rider.*" // republished to passline.rider.{rider}.notify
+	StreamOutbox    = "RIDER_OUTBOX"            // partition p of P > 1: RIDER_OUTBOX_{p}
 	BucketDelivered = "PASSLINE_DELIVERED"
 	BucketAssign    = "PASSLINE_ASSIGN"
 	BucketPending   = "PASSLINE_PENDING"
@@ -41,9 +42,25 @@ const (
 // DLQSubject is the dead-letter subject of a store's decisions.
 func DLQSubject(store string) string { return "passline.dlq." + store + ".decision" }
 
-// OutboxSubject is where the rider channel publishes; the RIDER_OUTBOX
-// stream republishes each stored message to wire.RiderSubject(rider).
-func OutboxSubject(rider string) string { return "passline.outbox.rider." + rider }
+// OutboxSubject is where the rider channel records and delivers decision
+// id's notification to rider, in outbox partition p:
+// passline.outbox.{p}.{rider}.{key of id}. The outbox stream keeps one
+// message per subject and republishes it to wire.RiderSubject(rider).
+func OutboxSubject(p int, rider, id string) string {
+	return "passline.outbox." + strconv.Itoa(p) + "." + rider + "." + idKey(id)
+}
+
+// OutboxFilter is outbox partition p's subject filter.
+func OutboxFilter(p int) string { return "passline.outbox." + strconv.Itoa(p) + ".*.*" }
+
+// OutboxStream names outbox partition p of parts: RIDER_OUTBOX when there
+// is one, else RIDER_OUTBOX_{p}.
+func OutboxStream(p, parts int) string {
+	if parts <= 1 {
+		return StreamOutbox
+	}
+	return StreamOutbox + "_" + strconv.Itoa(p)
+}
 
 // Options size the streams and buckets.
 type Options struct {
@@ -55,7 +72,10 @@ type Options struct {
 	PendingTTL      time.Duration
 	ETAInterval     time.Duration // 0: no eta bucket is needed, one of a minute is made
 	OrderViewTTL    time.Duration
-	OutboxDuplicate time.Duration // RIDER_OUTBOX dedupe window
+	OutboxDuplicate time.Duration // RIDER_OUTBOX Nats-Msg-Id dedupe window; the per-subject limit outlasts it
+	// Partitions is how many DECISIONS partitions (and rider outboxes)
+	// there are; 0 or 1 is the single DECISIONS stream.
+	Partitions int
 }
 
 // Buckets are the relay's key-value buckets.
@@ -67,43 +87,136 @@ type Buckets struct {
 }
 
 // Setup creates or updates every stream and bucket the relay uses. It is
-// safe to run from every replica at once and on every start.
+// safe to run from every replica at once and on every start. It refuses,
+// with ErrPartitions, a DECISIONS stream laid out for another number of
+// partitions than o.Partitions.
 func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Buckets, error) {
-	streams := []jetstream.StreamConfig{
-		{
-			Name: wire.StreamDecisions, Subjects: []string{wire.SubjectDecisions}, Replicas: o.Replicas,
-			Duplicates: o.DuplicateWindow, MaxAge: o.MaxAge, Storage: jetstream.FileStorage,
-			Description: "Decisions from every store; the relay's durable consumer reads them.",
-		},
-		{
-			Name: StreamDLQ, Subjects: []string{SubjectDLQ}, Replicas: o.Replicas,
-			MaxAge: 14 * 24 * time.Hour, Storage: jetstream.FileStorage, Duplicates: time.Hour,
-			Description: "Decisions the relay gave up on, with the reason in a header.",
-		},
-		{
-			Name: StreamOutbox, Subjects: []string{SubjectOutbox}, Replicas: o.Replicas,
-			// Memory: the outbox only carries dedupe state for a few minutes;
-			// replicas keep it across a node's loss, and the delivered marks
-			// cover a whole-cluster restart.
-			Duplicates: o.OutboxDuplicate, MaxAge: o.OutboxDuplicate, Storage: jetstream.MemoryStorage,
-			RePublish:   &jetstream.RePublish{Source: SubjectOutbox, Destination: "passline.rider.{{wildcard(1)}}.notify"},
-			Description: "Rider notifications, deduplicated by decision id, republished to rider subjects.",
-		},
+	parts := max(o.Partitions, 1)
+	if err := checkPartitions(ctx, js, parts); err != nil {
+		return nil, err
 	}
+	streams := decisionStreams(o, parts)
+	streams = append(streams, jetstream.StreamConfig{
+		Name: StreamDLQ, Subjects: []string{SubjectDLQ}, Replicas: o.Replicas,
+		MaxAge: 14 * 24 * time.Hour, Storage: jetstream.FileStorage, Duplicates: time.Hour,
+		Description: "Decisions the relay gave up on, with the reason in a header.",
+	})
 	for _, cfg := range streams {
-		_, err := js.CreateOrUpdateStream(ctx, cfg)
-		if err != nil && cfg.Name == StreamOutbox {
-			// An outbox made by an older version (file storage) cannot be
-			// switched in place; it works as it is.
-			if s, serr := js.Stream(ctx, cfg.Name); serr == nil && s.CachedInfo().Config.RePublish != nil {
-				err = nil
-			}
-		}
-		if err != nil {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return nil, fmt.Errorf("create stream %s: %w", cfg.Name, err)
 		}
 	}
+	for p := range parts {
+		if err := setupOutbox(ctx, js, outboxStream(o, p, parts)); err != nil {
+			return nil, err
+		}
+	}
 	return setupBuckets(ctx, js, o)
+}
+
+// decisionStreams are DECISIONS and, with more than one partition, one
+// stream per partition. DECISIONS records the partition count in its
+// metadata; with P > 1 it receives nothing once the servers map the
+// subjects, and the relay still drains it.
+func decisionStreams(o Options, parts int) []jetstream.StreamConfig {
+	meta := map[string]string{wire.MetaPartitions: strconv.Itoa(parts)}
+	out := []jetstream.StreamConfig{{
+		Name: wire.StreamDecisions, Subjects: []string{wire.SubjectDecisions}, Replicas: o.Replicas,
+		Duplicates: o.DuplicateWindow, MaxAge: o.MaxAge, Storage: jetstream.FileStorage, Metadata: meta,
+		Description: "Decisions from every store; the relay's durable consumer reads them.",
+	}}
+	if parts == 1 {
+		return out
+	}
+	for p := range parts {
+		out = append(out, jetstream.StreamConfig{
+			Name: wire.DecisionStream(p, parts), Subjects: []string{wire.DecisionStreamSubject(p, parts)}, Replicas: o.Replicas,
+			Duplicates: o.DuplicateWindow, MaxAge: o.MaxAge, Storage: jetstream.FileStorage, Metadata: meta,
+			Description: fmt.Sprintf("Decisions of the stores in partition %d of %d (the servers map passline.{store}.decision here).", p, parts),
+		})
+	}
+	return out
+}
+
+// DecisionStreams are the streams the relay consumes with parts
+// partitions: DECISIONS, then DECISIONS_0..DECISIONS_{parts-1}.
+func DecisionStreams(parts int) []string {
+	out := []string{wire.StreamDecisions}
+	for p := range parts {
+		if parts > 1 {
+			out = append(out, wire.DecisionStream(p, parts))
+		}
+	}
+	return out
+}
+
+// ErrPartitions means the streams are laid out for another number of
+// partitions than the relay was configured with.
+var ErrPartitions = errors.New("partition count mismatch")
+
+// checkPartitions compares the partition count DECISIONS records (a
+// stream without the record holds one) with want.
+func checkPartitions(ctx context.Context, js jetstream.JetStream, want int) error {
+	s, err := js.Stream(ctx, wire.StreamDecisions)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look up stream %s: %w", wire.StreamDecisions, err)
+	}
+	have := StreamPartitions(s.CachedInfo().Config)
+	if have != want {
+		return fmt.Errorf("%w: stream %s spreads decisions over %d partition(s) but stream.partitions is %d; "+
+			"the relay never changes the count by itself: set stream.partitions back to %d, or grow the count as the README's "+
+			"\"Partitions\" section says (passline-cloud partitions -to %d)", ErrPartitions, wire.StreamDecisions, have, want, have, want)
+	}
+	return nil
+}
+
+// StreamPartitions is the partition count a DECISIONS stream config
+// records; 1 when it records none (a stream made before partitions).
+func StreamPartitions(cfg jetstream.StreamConfig) int {
+	n, err := strconv.Atoi(cfg.Metadata[wire.MetaPartitions])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// outboxStream is partition p's rider outbox: one subject per decision,
+// at most one message each, a second refused (discard new per subject).
+// The stored message is both the delivery (republished to the rider
+// subject) and the mark that keeps the decision from being delivered again
+// for IdempotencyTTL.
+func outboxStream(o Options, p, parts int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name: OutboxStream(p, parts), Subjects: []string{OutboxFilter(p)}, Replicas: o.Replicas,
+		Storage: jetstream.FileStorage, MaxAge: o.IdempotencyTTL, Duplicates: min(o.OutboxDuplicate, o.IdempotencyTTL),
+		MaxMsgsPerSubject: 1, Discard: jetstream.DiscardNew, DiscardNewPerSubject: true,
+		RePublish:   &jetstream.RePublish{Source: OutboxFilter(p), Destination: "passline.rider.{{wildcard(1)}}.notify"},
+		Description: "Rider notifications, one subject per decision id: the delivery record and idempotency mark, republished to rider subjects.",
+	}
+}
+
+// setupOutbox creates or updates an outbox stream. An outbox of the older
+// layout (one subject per rider, memory storage) cannot be changed in
+// place; it only held a few minutes of dedupe state, so it is replaced.
+func setupOutbox(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	_, err := js.CreateOrUpdateStream(ctx, cfg)
+	if err == nil {
+		return nil
+	}
+	s, serr := js.Stream(ctx, cfg.Name)
+	if serr != nil || s.CachedInfo().Config.MaxMsgsPerSubject == 1 {
+		return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+	}
+	if err := js.DeleteStream(ctx, cfg.Name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("replace stream %s of the older layout: %w", cfg.Name, err)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+	}
+	return nil
 }
 
 // OpenBuckets opens the buckets Setup created, through js (another

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ var ErrTimeout = errors.New("channel timed out")
 // deliveries to it fail fast with ErrBusy.
 type Fanout struct {
 	lanes   []*lane
+	async   []AsyncChannel
+	names   []string
+	marked  []string // channels that keep no record of their own
 	workers int
 	timeout time.Duration
 	metrics *Metrics
@@ -44,7 +48,7 @@ type job struct {
 	ctx     context.Context
 	n       wire.Notification
 	decided time.Time
-	done    chan<- result
+	done    func(result)
 }
 
 type result struct {
@@ -54,10 +58,20 @@ type result struct {
 
 // NewFanout prepares channels with workers each and a per-attempt timeout:
 // timeouts[name] for the channel of that name, or for a "webhook:x"
-// channel timeouts["webhook"], else timeout. It starts nothing; call Start.
+// channel timeouts["webhook"], else timeout. An AsyncChannel gets no
+// workers: it keeps its deliveries in flight itself and bounds them with
+// its own timeout. It starts nothing; call Start.
 func NewFanout(channels []cloud.Channel, workers int, timeout time.Duration, timeouts map[string]time.Duration, m *Metrics) *Fanout {
 	f := &Fanout{workers: workers, timeout: timeout, metrics: m}
 	for _, c := range channels {
+		f.names = append(f.names, c.Name())
+		if r, ok := c.(RecordingChannel); !ok || !r.RecordsDeliveries() {
+			f.marked = append(f.marked, c.Name())
+		}
+		if a, ok := c.(AsyncChannel); ok {
+			f.async = append(f.async, a)
+			continue
+		}
 		t := timeout
 		if d, ok := timeouts[c.Name()]; ok {
 			t = d
@@ -71,18 +85,16 @@ func NewFanout(channels []cloud.Channel, workers int, timeout time.Duration, tim
 }
 
 // Names lists the channels in order.
-func (f *Fanout) Names() []string {
-	names := make([]string, len(f.lanes))
-	for i, l := range f.lanes {
-		names[i] = l.ch.Name()
-	}
-	return names
-}
+func (f *Fanout) Names() []string { return slices.Clone(f.names) }
+
+// NeedsMarks reports whether some channel keeps no delivery record of its
+// own, so the relay must keep marks.
+func (f *Fanout) NeedsMarks() bool { return len(f.marked) > 0 }
 
 // Complete reports whether done names every channel.
 func (f *Fanout) Complete(done []string) bool {
-	for _, l := range f.lanes {
-		if !slices.Contains(done, l.ch.Name()) {
+	for _, name := range f.names {
+		if !slices.Contains(done, name) {
 			return false
 		}
 	}
@@ -117,7 +129,7 @@ func (f *Fanout) work(ctx context.Context, l *lane) {
 		case <-ctx.Done():
 			return
 		case j := <-l.jobs:
-			j.done <- result{name: l.ch.Name(), err: f.attempt(l, j)}
+			j.done(result{name: l.ch.Name(), err: f.attempt(l, j)})
 		}
 	}
 }
@@ -138,32 +150,94 @@ func (f *Fanout) attempt(l *lane, j job) error {
 // attempted channel's error (nil on success). It returns within the
 // longest channel timeout plus a second, whatever the channels do.
 func (f *Fanout) Deliver(ctx context.Context, n wire.Notification, decided time.Time, skip []string) map[string]error {
-	done := make(chan result, len(f.lanes))
-	out := make(map[string]error, len(f.lanes))
-	waiting := 0
+	done := make(chan map[string]error, 1)
+	f.DeliverAsync(ctx, n, decided, skip, func(out map[string]error) { done <- out })
+	return <-done
+}
+
+// DeliverAsync sends n on every channel not named in skip and calls done
+// once with each attempted channel's error (nil on success): at once for a
+// busy channel, when a plain channel's worker answers or, at the latest,
+// the longest channel timeout plus a second later, and when an async
+// channel reports. done may run on a channel's goroutine: it must not block.
+func (f *Fanout) DeliverAsync(ctx context.Context, n wire.Notification, decided time.Time, skip []string, done func(map[string]error)) {
+	j := &join{out: make(map[string]error, len(f.names)), left: 1, done: done}
+	for _, a := range f.async {
+		if name := a.Name(); !slices.Contains(skip, name) {
+			j.expect(name)
+			a.DeliverAsync(n, func(err error) {
+				f.metrics.observe(name, err, decided)
+				j.set(name, err)
+			})
+		}
+	}
+	lanes := false
 	for _, l := range f.lanes {
 		name := l.ch.Name()
 		if slices.Contains(skip, name) {
 			continue
 		}
+		j.expect(name)
 		select {
-		case l.jobs <- job{ctx: ctx, n: n, decided: decided, done: done}:
-			waiting++
-			out[name] = ErrTimeout
+		case l.jobs <- job{ctx: ctx, n: n, decided: decided, done: func(r result) { j.set(r.name, r.err) }}:
+			lanes = true
 		default:
-			out[name] = ErrBusy
 			f.metrics.deliveries.WithLabelValues(name, "busy").Inc()
+			j.set(name, ErrBusy)
 		}
 	}
-	timer := time.NewTimer(f.timeout + time.Second)
-	defer timer.Stop()
-	for ; waiting > 0; waiting-- {
-		select {
-		case r := <-done:
-			out[r.name] = r.err
-		case <-timer.C:
-			return out
-		}
+	if lanes {
+		j.timer = time.AfterFunc(f.timeout+time.Second, j.expire)
 	}
-	return out
+	j.set("", nil) // the expectations are all in
+}
+
+// join collects the channels' results of one delivery.
+type join struct {
+	mu    sync.Mutex
+	out   map[string]error
+	left  int // results still due, plus one until every channel is started
+	timer *time.Timer
+	done  func(map[string]error)
+}
+
+func (j *join) expect(name string) {
+	j.mu.Lock()
+	j.out[name] = ErrTimeout
+	j.left++
+	j.mu.Unlock()
+}
+
+// set records one channel's result; name "" only counts down.
+func (j *join) set(name string, err error) {
+	j.mu.Lock()
+	if j.left == 0 { // expired: a late answer changes nothing
+		j.mu.Unlock()
+		return
+	}
+	if name != "" {
+		j.out[name] = err
+	}
+	j.left--
+	finished := j.left == 0
+	j.mu.Unlock()
+	if finished {
+		if j.timer != nil {
+			j.timer.Stop()
+		}
+		j.done(j.out)
+	}
+}
+
+// expire gives up on the channels that have not answered (ErrTimeout).
+func (j *join) expire() {
+	j.mu.Lock()
+	if j.left == 0 {
+		j.mu.Unlock()
+		return
+	}
+	j.left = 0
+	out := maps.Clone(j.out)
+	j.mu.Unlock()
+	j.done(out)
 }

@@ -49,6 +49,8 @@ func (m *Metrics) observe(channel string, err error, decided time.Time) {
 	case err == nil:
 		m.deliveries.WithLabelValues(channel, "ok").Inc()
 		m.latency.WithLabelValues(channel).Observe(time.Since(decided).Seconds())
+	case errors.Is(err, cloud.ErrDuplicate):
+		m.deliveries.WithLabelValues(channel, "duplicate").Inc()
 	case errors.Is(err, cloud.ErrPermanent):
 		m.deliveries.WithLabelValues(channel, "permanent").Inc()
 	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded):

@@ -77,3 +77,23 @@ type Profiles interface {
 type Renderer interface {
 	Render(merchant string, f cloud.Facts, orderID string) (text string, version uint64, err error)
 }
+
+// AsyncChannel is a channel that starts a delivery and reports its outcome
+// later, so the relay keeps many deliveries in flight without a goroutine
+// waiting on each. done runs once, possibly on the channel's own goroutine,
+// and must not block. The rider channel is one; webhook and SMS are plain
+// channels, run on the Fanout's workers.
+type AsyncChannel interface {
+	cloud.Channel
+	DeliverAsync(n wire.Notification, done func(error))
+}
+
+// RecordingChannel is a channel whose delivery is its own record: it
+// refuses a repeat of a notification id with cloud.ErrDuplicate for at
+// least as long as the marks would remember it. The relay keeps no mark for
+// such a channel; when every channel records, it reads and writes no marks
+// at all.
+type RecordingChannel interface {
+	cloud.Channel
+	RecordsDeliveries() bool
+}

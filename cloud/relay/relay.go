@@ -79,6 +79,9 @@ type Delivery struct {
 	Raw      []byte
 	Attempt  int       // 1 for the first delivery; 0 when unknown
 	StoredAt time.Time // when the stream stored the message; zero when unknown
+	// Decision, when set, is Raw already decoded (and valid), so it is not
+	// decoded twice.
+	Decision *wire.Decision
 }
 
 // Handle is HandleDelivery for a message whose delivery count is unknown.
@@ -86,44 +89,70 @@ func (r *Relay) Handle(ctx context.Context, raw []byte) Outcome {
 	return r.HandleDelivery(ctx, Delivery{Raw: raw})
 }
 
-// HandleDelivery processes one decision and says what to do with its
-// message. It delivers only on channels the decision's mark does not list
-// yet, and saves the mark before returning Ack, so a crash after delivery
-// and before the mark can repeat a delivery only within the rider outbox's
-// dedupe window, where the server drops it.
+// HandleDelivery is HandleAsync, waiting for the outcome.
 func (r *Relay) HandleDelivery(ctx context.Context, del Delivery) Outcome {
-	raw := del.Raw
-	d, err := wire.DecodeDecision(raw)
+	out := make(chan Outcome, 1)
+	r.HandleAsync(ctx, del, func(o Outcome) { out <- o })
+	return <-out
+}
+
+// HandleAsync processes one decision and calls done once with what to do
+// with its message. What needs no answer from a server (decode, rider,
+// limits, text) happens before it returns; the deliveries are started and
+// done runs when the last channel answers, possibly on a channel's
+// goroutine, so done must not block. Decisions handed over one after the
+// other reach an async channel in that order.
+//
+// A channel that records its own deliveries (the rider outbox) refuses a
+// repeat itself. For the others the relay keeps a mark listing the
+// channels delivered on, delivers only on channels the mark does not list,
+// and saves the mark before done reports Ack.
+func (r *Relay) HandleAsync(ctx context.Context, del Delivery, done func(Outcome)) {
+	d, err := r.decode(del)
 	if err != nil {
-		return r.done(Outcome{Action: Dead, Result: "invalid", Err: err})
+		done(r.done(Outcome{Action: Dead, Result: "invalid", Err: err}))
+		return
 	}
 	if err := r.Orders.Update(ctx, d); err != nil {
 		r.Log.Warn("order view update failed", "store", d.Store, "order", d.OrderID, "err", err)
 	}
 	if !r.now().Before(d.ExpiresAt) {
-		return r.done(Outcome{Action: Ack, Result: "expired"})
+		done(r.done(Outcome{Action: Ack, Result: "expired"}))
+		return
 	}
 	var mark Mark
 	var rev uint64
-	if !r.firstSight(d, del) {
+	if r.Fanout.NeedsMarks() && !r.firstSight(d, del) {
 		if mark, rev, err = r.Marks.Get(ctx, d.ID); err != nil {
-			return r.done(Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("read mark: %w", err)})
+			done(r.done(Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("read mark: %w", err)}))
+			return
 		}
 	}
 	if r.Fanout.Complete(mark.Channels) {
-		return r.done(Outcome{Action: Ack, Result: "duplicate"})
+		done(r.done(Outcome{Action: Ack, Result: "duplicate"}))
+		return
 	}
 	a, ok, err := r.assignment(ctx, d)
 	if err != nil {
-		return r.done(Outcome{Action: Retry, Result: "failed", Err: err})
+		done(r.done(Outcome{Action: Retry, Result: "failed", Err: err}))
+		return
 	}
 	if !ok {
-		return r.done(r.park(ctx, d, raw))
+		done(r.done(r.park(ctx, d, del.Raw)))
+		return
 	}
 	if out, stop := r.limit(ctx, d); stop {
-		return r.done(out)
+		done(r.done(out))
+		return
 	}
-	return r.done(r.deliver(ctx, d, a, mark, rev))
+	r.deliver(ctx, d, a, mark, rev, func(o Outcome) { done(r.done(o)) })
+}
+
+func (r *Relay) decode(del Delivery) (wire.Decision, error) {
+	if del.Decision != nil {
+		return *del.Decision, nil
+	}
+	return wire.DecodeDecision(del.Raw)
 }
 
 // firstSight reports whether the decision cannot have been delivered
@@ -210,30 +239,68 @@ func (r *Relay) merchant(store string) string {
 	return store
 }
 
-func (r *Relay) deliver(ctx context.Context, d wire.Decision, a wire.Assignment, mark Mark, rev uint64) Outcome {
+func (r *Relay) deliver(ctx context.Context, d wire.Decision, a wire.Assignment, mark Mark, rev uint64, done func(Outcome)) {
 	n, err := r.Notification(ctx, d, a)
 	if err != nil {
-		return Outcome{Action: Dead, Result: "invalid", Err: err}
+		done(Outcome{Action: Dead, Result: "invalid", Err: err})
+		return
 	}
-	results := r.Fanout.Deliver(ctx, n, d.CreatedAt, mark.Channels)
-	r.Log.Debug("decision delivered", "decision_id", d.ID, "store", d.Store, "order_id", d.OrderID, "rider", a.Rider, "kind", d.Kind, "trace_id", d.TraceID)
-	var retry error
-	for name, err := range results {
-		if err == nil || errors.Is(err, cloud.ErrPermanent) {
-			mark.Channels = append(mark.Channels, name)
-			continue
+	r.Fanout.DeliverAsync(ctx, n, d.CreatedAt, mark.Channels, func(results map[string]error) {
+		r.Log.Debug("decision delivered", "decision_id", d.ID, "store", d.Store, "order_id", d.OrderID, "rider", a.Rider, "kind", d.Kind, "trace_id", d.TraceID)
+		if !r.Fanout.NeedsMarks() {
+			done(settle(results, nil))
+			return
 		}
-		retry = errors.Join(retry, fmt.Errorf("channel %s: %w", name, err))
+		// Saving the mark waits for the server; done's caller may be a
+		// channel's ack goroutine, which must not wait.
+		go func() { done(r.settleMarked(ctx, d, mark, rev, results)) }()
+	})
+}
+
+// settle turns the channels' results into the outcome; saveErr is the
+// mark's save error, if any.
+func settle(results map[string]error, saveErr error) Outcome {
+	var retry error
+	delivered := false
+	for name, err := range results {
+		switch {
+		case err == nil:
+			delivered = true
+		case errors.Is(err, cloud.ErrDuplicate), errors.Is(err, cloud.ErrPermanent):
+		default:
+			retry = errors.Join(retry, fmt.Errorf("channel %s: %w", name, err))
+		}
+	}
+	switch {
+	case saveErr != nil:
+		return Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("save mark: %w", saveErr)}
+	case retry != nil:
+		return Outcome{Action: Retry, Result: "failed", Err: retry}
+	case !delivered && len(results) > 0 && allDuplicate(results):
+		return Outcome{Action: Ack, Result: "duplicate"}
+	}
+	return Outcome{Action: Ack, Result: "delivered"}
+}
+
+func allDuplicate(results map[string]error) bool {
+	for _, err := range results {
+		if !errors.Is(err, cloud.ErrDuplicate) {
+			return false
+		}
+	}
+	return true
+}
+
+// settleMarked saves the mark with every channel now done, then settles.
+func (r *Relay) settleMarked(ctx context.Context, d wire.Decision, mark Mark, rev uint64, results map[string]error) Outcome {
+	for name, err := range results {
+		if err == nil || errors.Is(err, cloud.ErrDuplicate) || errors.Is(err, cloud.ErrPermanent) {
+			mark.Channels = append(mark.Channels, name)
+		}
 	}
 	slices.Sort(mark.Channels)
 	mark.At = r.now()
-	if err := r.Marks.Save(ctx, d.ID, mark, rev); err != nil {
-		return Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("save mark: %w", err)}
-	}
-	if retry != nil {
-		return Outcome{Action: Retry, Result: "failed", Err: retry}
-	}
-	return Outcome{Action: Ack, Result: "delivered"}
+	return settle(results, r.Marks.Save(ctx, d.ID, mark, rev))
 }
 
 // Notification builds the rider notification for d: the text from the
