@@ -108,6 +108,9 @@ func untilReady[T any](ctx context.Context, log *slog.Logger, what string, fn fu
 		if err == nil {
 			return v, nil
 		}
+		if errors.Is(err, natsjs.ErrPartitions) { // waiting cannot fix it
+			return v, fmt.Errorf("%s: %w", what, err)
+		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
 			return v, fmt.Errorf("%s: %w", what, err)
 		}

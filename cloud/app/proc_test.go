@@ -74,19 +74,19 @@ func relayBinary(t *testing.T) string {
 
 // startProcRelay runs passline-cloud against natsURL and waits until it
 // serves. It is stopped with SIGTERM in cleanup unless killed before.
-func startProcRelay(t *testing.T, natsURL string) *procRelay {
+func startProcRelay(t *testing.T, natsURL string, partitions int) *procRelay {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`nats: {url: %q}
 data_dir: %q
 http: {listen: "127.0.0.1:0"}
-stream: {replicas: 3, duplicate_window: 1m, max_age: 1h}
+stream: {replicas: 3, duplicate_window: 1m, max_age: 1h, partitions: %d}
 consumer: {ack_wait: 3s, max_deliver: 20, backoff: [100ms, 200ms]}
 relay: {channel_timeout: 500ms, workers: 16, channel_workers: 16, connections: 2}
 limits: {tiers: {standard: {per_minute: 0}}}
 log_level: info
 auth: {insecure_dev: true}
-`, natsURL, dir)
+`, natsURL, dir, partitions)
 	path := filepath.Join(dir, "cloud.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -140,8 +140,8 @@ func (p *procRelay) scan(r io.Reader, ready chan<- struct{}) {
 }
 
 // startRelayNode starts a relay process, or an in-process Main when
-// PASSLINE_SCALE_INPROC is set.
-func startRelayNode(t *testing.T, natsURL string) relayNode {
+// PASSLINE_SCALE_INPROC is set, for decisions spread over partitions.
+func startRelayNode(t *testing.T, natsURL string, partitions int) relayNode {
 	if os.Getenv("PASSLINE_SCALE_INPROC") != "" {
 		cfg := relaytest.Config(t.TempDir())
 		cfg.NATS.Embedded.Enabled = false
@@ -149,9 +149,10 @@ func startRelayNode(t *testing.T, natsURL string) relayNode {
 		cfg.Stream.Replicas = 3
 		cfg.Consumer.AckWait = 3 * time.Second
 		cfg.Consumer.MaxDeliver = 20
+		cfg.Stream.Partitions = partitions
 		return inprocRelay{relaytest.MustRun(t, cfg)}
 	}
-	return startProcRelay(t, natsURL)
+	return startProcRelay(t, natsURL, partitions)
 }
 
 // TestMain removes the relay binary built for the scale test.

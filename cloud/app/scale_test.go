@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/natsd"
 	"github.com/passline/passline/cloud/relaytest"
 	"github.com/passline/passline/wire"
@@ -36,7 +37,8 @@ type cluster struct {
 	servers []*natsd.Server
 }
 
-func startCluster(t *testing.T) *cluster {
+// startCluster starts the cluster with the subject mapping for partitions.
+func startCluster(t *testing.T, partitions int) *cluster {
 	c := &cluster{t: t}
 	var routes []string
 	clientPorts, routePorts := make([]int, 3), make([]int, 3)
@@ -50,6 +52,7 @@ func startCluster(t *testing.T) *cluster {
 			Listen: fmt.Sprintf("127.0.0.1:%d", clientPorts[i]), StoreDir: filepath.Join(dir, fmt.Sprint(i)),
 			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "passline-test",
 			ClusterListen: fmt.Sprintf("127.0.0.1:%d", routePorts[i]), Routes: routes, ReadyTimeout: 30 * time.Second,
+			Mappings: app.Mappings(partitions),
 		})
 	}
 	c.servers = make([]*natsd.Server, 3)
@@ -120,10 +123,12 @@ func scaleN(t *testing.T) int {
 	return 1000
 }
 
-// TestScaleOutExactlyOnce: a 3-node cluster, DECISIONS with 3 replicas, two
-// passline-cloud processes; decisions are published while one NATS node is
-// shut down and one relay process is killed (SIGKILL), and both are
-// restarted; every decision reaches its rider subject exactly once.
+// TestScaleOutExactlyOnce: a 3-node cluster, decisions of 8 stores spread
+// over 4 partitions (4 streams and 4 rider outboxes, 3 replicas each), two
+// passline-cloud processes sharing each partition's durable consumer;
+// decisions are published while one NATS node is shut down and one relay
+// process is killed (SIGKILL), and both are restarted; every decision
+// reaches its rider subject exactly once.
 // PASSLINE_SCALE_N sets the count (default 1000; make test-cloud-scale runs
 // 10000); PASSLINE_SCALE_INPROC=1 runs the relays in-process instead.
 func TestScaleOutExactlyOnce(t *testing.T) {
@@ -131,11 +136,12 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 		t.Skip("cluster test skipped in -short")
 	}
 	n := scaleN(t)
-	cl := startCluster(t)
+	const partitions, stores = 4, 8
+	cl := startCluster(t, partitions)
 	const ackWait = 3 * time.Second // the relays' consumer.ack_wait
 	const publishFor = 6 * time.Second
-	relayA := startRelayNode(t, cl.url())
-	relayB := startRelayNode(t, cl.url())
+	relayA := startRelayNode(t, cl.url(), partitions)
+	relayB := startRelayNode(t, cl.url(), partitions)
 
 	// The rider side listens on node 1, which stays up: core NATS drops
 	// messages for a subscriber while it reconnects, which is the rider
@@ -143,9 +149,10 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 	sc, _ := relaytest.Connect(t, "nats://"+cl.opts[0].Listen)
 	riders := relaytest.Subscribe(t, sc)
 	nc, js := relaytest.Connect(t, cl.url())
-	const orders = 50
+	const orders = 48
+	store := func(o int) string { return fmt.Sprintf("s%d", o%stores) }
 	for o := range orders {
-		if err := relaytest.Assign(nc, "s1", fmt.Sprintf("o%d", o), fmt.Sprintf("r%d", o%7)); err != nil {
+		if err := relaytest.Assign(nc, store(o), fmt.Sprintf("o%d", o), fmt.Sprintf("r%d", o%7)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -162,13 +169,13 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 			if err := cl.start(2); err != nil {
 				t.Fatal(err)
 			}
-			relayB = startRelayNode(t, cl.url())
+			relayB = startRelayNode(t, cl.url(), partitions)
 		}
 		kind := wire.KindReady
 		if i%2 == 1 {
 			kind = wire.KindReadySoon
 		}
-		window = append(window, relaytest.Decision(fmt.Sprintf("dec-%06d", i), "s1", fmt.Sprintf("o%d", i%orders), kind))
+		window = append(window, relaytest.Decision(fmt.Sprintf("dec-%06d", i), store(i%orders), fmt.Sprintf("o%d", i%orders), kind))
 		if len(window) == 100 || i == n-1 {
 			publishWindow(t, js, window)
 			window = window[:0]
@@ -189,6 +196,26 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 		t.Fatalf("distinct %d, messages %d, duplicates %d, unreadable %d; want exactly %d once each", distinct, total, dups, bad, n)
 	}
 	t.Logf("relays: %s and %s", relayA.name(), relayB.name())
+	checkPartitionsUsed(t, js, partitions, n)
+}
+
+// checkPartitionsUsed checks that the partition streams, not DECISIONS,
+// took the decisions, and that more than one partition did.
+func checkPartitionsUsed(t *testing.T, js jetstream.JetStream, partitions, n int) {
+	t.Helper()
+	var used int
+	var total uint64
+	for p := range partitions {
+		got := streamMsgs(t, js, wire.DecisionStream(p, partitions))
+		t.Logf("%s holds %d decisions", wire.DecisionStream(p, partitions), got)
+		total += got
+		if got > 0 {
+			used++
+		}
+	}
+	if rest := streamMsgs(t, js, wire.StreamDecisions); rest != 0 || total < uint64(n) || used < 2 {
+		t.Fatalf("DECISIONS holds %d, the partitions %d of %d decisions, %d partitions used", rest, total, n, used)
+	}
 }
 
 // publishWindow publishes decisions asynchronously and waits for their
