@@ -3,11 +3,8 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,102 +12,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/cloud/app"
-	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/relaytest"
 	"github.com/passline/passline/wire"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// cluster is a 3-node JetStream cluster of embedded servers on loopback.
-type cluster struct {
-	t       *testing.T
-	opts    []natsd.Options
-	servers []*natsd.Server
-}
-
-// startCluster starts the cluster with the subject mapping for partitions.
-func startCluster(t *testing.T, partitions int) *cluster {
-	c := &cluster{t: t}
-	var routes []string
-	clientPorts, routePorts := make([]int, 3), make([]int, 3)
-	for i := range 3 {
-		clientPorts[i], routePorts[i] = freePort(t), freePort(t)
-		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", routePorts[i]))
-	}
-	dir := t.TempDir()
-	for i := range 3 {
-		c.opts = append(c.opts, natsd.Options{
-			Listen: fmt.Sprintf("127.0.0.1:%d", clientPorts[i]), StoreDir: filepath.Join(dir, fmt.Sprint(i)),
-			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "passline-test",
-			ClusterListen: fmt.Sprintf("127.0.0.1:%d", routePorts[i]), Routes: routes, ReadyTimeout: 30 * time.Second,
-			Mappings: app.Mappings(partitions),
-		})
-	}
-	c.servers = make([]*natsd.Server, 3)
-	errs := make(chan error, 3)
-	for i := range 3 {
-		go func() { errs <- c.start(i) }()
-	}
-	for range 3 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		for i := range c.servers {
-			c.stop(i)
-		}
-	})
-	c.waitJetStream()
-	return c
-}
-
-// waitJetStream waits until the cluster has elected a JetStream meta leader.
-func (c *cluster) waitJetStream() {
-	_, js := relaytest.Connect(c.t, c.url())
-	ok := relaytest.WaitFor(60*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := js.AccountInfo(ctx)
-		return err == nil
-	})
-	if !ok {
-		c.t.Fatal("JetStream cluster not ready in 60s")
-	}
-}
-
-func (c *cluster) start(i int) error {
-	s, err := natsd.Start(c.opts[i])
-	if err != nil {
-		return fmt.Errorf("start node %d: %w", i+1, err)
-	}
-	c.servers[i] = s
-	return nil
-}
-
-func (c *cluster) stop(i int) {
-	if c.servers[i] != nil {
-		c.servers[i].Shutdown()
-		c.servers[i] = nil
-	}
-}
-
-func (c *cluster) url() string {
-	var urls []string
-	for _, o := range c.opts {
-		urls = append(urls, "nats://"+o.Listen)
-	}
-	return strings.Join(urls, ",")
-}
 
 func scaleN(t *testing.T) int {
 	if s := os.Getenv("PASSLINE_SCALE_N"); s != "" {
@@ -137,18 +42,18 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 	}
 	n := scaleN(t)
 	const partitions, stores = 4, 8
-	cl := startCluster(t, partitions)
+	cl := natsdtest.StartCluster(t, 3, app.Mappings(partitions))
 	const ackWait = 3 * time.Second // the relays' consumer.ack_wait
 	const publishFor = 6 * time.Second
-	relayA := startRelayNode(t, cl.url(), partitions)
-	relayB := startRelayNode(t, cl.url(), partitions)
+	relayA := startRelayNode(t, cl.URL(), partitions)
+	relayB := startRelayNode(t, cl.URL(), partitions)
 
 	// The rider side listens on node 1, which stays up: core NATS drops
 	// messages for a subscriber while it reconnects, which is the rider
 	// gateway's contract, not the relay's.
-	sc, _ := relaytest.Connect(t, "nats://"+cl.opts[0].Listen)
+	sc, _ := relaytest.Connect(t, cl.NodeURL(0))
 	riders := relaytest.Subscribe(t, sc)
-	nc, js := relaytest.Connect(t, cl.url())
+	nc, js := relaytest.Connect(t, cl.URL())
 	const orders = 48
 	store := func(o int) string { return fmt.Sprintf("s%d", o%stores) }
 	for o := range orders {
@@ -162,14 +67,14 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 		switch i {
 		case n / 3:
 			t.Logf("%d published: killing NATS node 3 and relay B (%s)", i, relayB.name())
-			cl.stop(2)
+			cl.Stop(2)
 			relayB.kill()
 		case 2 * n / 3:
 			t.Logf("%d published: restarting NATS node 3 and relay B", i)
-			if err := cl.start(2); err != nil {
+			if err := cl.Start(2); err != nil {
 				t.Fatal(err)
 			}
-			relayB = startRelayNode(t, cl.url(), partitions)
+			relayB = startRelayNode(t, cl.URL(), partitions)
 		}
 		kind := wire.KindReady
 		if i%2 == 1 {

@@ -11,21 +11,30 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/bench/rawjs"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/relaytest"
 	"github.com/passline/passline/wire"
 )
 
-const orders = 200
+const (
+	orders = 200 // spread over stores: order o belongs to store s{o%stores}
+	stores = 16  // so that P = 4 partitions all get decisions
+)
+
+func storeOf(o int) string { return fmt.Sprintf("s%d", o%stores) }
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
@@ -44,16 +53,12 @@ func server(t testing.TB) *natsd.Server {
 	return s
 }
 
-// preload publishes n decisions (async, bounded) to DECISIONS.
+// preload publishes n decisions of every store (rawjs.Fill: async,
+// bounded) to their decision subjects; the streams must exist.
 func preload(t testing.TB, js jetstream.JetStream, n int, prefix string) {
-	ctx := context.Background()
-	if _, err := js.Stream(ctx, wire.StreamDecisions); err != nil {
-		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: wire.StreamDecisions, Subjects: []string{wire.SubjectDecisions}, Duplicates: 2 * time.Hour}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	rawjs.Fill(t, js, n, func(i int) *nats.Msg {
-		return decisionMsg(relaytest.Decision(fmt.Sprintf("%s-%d", prefix, i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady))
+		o := i % orders
+		return decisionMsg(relaytest.Decision(fmt.Sprintf("%s-%d", prefix, i), storeOf(o), fmt.Sprintf("o%d", o), wire.KindReady))
 	})
 }
 
@@ -66,20 +71,126 @@ func decisionMsg(d wire.Decision) *nats.Msg {
 	return msg
 }
 
+// clock times a run from its first settled message to its last, so the
+// rate leaves out start-up: (n-1) / (last - first).
+type clock struct {
+	n     int64
+	got   atomic.Int64
+	first atomic.Int64
+	done  chan struct{}
+	last  time.Time
+}
+
+func newClock(n int) *clock { return &clock{n: int64(n), done: make(chan struct{})} }
+
+func (c *clock) tick() {
+	k := c.got.Add(1)
+	if k == 1 {
+		c.first.Store(time.Now().UnixNano())
+	}
+	if k == c.n {
+		c.last = time.Now()
+		close(c.done)
+	}
+}
+
+func (c *clock) rate(t testing.TB, what string, timeout time.Duration) float64 {
+	select {
+	case <-c.done:
+	case <-time.After(timeout):
+		t.Fatalf("%s: %d of %d in %s", what, c.got.Load(), c.n, timeout)
+	}
+	return float64(c.n-1) / c.last.Sub(time.Unix(0, c.first.Load())).Seconds()
+}
+
 // rawRate consumes and acks n preloaded decisions with a durable pull
-// consumer (rawjs.ConsumeRate).
+// consumer (rawjs.ConsumeRate): no stored write per message.
 func rawRate(t testing.TB, n int) float64 {
 	s := server(t)
 	_, js := relaytest.Connect(t, s.ClientURL())
+	setup(t, js, benchConfig(t, s.ClientURL()))
 	preload(t, js, n, "raw")
 	return rawjs.ConsumeRate(t, js, wire.StreamDecisions, n)
 }
 
-// relayRate preloads n decisions, starts replicas relays and times until
-// every notification reached a rider subject.
-// relayRate starts replicas relays, then publishes n decisions as fast as
-// the server acks them (bounded async) and times from the first publish to
-// the last notification received on a rider subject.
+// consume consumes DECISIONS with at most window messages unacked.
+func consume(t testing.TB, js jetstream.JetStream, durable string, window int, fn func(jetstream.Msg)) jetstream.ConsumeContext {
+	cons, err := js.CreateOrUpdateConsumer(context.Background(), wire.StreamDecisions, jetstream.ConsumerConfig{
+		Durable: durable, AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: window,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := cons.Consume(fn, jetstream.PullMaxMessages(min(window, 1024)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc
+}
+
+// fairRate is the relay's work without the relay: for each of n preloaded
+// decisions it makes the relay's stored writes, the notification on its
+// own subject in RIDER_OUTBOX (one message per subject, republished) and
+// the order view put, both asynchronous with a window of 1024 decisions in
+// flight (the relay's default relay.window), and acks the decision when the
+// outbox write is acked, as the relay does.
+func fairRate(t testing.TB, n int) float64 {
+	s := server(t)
+	_, js := relaytest.Connect(t, s.ClientURL())
+	setup(t, js, benchConfig(t, s.ClientURL()))
+	preload(t, js, n, "fair")
+	pub, _ := relaytest.Connect(t, s.ClientURL())
+	c := newClock(n)
+	var inFlight sync.Map // outbox *nats.Msg → decision message
+	const window = 1024
+	views, _ := jetstream.New(pub)
+	pjs, err := jetstream.New(pub, jetstream.WithPublishAsyncMaxPending(window),
+		jetstream.WithPublishAsyncAckHandler(func(_ jetstream.JetStream, msg *nats.Msg, _ *jetstream.PubAck) {
+			if m, ok := inFlight.LoadAndDelete(msg); ok {
+				_ = m.(jetstream.Msg).Ack()
+				c.tick()
+			}
+		}),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, msg *nats.Msg, err error) {
+			if _, ok := inFlight.LoadAndDelete(msg); ok {
+				t.Errorf("fair baseline outbox write: %v", err)
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq atomic.Int64
+	cc := consume(t, js, "fair", window, func(m jetstream.Msg) {
+		k := seq.Add(1)
+		out := nats.NewMsg(natsjs.OutboxSubject(0, "r1", m.Headers().Get(wire.HeaderMsgID)))
+		out.Data = m.Data()
+		inFlight.Store(out, m)
+		if _, err := pjs.PublishMsgAsync(out); err != nil {
+			t.Errorf("fair baseline outbox write: %v", err)
+		}
+		o := k % orders
+		if _, err := views.PublishAsync(fmt.Sprintf("$KV.%s.%s.o%d", natsjs.BucketOrders, storeOf(int(o)), o), m.Data()); err != nil {
+			t.Errorf("fair baseline order view write: %v", err)
+		}
+	})
+	defer cc.Stop()
+	return c.rate(t, "fair baseline", 120*time.Second)
+}
+
+// riderClock counts notifications on every rider subject.
+func riderClock(t testing.TB, nc *nats.Conn, n int) *clock {
+	c := newClock(n)
+	sub, err := nc.Subscribe(wire.RiderWildcard, func(*nats.Msg) { c.tick() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = sub.SetPendingLimits(-1, -1)
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return c
+}
+
+// relayRate preloads n decisions, then starts replicas relays and times
+// them from the first notification on a rider subject to the last.
 func relayRate(t testing.TB, n, replicas int, outbox bool) float64 {
 	s := server(t)
 	nc, js := relaytest.Connect(t, s.ClientURL())
@@ -87,17 +198,31 @@ func relayRate(t testing.TB, n, replicas int, outbox bool) float64 {
 	cfg.Relay.RiderOutbox = outbox
 	setup(t, js, cfg)
 	assignAll(t, js)
+	preload(t, js, n, "relay")
+	c := riderClock(t, nc, n)
 	for range replicas {
 		relaytest.MustRun(t, cfg)
 	}
-	riders := relaytest.Subscribe(t, nc)
-	start := time.Now()
-	preload(t, js, n, "relay")
-	if !relaytest.WaitFor(300*time.Second, func() bool { d, _, _, _ := riders.Counts(); return d == n }) {
-		d, _, _, _ := riders.Counts()
-		t.Fatalf("relay delivered %d of %d", d, n)
+	return c.rate(t, fmt.Sprintf("relay (%d replicas)", replicas), 300*time.Second)
+}
+
+// clusterRate is relayRate on a 3-node cluster with the decisions spread
+// over partitions, each partition's streams of clusterReplicas replicas,
+// and replicas relays (each relay's connections go to random nodes).
+func clusterRate(t testing.TB, n, partitions, replicas int) float64 {
+	cl := natsdtest.StartCluster(t, 3, app.Mappings(partitions))
+	nc, js := relaytest.Connect(t, cl.NodeURL(0))
+	cfg := benchConfig(t, cl.URL())
+	cfg.Stream.Partitions = partitions
+	cfg.Stream.Replicas = envInt("PASSLINE_BENCH_CLUSTER_REPLICAS", 1)
+	setup(t, js, cfg)
+	assignAll(t, js)
+	preload(t, js, n, "cluster")
+	c := riderClock(t, nc, n)
+	for range replicas {
+		relaytest.MustRun(t, cfg)
 	}
-	return float64(n) / time.Since(start).Seconds()
+	return c.rate(t, fmt.Sprintf("relay on a cluster (P=%d, %d replicas)", partitions, replicas), 300*time.Second)
 }
 
 func benchConfig(t testing.TB, url string) config.Config {
@@ -117,6 +242,7 @@ func setup(t testing.TB, js jetstream.JetStream, c config.Config) {
 		Replicas: 1, DuplicateWindow: c.Stream.DuplicateWindow, MaxAge: c.Stream.MaxAge,
 		IdempotencyTTL: c.Relay.IdempotencyTTL, AssignmentTTL: c.Relay.AssignmentTTL, PendingTTL: c.Relay.PendingTTL,
 		ETAInterval: c.Limits.ETAInterval, OrderViewTTL: c.Relay.OrderViewTTL, OutboxDuplicate: c.Relay.OutboxDuplicate,
+		Partitions: c.Stream.Partitions,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +258,7 @@ func assignAll(t testing.TB, js jetstream.JetStream) {
 		t.Fatal(err)
 	}
 	for o := range orders {
-		a := wire.Assignment{Store: "s1", OrderID: fmt.Sprintf("o%d", o), Rider: fmt.Sprintf("r%d", o%20), At: time.Now()}
+		a := wire.Assignment{Store: storeOf(o), OrderID: fmt.Sprintf("o%d", o), Rider: fmt.Sprintf("r%d", o%20), At: time.Now()}
 		if err := (natsjs.Assignments{KV: kv}).Put(ctx, a); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +292,8 @@ func latency(t testing.TB, rate float64, dur time.Duration) (p50, p99 time.Durat
 		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
 			time.Sleep(wait)
 		}
-		d := relaytest.Decision(fmt.Sprintf("lat-%d", i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady)
+		o := i % orders
+		d := relaytest.Decision(fmt.Sprintf("lat-%d", i), storeOf(o), fmt.Sprintf("o%d", o), wire.KindReady)
 		d.CreatedAt = time.Now()
 		pub.Publish(decisionMsg(d))
 	}
@@ -196,29 +323,46 @@ func median(reps int, fn func() float64) float64 {
 }
 
 // BenchmarkCloudRelay prints the relay's figures once (run with
-// -benchtime 1x; b.N is not used): raw consume+ack, relay end-to-end with
-// one and two replicas and with the rider outbox off, and latency at half
-// the one-replica maximum.
+// -benchtime 1x; b.N is not used): raw consume+ack, the fair baseline (the
+// relay's stored writes without the relay), the relay with one and two
+// replicas and with the rider outbox off on one server, the relay with
+// P = 1 and P = 4 partitions on a 3-node cluster, and latency at half the
+// one-replica maximum. The load average is printed before and after: the
+// machine may be shared.
 func BenchmarkCloudRelay(b *testing.B) {
 	var t testing.TB = b
 	n := envInt("PASSLINE_BENCH_N", 50000)
 	reps := envInt("PASSLINE_BENCH_REPS", 3)
+	cr := envInt("PASSLINE_BENCH_CLUSTER_RELAYS", 2)
+	loadBefore := loadavg()
 	raw := median(reps, func() float64 { return rawRate(t, n) })
+	fair := median(reps, func() float64 { return fairRate(t, n) })
 	one := median(reps, func() float64 { return relayRate(t, n, 1, true) })
 	two := median(reps, func() float64 { return relayRate(t, n, 2, true) })
 	direct := median(reps, func() float64 { return relayRate(t, n, 1, false) })
+	p1 := median(reps, func() float64 { return clusterRate(t, n, 1, cr) })
+	p4 := median(reps, func() float64 { return clusterRate(t, n, 4, cr) })
 	// Half of the one-replica maximum, measured through one replica.
 	p50, p99, count := latency(t, one/2, 10*time.Second)
 	tpl := templatePropagation(t, 5)
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\npassline cloud relay benchmark (medians of %d runs): %d decisions, embedded nats-server in-process, R1 file storage, %d CPUs, load average %s", reps, n, runtime.NumCPU(), load)
-	fmt.Printf("  raw JetStream consume+ack:          %8.0f msg/s\n", raw)
-	fmt.Printf("  relay end-to-end, 1 replica:        %8.0f msg/s  (%.0f%% of raw)\n", one, 100*one/raw)
-	fmt.Printf("  relay end-to-end, 2 replicas:       %8.0f msg/s  (%.0f%% of raw, %.2fx one replica)\n", two, 100*two/raw, two/one)
-	fmt.Printf("  relay, 1 replica, rider_outbox off: %8.0f msg/s  (%.0f%% of raw)\n", direct, 100*direct/raw)
+	fmt.Printf("\npassline cloud relay benchmark (medians of %d runs): %d decisions of %d stores, embedded nats-server in-process, file storage, %d CPUs\n", reps, n, stores, runtime.NumCPU())
+	fmt.Printf("  load average before: %s  after: %s\n", loadBefore, loadavg())
+	fmt.Printf("  raw JetStream consume+ack:                %8.0f msg/s\n", raw)
+	fmt.Printf("  fair baseline (relay's 2 writes, no relay):%8.0f msg/s  (%.0f%% of raw)\n", fair, 100*fair/raw)
+	fmt.Printf("  relay, 1 replica:                         %8.0f msg/s  (%.0f%% of fair, %.0f%% of raw, %.1fx 6,645)\n", one, 100*one/fair, 100*one/raw, one/6645)
+	fmt.Printf("  relay, 2 replicas:                        %8.0f msg/s  (%.0f%% of fair, %.2fx one replica)\n", two, 100*two/fair, two/one)
+	fmt.Printf("  relay, 1 replica, rider_outbox off:       %8.0f msg/s  (%.0f%% of fair)\n", direct, 100*direct/fair)
+	fmt.Printf("  3-node cluster, R%d, %d relays, P = 1:      %8.0f msg/s\n", envInt("PASSLINE_BENCH_CLUSTER_REPLICAS", 1), cr, p1)
+	fmt.Printf("  3-node cluster, R%d, %d relays, P = 4:      %8.0f msg/s  (%.2fx P = 1)\n", envInt("PASSLINE_BENCH_CLUSTER_REPLICAS", 1), cr, p4, p4/p1)
 	fmt.Printf("  latency at half the 1-replica max (%.0f msg/s, %d msgs, 1 replica): p50 %s  p99 %s\n", one/2, count, p50.Round(time.Microsecond), p99.Round(time.Microsecond))
 	fmt.Printf("  template change → first delivered message using it (median of 5): %s\n", tpl.Round(time.Microsecond))
-	fmt.Printf("  targets: relay >= 60%% of raw: %v; p99 <= 50ms: %v\n", one/raw >= 0.6 || two/raw >= 0.6, p99 <= 50*time.Millisecond)
+	fmt.Printf("  targets: 1 replica >= 50%% of fair: %v; >= 4 x 6,645 msg/s: %v; p99 <= 50ms: %v; P = 4 >= 1.5 x P = 1: %v\n",
+		one >= fair/2, one >= 4*6645, p99 <= 50*time.Millisecond, p4 >= 1.5*p1)
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.TrimSpace(string(b))
 }
 
 // templatePropagation uploads reps template versions through the HTTP API
@@ -256,7 +400,8 @@ func templatePropagation(t testing.TB, reps int) time.Duration {
 		uploaded := time.Now()
 		prefix := fmt.Sprintf("version %d of ", v)
 		for i := 0; ; i++ {
-			d := relaytest.Decision(fmt.Sprintf("tpl-%d-%d", v, i), "s1", fmt.Sprintf("o%d", i%orders), wire.KindReady)
+			o := 1 + stores*(i%(orders/stores)) // an order of store s1, whose template changed
+			d := relaytest.Decision(fmt.Sprintf("tpl-%d-%d", v, i), "s1", fmt.Sprintf("o%d", o), wire.KindReady)
 			if err := relaytest.Publish(context.Background(), js, d); err != nil {
 				t.Fatal(err)
 			}

@@ -1,9 +1,16 @@
 // Package bench measures the relay: build tag bench, run with
 // `make bench-cloud` (go test -tags bench -run '^$' -bench . -benchtime 1x
-// ./cloud/...). BenchmarkCloudRelay prints, in one run, the raw JetStream
-// consume+ack rate on the server, the relay's end-to-end rate (publish →
-// rider subject) with one and two replicas, and p50/p99 latency at half
-// the one-replica maximum, with ratios. Each rate is the median of
-// PASSLINE_BENCH_REPS runs (default 3) of PASSLINE_BENCH_N decisions
-// (default 50000).
+// ./cloud/...). BenchmarkCloudRelay prints, in one run: the raw JetStream
+// consume+ack rate (rawjs); the fair baseline, which consumes, makes the
+// relay's stored writes per decision (its RIDER_OUTBOX notification and
+// its order-view put, asynchronously, window 1024) and acks; the relay's
+// rate (preloaded decisions → rider subjects) with one and two replicas
+// and with the rider outbox off, on one server; the relay with P = 1 and
+// P = 4 partitions on a 3-node cluster; and p50/p99 latency at half the
+// one-replica maximum, with ratios and the load average. Each rate is the
+// median of PASSLINE_BENCH_REPS runs (default 3) of PASSLINE_BENCH_N
+// decisions (default 50000), timed from the first message settled to the
+// last. PASSLINE_BENCH_CLUSTER_REPLICAS (default 1) sets the cluster
+// streams' replicas, PASSLINE_BENCH_CLUSTER_RELAYS (default 2) the relays
+// on the cluster.
 package bench

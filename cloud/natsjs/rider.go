@@ -98,7 +98,6 @@ func (c *RiderChannel) DeliverAsync(n wire.Notification, done func(error)) {
 	}
 	msg := nats.NewMsg(OutboxSubject(wire.Partition(n.Store, c.parts), n.Rider, n.ID))
 	msg.Data = b
-	msg.Header.Set(wire.HeaderMsgID, n.ID)
 	if n.TraceID != "" {
 		msg.Header.Set(wire.HeaderTraceID, n.TraceID)
 	}

@@ -72,7 +72,10 @@ type Options struct {
 	PendingTTL      time.Duration
 	ETAInterval     time.Duration // 0: no eta bucket is needed, one of a minute is made
 	OrderViewTTL    time.Duration
-	OutboxDuplicate time.Duration // RIDER_OUTBOX Nats-Msg-Id dedupe window; the per-subject limit outlasts it
+	// OutboxDuplicate is the rider outboxes' Nats-Msg-Id window. The relay
+	// sets no Nats-Msg-Id there: the subject per decision is the dedupe,
+	// and it lasts IdempotencyTTL.
+	OutboxDuplicate time.Duration
 	// Partitions is how many DECISIONS partitions (and rider outboxes)
 	// there are; 0 or 1 is the single DECISIONS stream.
 	Partitions int

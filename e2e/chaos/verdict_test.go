@@ -33,7 +33,7 @@ func TestCheckFindsViolations(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []jetstream.StreamConfig{
 		{Name: wire.StreamDecisions, Subjects: []string{wire.SubjectDecisions}},
-		{Name: natsjs.StreamOutbox, Subjects: []string{natsjs.SubjectOutbox}}, // no dedupe header used: a stored duplicate stays
+		{Name: natsjs.StreamOutbox, Subjects: []string{natsjs.OutboxFilter(0)}}, // no dedupe header used: a stored duplicate stays
 	} {
 		if _, err := js.CreateStream(ctx, c); err != nil {
 			t.Fatal(err)
@@ -51,7 +51,7 @@ func TestCheckFindsViolations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := js.Publish(ctx, natsjs.OutboxSubject("r1"), b); err != nil {
+		if _, err := js.Publish(ctx, natsjs.OutboxSubject(0, "r1", id), b); err != nil {
 			t.Fatal(err)
 		}
 	}
