@@ -34,12 +34,23 @@ type virtualKitchen struct {
 	rng   *rand.Rand
 	cooks []time.Time // when each cook is next free
 	skus  []float64   // mean cook seconds per SKU
+	pace  float64     // arrivals are rate(t) times pace
 }
 
+// rate is the kitchen's orders per minute at t.
+func (k *virtualKitchen) rate(t time.Time) float64 { return rate(t) * k.pace }
+
 func newVirtualKitchen(seed uint64) *virtualKitchen {
-	k := &virtualKitchen{rng: rand.New(rand.NewPCG(seed, 99)), cooks: make([]time.Time, 3)}
+	return newKitchenOf(seed, 3, 1)
+}
+
+// newKitchenOf is a virtual kitchen with cooks cooks whose dishes take
+// speed times the usual cook time, and whose orders come 1/speed as often
+// (a slow kitchen is not a swamped one).
+func newKitchenOf(seed uint64, cooks int, speed float64) *virtualKitchen {
+	k := &virtualKitchen{rng: rand.New(rand.NewPCG(seed, 99)), cooks: make([]time.Time, cooks), pace: 1 / speed}
 	for i := 0; i < 12; i++ {
-		k.skus = append(k.skus, 40+float64(i)*15)
+		k.skus = append(k.skus, speed*(40+float64(i)*15))
 	}
 	return k
 }
@@ -84,7 +95,11 @@ func simulate(t testing.TB, warm, n int) []*simOrder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := newVirtualKitchen(42)
+	return simulateOn(e, newVirtualKitchen(42), warm, n)
+}
+
+// simulateOn runs kitchen k's orders through engine e (see simulate).
+func simulateOn(e *rules.Engine, k *virtualKitchen, warm, n int) []*simOrder {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.Local)
 	var all, open []*simOrder
 	next := now
@@ -103,7 +118,7 @@ func simulate(t testing.TB, warm, n int) []*simOrder {
 			all, open = append(all, so), append(open, so)
 			evSeq++
 			record(so, e.Decide(so.o, agent.Trigger{Now: next, Event: &wire.Event{ID: fmt.Sprint("e", evSeq), Kind: wire.EventTicket, At: next}}), next)
-			next = next.Add(time.Duration(k.rng.ExpFloat64() / rate(next) * float64(time.Minute)))
+			next = next.Add(time.Duration(k.rng.ExpFloat64() / k.rate(next) * float64(time.Minute)))
 		}
 		kept := open[:0]
 		for _, so := range open {
