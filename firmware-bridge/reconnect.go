@@ -25,3 +25,34 @@ func Reconnect(ctx context.Context, what string, session func(context.Context) e
 		}
 	}
 }
+
+// Sessions keeps one device's read session going from Start to Stop: a
+// session that fails (device unplugged, port that cannot open) is started
+// again Retry later, with the device reported offline and why in between
+// (Reconnect), and Stop reports it offline for good. The scale and evdev
+// drivers each keep one.
+type Sessions struct {
+	What   string        // names the device in logs: "scale", "bump bar"
+	Health *Health       // the device's health
+	Retry  time.Duration // pause before the next session; 0 means 2 s
+	Log    *slog.Logger
+
+	loop Loop
+}
+
+// Start runs session again and again on its own goroutine until Stop.
+func (s *Sessions) Start(ctx context.Context, session func(context.Context) error) {
+	if s.Retry <= 0 {
+		s.Retry = 2 * time.Second
+	}
+	s.loop.Go(ctx, func(ctx context.Context) { Reconnect(ctx, s.What, session, s.Retry, s.Health, s.Log) })
+}
+
+// Stop ends the running session (interrupt, when set, unblocks a read the
+// context cannot reach), waits for it, and reports the device offline if
+// Start had run.
+func (s *Sessions) Stop(interrupt func()) {
+	if s.loop.Stop(interrupt) {
+		_ = s.Health.Set(false, "bridge stopped")
+	}
+}

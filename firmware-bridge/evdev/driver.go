@@ -37,7 +37,7 @@ type Driver struct {
 	Now        func() time.Time // nil means time.Now
 
 	health  *bridge.Health
-	loop    bridge.Loop
+	run     bridge.Sessions
 	mu      sync.Mutex
 	file    *os.File
 	presses atomic.Int64
@@ -58,20 +58,15 @@ func (d *Driver) Start(ctx context.Context) error {
 	if _, err := NewDecoder(d.RecordSize); err != nil {
 		return err
 	}
-	if d.Retry <= 0 {
-		d.Retry = 2 * time.Second
-	}
 	d.health = &bridge.Health{Pub: d.Pub, Device: wire.DeviceBumpBar, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
-	log := d.Logger.With("device", d.Device)
-	d.loop.Go(ctx, func(ctx context.Context) { bridge.Reconnect(ctx, "bump bar", d.session, d.Retry, d.health, log) })
+	d.run = bridge.Sessions{What: "bump bar", Health: d.health, Retry: d.Retry, Log: d.Logger.With("device", d.Device)}
+	d.run.Start(ctx, d.session)
 	return nil
 }
 
 // Close stops reading, releases the device and reports the bar offline.
 func (d *Driver) Close() error {
-	if d.loop.Stop(d.unblock) {
-		_ = d.health.Set(false, "bridge stopped")
-	}
+	d.run.Stop(d.unblock)
 	return nil
 }
 

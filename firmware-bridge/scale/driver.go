@@ -43,7 +43,7 @@ type Driver struct {
 	Open func(name string) (Port, error)
 
 	health  *bridge.Health
-	loop    bridge.Loop
+	run     bridge.Sessions
 	lines   atomic.Int64
 	noise   atomic.Int64
 	weights atomic.Int64
@@ -62,20 +62,15 @@ func (d *Driver) Start(ctx context.Context) error {
 	if d.Open == nil {
 		d.Open = d.openSerial
 	}
-	if d.Retry <= 0 {
-		d.Retry = 2 * time.Second
-	}
 	d.health = &bridge.Health{Pub: d.Pub, Device: wire.DeviceScale, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
-	log := d.Logger.With("port", d.Port)
-	d.loop.Go(ctx, func(ctx context.Context) { bridge.Reconnect(ctx, "scale", d.session, d.Retry, d.health, log) })
+	d.run = bridge.Sessions{What: "scale", Health: d.health, Retry: d.Retry, Log: d.Logger.With("port", d.Port)}
+	d.run.Start(ctx, d.session)
 	return nil
 }
 
 // Close stops reading, closes the port and reports the scale offline.
 func (d *Driver) Close() error {
-	if d.loop.Stop(nil) {
-		_ = d.health.Set(false, "bridge stopped")
-	}
+	d.run.Stop(nil)
 	return nil
 }
 
