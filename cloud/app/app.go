@@ -60,8 +60,9 @@ type Main struct {
 	pending   natsjs.Pending
 	httpLn    net.Listener
 	httpSrv   *http.Server
-	platforms *platforms // nil: platform gateway off
-	authn     *webAuthn  // token check of the API and the pages, when auth.key is set
+	platforms *platforms  // nil: platform gateway off
+	authn     *webAuthn   // token check of the API and the pages, when auth.key is set
+	ownCreds  nats.Option // relay credentials minted from nats.embedded.trust, or nil
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

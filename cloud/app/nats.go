@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/passline/passline/cloud/natsauth"
 	"github.com/passline/passline/cloud/natsd"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/wire"
@@ -23,10 +26,14 @@ func (m *Main) startNATS(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("nats.embedded.tls: %w", err)
 		}
+		auth, err := m.embeddedAuth()
+		if err != nil {
+			return err
+		}
 		srv, err := natsd.Start(natsd.Options{
 			Listen: e.Listen, StoreDir: c.StoreDir(), ServerName: e.ServerName,
 			ClusterName: e.Cluster.Name, ClusterListen: e.Cluster.Listen, Routes: e.Cluster.Routes, TLS: stls,
-			Mappings: Mappings(c.Stream.Partitions),
+			Mappings: Mappings(c.Stream.Partitions), Auth: auth,
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats: %w", err)
@@ -46,6 +53,8 @@ func (m *Main) startNATS(ctx context.Context) error {
 	}
 	if c.NATS.Creds != "" {
 		opts = append(opts, nats.UserCredentials(c.NATS.Creds))
+	} else if m.ownCreds != nil {
+		opts = append(opts, m.ownCreds)
 	}
 	ctls, err := c.NATS.TLS.Client()
 	if err != nil {
@@ -79,6 +88,36 @@ func Mappings(partitions int) map[string]string {
 	}
 	src, dest := wire.DecisionMapping(partitions)
 	return map[string]string{src: dest}
+}
+
+// embeddedAuth loads nats.embedded.trust, when set: the embedded server
+// then requires credentials minted under it, and the relay, unless
+// nats.creds names its own, connects with relay credentials it mints in
+// memory.
+func (m *Main) embeddedAuth() (func(*server.Options) error, error) {
+	path := m.Config.NATS.Embedded.Trust
+	if path == "" {
+		return nil, nil
+	}
+	tr, err := natsauth.LoadTrust(path)
+	if err != nil {
+		return nil, fmt.Errorf("nats.embedded.trust: %w", err)
+	}
+	if m.Config.NATS.Creds == "" {
+		iss, err := tr.Issuer()
+		if err != nil {
+			return nil, fmt.Errorf("nats.embedded.trust: %w", err)
+		}
+		host, _ := os.Hostname()
+		creds, err := iss.MintRelay("embedded-" + host)
+		if err != nil {
+			return nil, fmt.Errorf("nats.embedded.trust: relay credentials: %w", err)
+		}
+		if m.ownCreds, err = natsauth.UserOption(creds); err != nil {
+			return nil, fmt.Errorf("nats.embedded.trust: relay credentials: %w", err)
+		}
+	}
+	return tr.Configure, nil
 }
 
 // setup creates streams and buckets, retrying while the cluster elects

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -30,10 +31,13 @@ func (r inprocRelay) name() string { return "in-process relay" }
 
 // procRelay is a passline-cloud process; kill sends SIGKILL.
 type procRelay struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	logs strings.Builder
+	cmd      *exec.Cmd
+	httpAddr string // from the "serving" log line
+	mu       sync.Mutex
+	logs     strings.Builder
 }
+
+var servingHTTP = regexp.MustCompile(`http=(\S+)`)
 
 func (p *procRelay) name() string { return fmt.Sprintf("passline-cloud pid %d", p.cmd.Process.Pid) }
 
@@ -76,8 +80,8 @@ func relayBinary(t *testing.T) string {
 // serves. It is stopped with SIGTERM in cleanup unless killed before.
 func startProcRelay(t *testing.T, natsURL string, partitions int) *procRelay {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`nats: {url: %q}
+	return runProcRelay(t, func(dir string) string {
+		return fmt.Sprintf(`nats: {url: %q}
 data_dir: %q
 http: {listen: "127.0.0.1:0"}
 stream: {replicas: 3, duplicate_window: 1m, max_age: 1h, partitions: %d}
@@ -87,8 +91,17 @@ limits: {tiers: {standard: {per_minute: 0}}}
 log_level: info
 auth: {insecure_dev: true}
 `, natsURL, dir, partitions)
+	})
+}
+
+// runProcRelay runs passline-cloud with the config config(dir) returns
+// for a temp dir and waits until it serves (its HTTP address is then in
+// httpAddr). It is stopped with SIGTERM in cleanup unless killed before.
+func runProcRelay(t *testing.T, config func(dir string) string) *procRelay {
+	t.Helper()
+	dir := t.TempDir()
 	path := filepath.Join(dir, "cloud.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(config(dir)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := &procRelay{cmd: exec.Command(relayBinary(t), "run", "-config", path)}
@@ -134,7 +147,12 @@ func (p *procRelay) scan(r io.Reader, ready chan<- struct{}) {
 		}
 		p.mu.Unlock()
 		if strings.Contains(s.Text(), "passline-cloud serving") {
-			once.Do(func() { close(ready) })
+			once.Do(func() {
+				if m := servingHTTP.FindStringSubmatch(s.Text()); m != nil {
+					p.httpAddr = m[1]
+				}
+				close(ready)
+			})
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/passline/passline/cloud/egress"
@@ -84,6 +85,12 @@ type Embedded struct {
 	// TLS makes the client port TLS-only: cert and key required, ca to
 	// require client certificates. Set nats.tls.ca so the relay trusts it.
 	TLS tlsconf.Config `yaml:"tls"`
+	// Trust is the natsauth trust file (what `passline-cloud store add
+	// -trust` signs with): the server then runs in operator mode and every
+	// client needs credentials minted under it (stores: `store add`; the
+	// relay mints its own unless nats.creds is set). Required, or tls.ca,
+	// when Listen is beyond loopback.
+	Trust string `yaml:"trust"`
 }
 
 // Cluster joins the embedded server to a JetStream cluster when Listen is set.
@@ -290,6 +297,11 @@ func (c Config) validateNATS() error {
 	if err := checkHostPort("nats.embedded.listen", e.Listen); err != nil {
 		return err
 	}
+	if host, _, _ := net.SplitHostPort(e.Listen); !loopback(host) && e.Trust == "" && e.TLS.CA == "" {
+		return fieldErr("nats.embedded.listen", "%q is beyond loopback, where anyone could publish decisions and manage API clients: "+
+			"set nats.embedded.trust (a natsauth trust file; every client then needs credentials) or nats.embedded.tls.ca "+
+			"(client certificates), or listen on 127.0.0.1", e.Listen)
+	}
 	if e.StoreDir == "" && c.DataDir == "" {
 		return fieldErr("nats.embedded.store_dir", "required when data_dir is empty")
 	}
@@ -305,6 +317,16 @@ func (c Config) validateNATS() error {
 		}
 	}
 	return nil
+}
+
+// loopback reports whether host (of a listen address) is a loopback
+// address or localhost; "" and 0.0.0.0 listen everywhere.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c Config) validateStream() error {

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +164,37 @@ func TestDollarInValue(t *testing.T) {
 	_, err = config.Parse(strings.NewReader("auth:\n  key: ${PASSLINE_TEST_UNSET_KEY}\n"))
 	if err == nil || !strings.Contains(err.Error(), "line 2: ${PASSLINE_TEST_UNSET_KEY} is not set") {
 		t.Fatalf("unset variable: %v", err)
+	}
+}
+
+// TestEmbeddedNATSBeyondLoopbackNeedsAuth: an embedded NATS server that
+// listens beyond loopback must authenticate its clients (a natsauth trust
+// file, or client certificates); loopback stays credential-free.
+func TestEmbeddedNATSBeyondLoopbackNeedsAuth(t *testing.T) {
+	dir, f := t.TempDir(), tlstest.New(t, "nats")
+	mtls := fmt.Sprintf("\n    tls: {cert: %s, key: %s, ca: %s}", f.Cert, f.Key, f.CA)
+	for _, tc := range []struct {
+		listen, extra string
+		ok            bool
+	}{
+		{"127.0.0.1:14222", "", true},
+		{"[::1]:14222", "", true},
+		{"localhost:14222", "", true},
+		{"0.0.0.0:4222", "", false},
+		{":4222", "", false},
+		{"10.1.2.3:4222", "", false},
+		{"nats.internal:4222", "", false},
+		{"0.0.0.0:4222", "\n    trust: /etc/passline/nats-trust.json", true},
+		{"0.0.0.0:4222", mtls, true},
+		{"0.0.0.0:4222", strings.Replace(mtls, ", ca: "+f.CA, "", 1), false}, // TLS without client certificates authenticates no one
+	} {
+		yaml := "nats:\n  embedded:\n    enabled: true\n    listen: \"" + tc.listen + "\"\n    store_dir: " + dir + tc.extra + "\nauth: {insecure_dev: true}\n"
+		_, err := config.Parse(strings.NewReader(yaml))
+		if tc.ok && err != nil {
+			t.Errorf("listen %s%s: %v", tc.listen, tc.extra, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "nats.embedded.listen") || !strings.Contains(err.Error(), "nats.embedded.trust")) {
+			t.Errorf("listen %s%s: err = %v, want one naming nats.embedded.listen and nats.embedded.trust", tc.listen, tc.extra, err)
+		}
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
 )
 
 // InitTrust creates a new Trust named name and saves it at path; it
@@ -57,4 +60,23 @@ func AddStore(trustPath, store, outPath string) error {
 		return fmt.Errorf("write creds %s: %w", outPath, err)
 	}
 	return nil
+}
+
+// UserOption is the nats.Connect option that authenticates with creds (the
+// bytes of a .creds file, as Mint* return them) without writing them to a
+// file.
+func UserOption(creds []byte) (nats.Option, error) {
+	token, err := jwt.ParseDecoratedJWT(creds)
+	if err != nil {
+		return nil, fmt.Errorf("creds jwt: %w", err)
+	}
+	kp, err := jwt.ParseDecoratedNKey(creds)
+	if err != nil {
+		return nil, fmt.Errorf("creds seed: %w", err)
+	}
+	seed, err := kp.Seed()
+	if err != nil {
+		return nil, fmt.Errorf("creds seed: %w", err)
+	}
+	return nats.UserJWTAndSeed(token, string(seed)), nil
 }

@@ -76,7 +76,8 @@ func StorePermissions(store string) jwt.Permissions {
 	return p
 }
 
-// RelayPermissions is what a relay replica may do: use the JetStream API
+// RelayPermissions is what a relay replica may do: listen to every store's
+// decisions (the ops page), use the JetStream API
 // (it creates and consumes DECISIONS, its consumers and KV buckets), ack,
 // read and write KV, publish rider notifications and assignments, its
 // dead letters (passline.dlq.{store}.decision) and rider outbox
@@ -89,7 +90,8 @@ func RelayPermissions(extraPub ...string) jwt.Permissions {
 		"passline.dlq.*.decision", "passline.outbox.>")
 	p.Pub.Allow.Add(extraPub...)
 	p.Pub.Allow.Add(wire.SubjectDecisions)
-	p.Sub.Allow.Add("_INBOX.>", wire.SubjectAssignments, wire.RiderWildcard, "$JS.EVENT.ADVISORY.>")
+	p.Sub.Allow.Add("_INBOX.>", wire.SubjectAssignments, wire.RiderWildcard, "$JS.EVENT.ADVISORY.>",
+		wire.SubjectDecisions) // the ops page counts the stores it hears from
 	return p
 }
 

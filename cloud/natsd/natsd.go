@@ -35,6 +35,12 @@ type Options struct {
 	// client's publishes, as a server config file's mappings block would.
 	// Every node of a cluster needs the same ones.
 	Mappings map[string]string
+
+	// Auth, when set, configures client authentication on the server's
+	// options, e.g. natsauth.Trust.Configure (operator mode: every client
+	// needs credentials). Without it and without client certificates
+	// ANYONE WHO REACHES Listen may publish and subscribe to anything.
+	Auth func(*server.Options) error
 }
 
 // Server is a running embedded nats-server.
@@ -89,6 +95,11 @@ func serverOptions(o Options) (*server.Options, error) {
 	if o.TLS != nil {
 		opts.TLSConfig, opts.TLSTimeout = o.TLS, 5
 		opts.TLSVerify = o.TLS.ClientAuth == tls.RequireAndVerifyClientCert
+	}
+	if o.Auth != nil {
+		if err := o.Auth(opts); err != nil {
+			return nil, fmt.Errorf("nats auth: %w", err)
+		}
 	}
 	if o.ClusterListen == "" {
 		return opts, nil
