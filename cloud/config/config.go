@@ -297,6 +297,11 @@ func (c Config) validateNATS() error {
 	if err := checkHostPort("nats.embedded.listen", e.Listen); err != nil {
 		return err
 	}
+	if e.Trust != "" && c.Stream.Partitions > 1 {
+		// The embedded server maps decision subjects to partitions in its
+		// global account; with a trust, clients live in the Passline account.
+		return fieldErr("nats.embedded.trust", "not supported with stream.partitions %d > 1; use an external NATS cluster", c.Stream.Partitions)
+	}
 	if host, _, _ := net.SplitHostPort(e.Listen); !loopback(host) && e.Trust == "" && e.TLS.CA == "" {
 		return fieldErr("nats.embedded.listen", "%q is beyond loopback, where anyone could publish decisions and manage API clients: "+
 			"set nats.embedded.trust (a natsauth trust file; every client then needs credentials) or nats.embedded.tls.ca "+
