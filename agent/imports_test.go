@@ -21,6 +21,8 @@ func TestPartsImportOnlyTheDomain(t *testing.T) {
 		{"./mqtt", []string{mod + "bolt", mod + "ingest", mod + "uplink"}},
 		{"./gpio", []string{"go.etcd.io/bbolt", mod + "bolt", mod + "ingest", mod + "uplink"}},
 		{"./configsync", []string{"go.etcd.io/bbolt", mod + "bolt", mod + "ingest", mod + "uplink"}},
+		{"./priorsync", []string{"go.etcd.io/bbolt", mod + "bolt", mod + "ingest", mod + "uplink"}},
+		{"./kvwatch", []string{"go.etcd.io/bbolt", mod + "bolt", mod + "ingest", mod + "uplink"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {

@@ -4,9 +4,10 @@
 // config when the new one is refused, and reports either outcome under key
 // {store} of KV PASSLINE_CONFIG_STATUS, where the cloud API reads it.
 //
-// The watch is a JetStream ordered consumer: it survives reconnects and
-// server restarts and resumes after the last revision it saw. At startup
-// the current value, if any, is delivered first and counts like any other.
+// The watch (agent/kvwatch) is a JetStream ordered consumer: it survives
+// reconnects and server restarts and resumes after the last revision it
+// saw. At startup the current value, if any, is delivered first and counts
+// like any other.
 // Parameters and rules reach the rules engine between two decisions; the
 // agent also resets its re-evaluation timer to a new retry_interval.
 // Nothing is kept on disk: after a restart the agent starts on its file
@@ -15,7 +16,6 @@ package configsync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -26,6 +26,7 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/config"
+	"github.com/passline/passline/agent/kvwatch"
 	"github.com/passline/passline/wire"
 )
 
@@ -55,11 +56,9 @@ type Watcher struct {
 	// refused, with the new status (tests and benchmarks wait on it).
 	OnStatus func(wire.ConfigStatus)
 
-	reconnected chan nats.Status // a (re)connect restarts the watch at once
-	js          jetstream.JetStream
-	statusKV    jetstream.KeyValue
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
+	follow   kvwatch.Follower
+	js       jetstream.JetStream
+	statusKV jetstream.KeyValue
 
 	mu     sync.Mutex
 	cur    config.Config
@@ -83,26 +82,18 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return fmt.Errorf("jetstream for config of store %s: %w", w.Base.Store, err)
 	}
 	w.js = js
-	w.reconnected = w.Conn.StatusChanged(nats.CONNECTED)
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		w.loop(ctx)
-	}()
-	return nil
+	w.follow = kvwatch.Follower{Conn: w.Conn, Bucket: wire.BucketConfig, Key: w.Base.Store,
+		Handle: func(ctx context.Context, e jetstream.KeyValueEntry) {
+			if w.handle(e) {
+				w.report(ctx)
+			}
+		},
+		Every: w.report, Retry: w.Retry, What: "config watch", Log: w.Log}
+	return w.follow.Run(ctx)
 }
 
 // Close stops the watch; the connection stays open for its owner.
-func (w *Watcher) Close() {
-	if w.cancel != nil {
-		w.cancel()
-	}
-	w.wg.Wait()
-	if w.reconnected != nil {
-		w.Conn.RemoveStatusListener(w.reconnected)
-	}
-}
+func (w *Watcher) Close() { w.follow.Close() }
 
 // Status is the last applied and refused revision.
 func (w *Watcher) Status() wire.ConfigStatus {
@@ -116,76 +107,4 @@ func (w *Watcher) Current() config.Config {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.cur
-}
-
-var errReconnected = errors.New("nats reconnected")
-
-func (w *Watcher) retry() time.Duration {
-	if w.Retry > 0 {
-		return w.Retry
-	}
-	return time.Second
-}
-
-// loop keeps a watch open. After a failure it waits Retry, doubling up to
-// maxRetry while failures repeat (a cloud that never created the bucket
-// costs one log line and one request per half minute).
-func (w *Watcher) loop(ctx context.Context) {
-	wait := w.retry()
-	for {
-		err := w.watch(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if errors.Is(err, errReconnected) {
-			wait = w.retry()
-			continue
-		}
-		w.Log.Warn("config watch failed; retrying", "store", w.Base.Store, "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, maxRetry)
-	}
-}
-
-const maxRetry = 30 * time.Second
-
-// watch opens the config bucket and follows the store's key until ctx
-// ends or the watch fails.
-func (w *Watcher) watch(ctx context.Context) error {
-	kv, err := w.js.KeyValue(ctx, wire.BucketConfig)
-	if err != nil {
-		return fmt.Errorf("open bucket %s: %w", wire.BucketConfig, err)
-	}
-	kw, err := kv.Watch(ctx, w.Base.Store)
-	if err != nil {
-		return fmt.Errorf("watch %s key %s: %w", wire.BucketConfig, w.Base.Store, err)
-	}
-	defer kw.Stop()
-	resend := time.NewTicker(w.retry())
-	defer resend.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-kw.Updates():
-			if !ok {
-				return fmt.Errorf("watch of %s key %s closed", wire.BucketConfig, w.Base.Store)
-			}
-			if e != nil && w.handle(e) {
-				w.report(ctx)
-			}
-		case <-resend.C:
-			w.report(ctx)
-		case <-w.reconnected:
-			// After a server restart the ordered consumer is gone and would
-			// notice only after missed heartbeats; watch again now. The
-			// current value is redelivered, and a revision already handled
-			// is skipped.
-			return errReconnected
-		}
-	}
 }

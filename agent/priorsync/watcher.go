@@ -5,8 +5,8 @@
 // logged and counted, and the model keeps the one it had, as a bad config
 // is refused.
 //
-// The watch is a JetStream ordered consumer on the agent's NATS
-// connection, shared with the uplink (which owns it). At startup the
+// The watch (agent/kvwatch) is a JetStream ordered consumer on the agent's
+// NATS connection, shared with the uplink (which owns it). At startup the
 // current value, if any, is delivered first. A deleted key changes
 // nothing: the model keeps its prior. The prior is saved with the model
 // in the state db the next time the model learns an order, so a restart
@@ -15,8 +15,6 @@ package priorsync
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/passline/passline/agent/kvwatch"
 	"github.com/passline/passline/agent/predict"
 	"github.com/passline/passline/wire"
 )
@@ -50,10 +49,7 @@ type Watcher struct {
 	// or refused; tests wait on it.
 	OnResult func(revision uint64, err error)
 
-	reconnected chan nats.Status
-	js          jetstream.JetStream
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
+	follow kvwatch.Follower
 
 	mu      sync.Mutex
 	st      Status
@@ -79,93 +75,20 @@ func New(nc *nats.Conn, category string, set Setter) *Watcher {
 // Run starts the watch on its own goroutine and returns at once; the
 // connection may still be connecting.
 func (w *Watcher) Run(ctx context.Context) error {
-	js, err := jetstream.New(w.Conn)
-	if err != nil {
-		return fmt.Errorf("jetstream for fleet prior %s: %w", w.Key, err)
-	}
-	w.js = js
-	w.reconnected = w.Conn.StatusChanged(nats.CONNECTED)
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		w.loop(ctx)
-	}()
-	return nil
+	w.follow = kvwatch.Follower{Conn: w.Conn, Bucket: wire.BucketModelPrior, Key: w.Key,
+		Handle: func(_ context.Context, e jetstream.KeyValueEntry) { w.handle(e) },
+		Retry:  w.Retry, What: "fleet prior watch", Log: w.Log}
+	return w.follow.Run(ctx)
 }
 
 // Close stops the watch; the connection stays open for its owner.
-func (w *Watcher) Close() {
-	if w.cancel != nil {
-		w.cancel()
-	}
-	w.wg.Wait()
-	if w.reconnected != nil {
-		w.Conn.RemoveStatusListener(w.reconnected)
-	}
-}
+func (w *Watcher) Close() { w.follow.Close() }
 
 // Status reports the last applied and refused revisions.
 func (w *Watcher) Status() Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.st
-}
-
-const maxRetry = 30 * time.Second
-
-var errReconnected = errors.New("nats reconnected")
-
-func (w *Watcher) loop(ctx context.Context) {
-	first := w.Retry
-	if first <= 0 {
-		first = time.Second
-	}
-	wait := first
-	for {
-		err := w.watch(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if errors.Is(err, errReconnected) {
-			wait = first
-			continue
-		}
-		w.Log.Warn("fleet prior watch failed; retrying", "category", w.Key, "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, maxRetry)
-	}
-}
-
-func (w *Watcher) watch(ctx context.Context) error {
-	kv, err := w.js.KeyValue(ctx, wire.BucketModelPrior)
-	if err != nil {
-		return fmt.Errorf("open bucket %s: %w", wire.BucketModelPrior, err)
-	}
-	kw, err := kv.Watch(ctx, w.Key)
-	if err != nil {
-		return fmt.Errorf("watch %s key %s: %w", wire.BucketModelPrior, w.Key, err)
-	}
-	defer kw.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-kw.Updates():
-			if !ok {
-				return fmt.Errorf("watch of %s key %s closed", wire.BucketModelPrior, w.Key)
-			}
-			if e != nil {
-				w.handle(e)
-			}
-		case <-w.reconnected:
-			return errReconnected // the ordered consumer may be gone; watch again
-		}
-	}
 }
 
 // handle applies or refuses one watched entry; a revision already seen
