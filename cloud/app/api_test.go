@@ -70,8 +70,16 @@ func startSecured(t *testing.T, cfg config.Config) *securedRelay {
 	return s
 }
 
+// withPlatforms turns the platform gateway on, so every route of
+// openapi.yaml is mounted (the platform credential routes only are with
+// platform.seal_key).
+func withPlatforms(cfg config.Config) config.Config {
+	cfg.Platform.SealKey = "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=" // base64 of 32 bytes
+	return cfg
+}
+
 func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
-	s := startSecured(t, relaytest.Config(t.TempDir()))
+	s := startSecured(t, withPlatforms(relaytest.Config(t.TempDir())))
 	base, nc, js, getToken := s.base, s.nc, s.js, s.token
 	ctx := context.Background()
 	all := getToken("orders:read assignments:write templates:write config:write rider:sample-rider")
@@ -136,9 +144,9 @@ func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
 // status in both, only the secured relay asks for a token, and a path
 // outside the spec is no_route in both.
 func TestInsecureDevServesSameRoutes(t *testing.T) {
-	secured := relaytest.Config(t.TempDir())
+	secured := withPlatforms(relaytest.Config(t.TempDir()))
 	secured.Auth = token.Config{Key: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", BcryptCost: 4}
-	insecure := relaytest.Config(t.TempDir())
+	insecure := withPlatforms(relaytest.Config(t.TempDir()))
 	if !insecure.Auth.InsecureDev || insecure.Auth.Key != "" {
 		t.Fatalf("relaytest config is not insecure dev: %+v", insecure.Auth)
 	}
