@@ -14,6 +14,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
+	"github.com/passline/passline/firmware-bridge/bridgetest"
 	"github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/firmware-bridge/escpos"
 	"github.com/passline/passline/firmware-bridge/evdev"
@@ -22,24 +23,7 @@ import (
 
 // echoPrinter accepts print jobs and discards them.
 func echoPrinter(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return bridgetest.Printer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 }
 
 func pty(t *testing.T) (*os.File, string) {

@@ -1,8 +1,9 @@
-// Package bridgetest provides a recording bridge.Publisher for tests of
-// drivers and of the bridge program.
+// Package bridgetest provides a recording bridge.Publisher and a network
+// printer for tests of drivers and of the bridge program.
 package bridgetest
 
 import (
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -75,4 +76,37 @@ func (r *Recorder) WaitKind(tb testing.TB, k wire.EventKind, n int, timeout time
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Printer is a network printer on a random loopback port (a shop's printer
+// listens on TCP 9100): it runs job on each connection it accepts and then
+// closes the connection. It returns the printer's host:port; the listener
+// closes in cleanup.
+func Printer(tb testing.TB, job func(net.Conn)) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	Serve(tb, ln, job)
+	return ln.Addr().String()
+}
+
+// Serve is Printer on a listener of the test's own (an address it must
+// reuse, say): it runs job on each connection ln accepts until ln closes,
+// in cleanup at the latest.
+func Serve(tb testing.TB, ln net.Listener, job func(net.Conn)) {
+	tb.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				job(c)
+			}()
+		}
+	}()
 }

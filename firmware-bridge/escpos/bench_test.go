@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bridge "github.com/passline/passline/firmware-bridge"
+	"github.com/passline/passline/firmware-bridge/bridgetest"
 	"github.com/passline/passline/firmware-bridge/escpos"
 	"github.com/passline/passline/wire"
 )
@@ -17,38 +18,23 @@ import (
 // benchPrinter discards what it receives and answers each DLE EOT 1 with
 // one status byte, like a real printer's status reply.
 func benchPrinter(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
+	return bridgetest.Printer(b, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		var tail []byte
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf)
+			chunk := append(tail, buf[:n]...)
+			for k := bytes.Count(chunk, []byte{0x10, 0x04, 0x01}); k > 0; k-- {
+				_, _ = c.Write([]byte{0x16})
+			}
+			if len(chunk) >= 2 {
+				tail = append(tail[:0], chunk[len(chunk)-2:]...)
+			}
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				var tail []byte
-				for {
-					n, err := c.Read(buf)
-					chunk := append(tail, buf[:n]...)
-					for k := bytes.Count(chunk, []byte{0x10, 0x04, 0x01}); k > 0; k-- {
-						_, _ = c.Write([]byte{0x16})
-					}
-					if len(chunk) >= 2 {
-						tail = append(tail[:0], chunk[len(chunk)-2:]...)
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // roundTrip prints one job on a new connection and waits for the status.

@@ -19,7 +19,7 @@ import (
 // fakePrinter is a TCP printer: it keeps every byte it receives and
 // answers each DLE EOT 1 status request with status.
 type fakePrinter struct {
-	ln     net.Listener
+	addr   string
 	status byte
 	// closeAfter, when > 0, makes the printer hang up after that many bytes.
 	closeAfter int
@@ -31,24 +31,9 @@ type fakePrinter struct {
 
 func startPrinter(tb testing.TB, closeAfter int) *fakePrinter {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &fakePrinter{ln: ln, status: 0x16, closeAfter: closeAfter}
-	go p.serve()
-	tb.Cleanup(func() { _ = ln.Close() })
+	p := &fakePrinter{status: 0x16, closeAfter: closeAfter}
+	p.addr = bridgetest.Printer(tb, p.job)
 	return p
-}
-
-func (p *fakePrinter) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.job(c)
-	}
 }
 
 func (p *fakePrinter) job(c net.Conn) {
@@ -137,7 +122,7 @@ func TestProxyEnglishAndChineseTickets(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			printer := startPrinter(t, 0)
-			proxy, rec := startProxy(t, printer.ln.Addr().String(), tc.page)
+			proxy, rec := startProxy(t, printer.addr, tc.page)
 			job := readTestdata(t, tc.file)
 			job = append(job, 0x10, 0x04, 0x01) // the POS asks for status after the job
 			status := printJob(t, proxy.Addr().String(), job, 1)
@@ -167,7 +152,7 @@ func TestProxyEnglishAndChineseTickets(t *testing.T) {
 // and are published as unparsed tickets with their text.
 func TestProxyUnparsedAndGarbage(t *testing.T) {
 	printer := startPrinter(t, 0)
-	proxy, rec := startProxy(t, printer.ln.Addr().String(), "cp437")
+	proxy, rec := startProxy(t, printer.addr, "cp437")
 	garbage := []byte("Table 5, no order number\n\x1b\x1d\x1c\xff\xfe\x00\x1b*\x21")
 	job := append(append([]byte{}, garbage...), 0x10, 0x04, 0x01)
 	printJob(t, proxy.Addr().String(), job, 1)
@@ -213,9 +198,8 @@ func TestProxyPrinterOffThenBack(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot rebind %s: %v", addr, err)
 	}
-	printer := &fakePrinter{ln: ln2, status: 0x12}
-	go printer.serve()
-	t.Cleanup(func() { ln2.Close() })
+	printer := &fakePrinter{addr: addr, status: 0x12}
+	bridgetest.Serve(t, ln2, printer.job)
 	printJob(t, proxy.Addr().String(), []byte("Order No: B2\n\x1dV\x00\x10\x04\x01"), 1)
 	if tk := rec.WaitKind(t, wire.EventTicket, 1, 10*time.Second)[0].Ticket; tk.OrderID != "B2" {
 		t.Fatalf("ticket %+v", tk)
@@ -229,7 +213,7 @@ func TestProxyPrinterOffThenBack(t *testing.T) {
 // was decoded is still published, and the next job works.
 func TestProxyPrinterClosesMidJob(t *testing.T) {
 	printer := startPrinter(t, 20)
-	proxy, rec := startProxy(t, printer.ln.Addr().String(), "cp437")
+	proxy, rec := startProxy(t, printer.addr, "cp437")
 	c, err := net.Dial("tcp", proxy.Addr().String())
 	if err != nil {
 		t.Fatal(err)
