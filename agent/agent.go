@@ -24,7 +24,10 @@ type Order struct {
 	// before its ticket (a bump before the ticket, say).
 	TicketSeen bool `json:"ticket_seen"`
 
-	PromisedAt  time.Time `json:"promised_at,omitempty"`
+	PromisedAt time.Time `json:"promised_at,omitempty"`
+	// Subtotal is the order value from the ticket (0 when unknown); the
+	// prep-time model uses it.
+	Subtotal    float64   `json:"subtotal,omitempty"`
 	AcceptedAt  time.Time `json:"accepted_at,omitempty"`
 	StartedAt   time.Time `json:"started_at,omitempty"`
 	DoneAt      time.Time `json:"done_at,omitempty"`

@@ -35,7 +35,8 @@ type HistoryRecord struct {
 	Load        Load             `json:"load"` // kitchen load at accept
 	Hour        int              `json:"hour"` // hour of day at accept, local time of the box
 	Weekday     time.Weekday     `json:"weekday"`
-	PrepSeconds float64          `json:"prep_s,omitempty"` // ReadyAt - AcceptedAt; 0 if unknown
+	PrepSeconds float64          `json:"prep_s,omitempty"`   // ReadyAt - AcceptedAt; 0 if unknown
+	Subtotal    float64          `json:"subtotal,omitempty"` // order value from the ticket; 0 if unknown
 }
 
 // NewHistoryRecord makes o's history record, closed at now.
@@ -43,7 +44,7 @@ func NewHistoryRecord(o *Order, now time.Time) HistoryRecord {
 	r := HistoryRecord{
 		Store: o.Store, OrderID: o.ID, Status: o.Status, Channel: o.Channel,
 		AcceptedAt: o.AcceptedAt, StartedAt: o.StartedAt, PackedAt: o.PackedAt,
-		ClosedAt: now, PromisedAt: o.PromisedAt, Items: o.ItemCount(),
+		ClosedAt: now, PromisedAt: o.PromisedAt, Items: o.ItemCount(), Subtotal: o.Subtotal,
 		Station: o.Station, Load: o.Load,
 		Hour: o.AcceptedAt.Local().Hour(), Weekday: o.AcceptedAt.Local().Weekday(),
 	}

@@ -160,7 +160,7 @@ func (k *Kitchen) ticket(t *wire.Ticket, e *wire.Event) *Change {
 		from = o.Status
 	}
 	o.TicketSeen = true
-	o.ShortCode, o.Channel, o.Items = t.ShortCode, t.Channel, t.Items
+	o.ShortCode, o.Channel, o.Items, o.Subtotal = t.ShortCode, t.Channel, t.Items, t.Subtotal
 	o.Station = mainStation(t.Items)
 	if t.PromisedAt != nil {
 		o.PromisedAt = *t.PromisedAt

@@ -22,7 +22,7 @@ type step struct {
 
 func ticket(id, order, station string, sec int) wire.Event {
 	return wire.Event{ID: id, Kind: wire.EventTicket, Store: "s1", At: t0.Add(time.Duration(sec) * time.Second),
-		Ticket: &wire.Ticket{OrderID: order, Items: []wire.Item{{SKU: "a", Qty: 1, Station: station}, {SKU: "b", Qty: 2, Station: station}}}}
+		Ticket: &wire.Ticket{OrderID: order, Subtotal: 18.5, Items: []wire.Item{{SKU: "a", Qty: 1, Station: station}, {SKU: "b", Qty: 2, Station: station}}}}
 }
 
 func key(id string, k wire.Key, sec int) wire.Event {
@@ -139,8 +139,8 @@ func TestKitchenTimestampsAndLoad(t *testing.T) {
 		}
 	}
 	o2 := k.Orders["o2"]
-	if o2.Load.OpenOrders != 1 || o2.Load.OpenItems != 3 || o2.Station != "grill" {
-		t.Errorf("o2 load %+v station %q", o2.Load, o2.Station)
+	if o2.Load.OpenOrders != 1 || o2.Load.OpenItems != 3 || o2.Station != "grill" || o2.Subtotal != 18.5 {
+		t.Errorf("o2 load %+v station %q subtotal %v", o2.Load, o2.Station, o2.Subtotal)
 	}
 	ev := weight("w", "o1", 60)
 	if _, err := k.Apply(&ev); err != nil {

@@ -16,6 +16,7 @@ func OrderFeatures(o *agent.Order) predict.Features {
 		OpenItems:   o.Load.OpenItems,
 		StationOpen: o.Load.StationOrders,
 		At:          o.AcceptedAt.Local(),
+		Value:       o.Subtotal,
 	}
 	seen := make(map[string]int, len(o.Items))
 	for _, it := range o.Items {
@@ -37,7 +38,7 @@ func RecordFeatures(r *agent.HistoryRecord) predict.Features {
 	f := predict.Features{
 		Items: r.Items, Distinct: r.Distinct, Station: r.Station,
 		OpenOrders: r.Load.OpenOrders, OpenItems: r.Load.OpenItems, StationOpen: r.Load.StationOrders,
-		At: r.AcceptedAt.Local(),
+		At: r.AcceptedAt.Local(), Value: r.Subtotal,
 	}
 	seen := make(map[string]int, len(r.SKUs))
 	for _, sku := range r.SKUs { // one entry per unit
