@@ -91,14 +91,8 @@ func TestBumpReachesRiderWithCredentials(t *testing.T) {
 
 	pub := mqttClient(t, agent.MQTTURL())
 	now := time.Now().UTC()
-	publish(t, pub, wire.Topic{Store: store, Device: wire.DevicePrinter, DeviceID: "printer-1", Event: wire.EventTicket}, wire.Event{
-		ID: "t-" + order, Kind: wire.EventTicket, Store: store, DeviceID: "printer-1", At: now, TraceID: "trace-" + order,
-		Ticket: &wire.Ticket{OrderID: order, ShortCode: "#17", Items: []wire.Item{{SKU: "noodles", Qty: 2, Station: "wok"}}},
-	})
-	publish(t, pub, wire.Topic{Store: store, Device: wire.DeviceBumpBar, DeviceID: "bar-1", Event: wire.EventKey}, wire.Event{
-		ID: "k-" + order, Kind: wire.EventKey, Store: store, DeviceID: "bar-1", At: now.Add(90 * time.Second),
-		Key: &wire.Key{Action: wire.KeyBump, OrderID: order, Station: "wok"},
-	})
+	publishTicket(t, pub, store, order, now)
+	publishBump(t, pub, store, order, now.Add(90*time.Second))
 	deadline := time.After(20 * time.Second)
 	for {
 		select {

@@ -112,16 +112,8 @@ func TestCustomerHearsReadySoonAndDelayedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = nc.Flush()
-	for deadline := time.Now().Add(20 * time.Second); !ag.MQTTConnected(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("agent not subscribed within 20s")
-		}
-	}
-	pub := mqttClient(t, ag.MQTTURL())
-	publish(t, pub, wire.Topic{Store: store, Device: wire.DevicePrinter, DeviceID: "printer-1", Event: wire.EventTicket}, wire.Event{
-		ID: "t-" + order, Kind: wire.EventTicket, Store: store, DeviceID: "printer-1", At: time.Now().UTC(),
-		Ticket: &wire.Ticket{OrderID: order, ShortCode: "#17", Items: []wire.Item{{SKU: "noodles", Qty: 2, Station: "wok"}}},
-	})
+	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", ag.MQTTConnected)
+	publishTicket(t, mqttClient(t, ag.MQTTURL()), store, order, time.Now().UTC())
 
 	riderKinds := map[wire.DecisionKind]int{}
 	deadline := time.After(40 * time.Second)

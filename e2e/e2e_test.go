@@ -80,21 +80,11 @@ func bumpReachesRider(t *testing.T, store, mqttURL, natsURL string, agent *agent
 
 	// A broker keeps messages for the agent's session only once it has
 	// subscribed: wait for that before the kitchen publishes.
-	for deadline := time.Now().Add(20 * time.Second); !agent.MQTTConnected(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("agent not subscribed within 20s")
-		}
-	}
+	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.MQTTConnected)
 	pub := mqttClient(t, mqttURL)
 	now := time.Now().UTC()
-	publish(t, pub, wire.Topic{Store: store, Device: wire.DevicePrinter, DeviceID: "printer-1", Event: wire.EventTicket}, wire.Event{
-		ID: "t-" + order, Kind: wire.EventTicket, Store: store, DeviceID: "printer-1", At: now, TraceID: "trace-" + order,
-		Ticket: &wire.Ticket{OrderID: order, ShortCode: "#17", Items: []wire.Item{{SKU: "noodles", Qty: 2, Station: "wok"}}},
-	})
-	publish(t, pub, wire.Topic{Store: store, Device: wire.DeviceBumpBar, DeviceID: "bar-1", Event: wire.EventKey}, wire.Event{
-		ID: "k-" + order, Kind: wire.EventKey, Store: store, DeviceID: "bar-1", At: now.Add(90 * time.Second),
-		Key: &wire.Key{Action: wire.KeyBump, OrderID: order, Station: "wok"},
-	})
+	publishTicket(t, pub, store, order, now)
+	publishBump(t, pub, store, order, now.Add(90*time.Second))
 
 	deadline := time.After(20 * time.Second)
 	for {
@@ -271,6 +261,25 @@ func mqttClient(t *testing.T, url string) paho.Client {
 	}
 	t.Cleanup(func() { c.Disconnect(100) })
 	return c
+}
+
+// publishTicket prints order's ticket on printer-1: two noodles for the
+// wok, short code #17, trace id trace-{order}.
+func publishTicket(t *testing.T, c paho.Client, store, order string, at time.Time) {
+	t.Helper()
+	publish(t, c, wire.Topic{Store: store, Device: wire.DevicePrinter, DeviceID: "printer-1", Event: wire.EventTicket}, wire.Event{
+		ID: "t-" + order, Kind: wire.EventTicket, Store: store, DeviceID: "printer-1", At: at, TraceID: "trace-" + order,
+		Ticket: &wire.Ticket{OrderID: order, ShortCode: "#17", Items: []wire.Item{{SKU: "noodles", Qty: 2, Station: "wok"}}},
+	})
+}
+
+// publishBump bumps order on bar-1 at the wok.
+func publishBump(t *testing.T, c paho.Client, store, order string, at time.Time) {
+	t.Helper()
+	publish(t, c, wire.Topic{Store: store, Device: wire.DeviceBumpBar, DeviceID: "bar-1", Event: wire.EventKey}, wire.Event{
+		ID: "k-" + order, Kind: wire.EventKey, Store: store, DeviceID: "bar-1", At: at,
+		Key: &wire.Key{Action: wire.KeyBump, OrderID: order, Station: "wok"},
+	})
 }
 
 func publish(t *testing.T, c paho.Client, topic wire.Topic, e wire.Event) {
