@@ -19,23 +19,14 @@ import (
 func TestFullDiskIsReportedAndNothingIsAckedUntilCommitted(t *testing.T) {
 	n := at.StartNATS(t, t.TempDir(), -1)
 	var full atomic.Bool
-	m := app.NewMain()
-	m.Config, m.Log, m.Decider = testConfig("s1", n.URL(), t.TempDir()), at.Quiet(), agent.BasicDecider{}
-	m.BeforeCommit = func() error {
-		if full.Load() {
-			return errors.New("write state.db: no space left on device")
+	m := runMain(t, testConfig("s1", n.URL(), t.TempDir()), agent.BasicDecider{}, func(m *app.Main) {
+		m.BeforeCommit = func() error {
+			if full.Load() {
+				return errors.New("write state.db: no space left on device")
+			}
+			return nil
 		}
-		return nil
-	}
-	if err := m.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		path := m.StatePath()
-		m.Close()
-		checkInvariants(t, path)
 	})
-	at.Eventually(t, 20*time.Second, "subscribed", m.MQTTConnected)
 	full.Store(true)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
 	ev := at.Ticket("s1", "o1", "grill", time.Now())

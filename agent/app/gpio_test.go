@@ -24,23 +24,14 @@ func TestGPIOBumpReachesTheStream(t *testing.T) {
 	c.GPIO = config.GPIO{Enabled: true, DeviceID: "gpio", Debounce: 10 * time.Millisecond,
 		Pins: []config.Pin{{Pin: "GPIO17", Action: "bump", Station: "grill", ActiveLow: true}}}
 	pin := &gpiotest.Pin{N: "GPIO17", EdgesChan: make(chan gpio.Level, 8)}
-	m := app.NewMain()
-	m.Config, m.Log, m.Decider = c, at.Quiet(), agent.BasicDecider{}
-	m.Pins = func(name string) (app.PinIn, error) {
-		if name != "GPIO17" {
-			return nil, fmt.Errorf("no pin %s", name)
+	m := runMain(t, c, agent.BasicDecider{}, func(m *app.Main) {
+		m.Pins = func(name string) (app.PinIn, error) {
+			if name != "GPIO17" {
+				return nil, fmt.Errorf("no pin %s", name)
+			}
+			return pin, nil
 		}
-		return pin, nil
-	}
-	if err := m.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		path := m.StatePath()
-		m.Close()
-		checkInvariants(t, path)
 	})
-	at.Eventually(t, 20*time.Second, "subscribed", m.MQTTConnected)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())
 	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", time.Now().Add(-3*time.Minute)))
 	at.Eventually(t, 20*time.Second, "ticket committed", func() bool { return m.Writer.Committed() >= 1 })
