@@ -1,11 +1,9 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -16,8 +14,8 @@ import (
 	"github.com/passline/passline/cloud/web"
 )
 
-// apiHandler builds the relay's one HTTP API (cloud/httpapi.Routes): OAuth
-// clients in KV PASSLINE_CLIENTS, JWT auth with revocation, tiered rate
+// apiHandler builds the relay's one HTTP API (cloud/httpapi.Routes) over
+// the state natsjs.SetupAPI made: OAuth clients in KV PASSLINE_CLIENTS, JWT auth with revocation, tiered rate
 // limits with a cluster-wide daily count, scope and tenant checks, JSON
 // errors, the rider SSE stream, and the config center (store configs in KV
 // PASSLINE_CONFIG, agents' reports in PASSLINE_CONFIG_STATUS). Without
@@ -25,29 +23,17 @@ import (
 // same routes are served with authentication off, and /oauth/token signs
 // with a random key that lives as long as the process.
 func (m *Main) apiHandler() (http.Handler, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, js := m.Config, m.JetStream()
+	c, js, state := m.Config, m.JetStream(), m.api
 	insecure := c.Auth.Key == ""
-	a, err := m.webAuth(ctx)
+	a, err := m.webAuth()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := httpapi.EnsureRiderStream(ctx, js, 24*time.Hour, c.Stream.Replicas); err != nil {
-		return nil, fmt.Errorf("rider stream: %w", err)
-	}
-	days, err := ratelimit.OpenKVDayCounter(ctx, js, c.Stream.Replicas)
-	if err != nil {
-		return nil, err
-	}
-	configs, err := httpapi.OpenKVConfigs(ctx, js, c.Stream.Replicas)
-	if err != nil {
-		return nil, err
-	}
+	configs := state.Configs
 	log := m.Logger.WithGroup("api")
 	authority, clients, metrics := a.authority, a.clients, a.metrics
 	limiter := ratelimit.New(nil, nil, nil)
-	limiter.Shared = days
+	limiter.Shared = state.Rates
 	limiter.OnError = func(err error) { log.Warn("shared rate count failed; request allowed", "err", err) }
 	tokenLimit := ratelimit.New(map[string]ratelimit.Plan{"token": {PerSecond: 5}}, nil, nil)
 	rt := &httpapi.Routes{
@@ -63,7 +49,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		Config:     httpapi.PutStoreConfig(configs, log),
 		// ConfigStatus reads what the store's agent reported (agent/configsync).
 		ConfigStatus: httpapi.StoreConfigStatus(configs, log),
-		Events:       &httpapi.RiderEvents{JS: js, Log: log},
+		Events:       &httpapi.RiderEvents{JS: js, Stream: state.RiderStream, Log: log},
 		Health: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := m.Health(); err != nil {
 				httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
@@ -103,7 +89,7 @@ type webAuthn struct {
 // webAuth builds the token check of this Run once: the authority of
 // auth.key (authorityOf), the clients in KV PASSLINE_CLIENTS (revocation)
 // and the refusal counters.
-func (m *Main) webAuth(ctx context.Context) (*webAuthn, error) {
+func (m *Main) webAuth() (*webAuthn, error) {
 	if m.authn != nil {
 		return m.authn, nil
 	}
@@ -112,11 +98,7 @@ func (m *Main) webAuth(ctx context.Context) (*webAuthn, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := token.OpenKVStore(ctx, m.JetStream(), c.Stream.Replicas)
-	if err != nil {
-		return nil, err
-	}
-	clients := &token.Clients{Store: store, Cost: c.Auth.BcryptCost}
+	clients := &token.Clients{Store: m.api.Clients, Cost: c.Auth.BcryptCost}
 	metrics := httpapi.NewMetrics(m.Registry)
 	m.authn = &webAuthn{
 		authority: authority, clients: clients, metrics: metrics,
@@ -132,9 +114,7 @@ func (m *Main) pageGuards(h *web.Handler) error {
 	if m.Config.Auth.Key == "" {
 		return nil // insecure dev: open, as the API is
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	a, err := m.webAuth(ctx)
+	a, err := m.webAuth()
 	if err != nil {
 		return err
 	}

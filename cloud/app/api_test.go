@@ -15,6 +15,7 @@ import (
 
 	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/openapi"
 	"github.com/passline/passline/cloud/relaytest"
 	"github.com/passline/passline/cloud/token"
@@ -37,7 +38,7 @@ func startSecured(t *testing.T, cfg config.Config) *securedRelay {
 	cfg.Auth = token.Config{Key: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", BcryptCost: 4}
 	m := relaytest.MustRun(t, cfg)
 	nc, js := relaytest.Connect(t, m.NATSURL())
-	store, err := token.OpenKVStore(context.Background(), js, 1)
+	store, err := natsjs.SetupClients(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

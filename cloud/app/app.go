@@ -58,6 +58,7 @@ type Main struct {
 	relay     *relay.Relay
 	orders    natsjs.Orders
 	pending   natsjs.Pending
+	api       *natsjs.API // the HTTP API's buckets and rider stream
 	httpLn    net.Listener
 	httpSrv   *http.Server
 	platforms *platforms  // nil: platform gateway off

@@ -120,7 +120,8 @@ func (m *Main) embeddedAuth() (func(*server.Options) error, error) {
 	return tr.Configure, nil
 }
 
-// setup creates streams and buckets, retrying while the cluster elects
+// setup creates the relay's and the HTTP API's streams and buckets
+// (natsjs.Setup, natsjs.SetupAPI), retrying while the cluster elects
 // leaders or the connection is still being made.
 func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
 	c := m.Config
@@ -130,9 +131,16 @@ func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
 		ETAInterval: c.Limits.ETAInterval, OrderViewTTL: c.Relay.OrderViewTTL, OutboxDuplicate: c.Relay.OutboxDuplicate,
 		Partitions: c.Stream.Partitions,
 	}
-	return untilReady(ctx, m.Logger, "set up jetstream", func(ctx context.Context) (*natsjs.Buckets, error) {
+	b, err := untilReady(ctx, m.Logger, "set up jetstream", func(ctx context.Context) (*natsjs.Buckets, error) {
 		return natsjs.Setup(ctx, m.js, o)
 	})
+	if err != nil {
+		return nil, err
+	}
+	m.api, err = untilReady(ctx, m.Logger, "set up the api's jetstream state", func(ctx context.Context) (*natsjs.API, error) {
+		return natsjs.SetupAPI(ctx, m.js, c.Stream.Replicas)
+	})
+	return b, err
 }
 
 // untilReady calls fn (10 s each try) until it succeeds, ctx ends or 60 s

@@ -2,13 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/wire"
 )
@@ -92,64 +87,4 @@ func StoreConfigStatus(s StoreConfigs, log *slog.Logger) http.Handler {
 			WriteJSON(w, http.StatusOK, v)
 		}
 	})
-}
-
-// KVConfigs is StoreConfigs over KV PASSLINE_CONFIG (key {store}, read by
-// the store's agent) and PASSLINE_CONFIG_STATUS (key {store}, written by it).
-type KVConfigs struct {
-	Config, Status jetstream.KeyValue
-}
-
-// OpenKVConfigs creates or opens both buckets with replicas replicas.
-func OpenKVConfigs(ctx context.Context, js jetstream.JetStream, replicas int) (*KVConfigs, error) {
-	open := func(bucket, desc string) (jetstream.KeyValue, error) {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, Description: desc,
-			History: 5, Replicas: max(replicas, 1), MaxValueSize: wire.MaxPayload})
-		if err != nil {
-			return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
-		}
-		return kv, nil
-	}
-	c, err := open(wire.BucketConfig, "store configs; key = store, watched by its agent")
-	if err != nil {
-		return nil, err
-	}
-	s, err := open(wire.BucketConfigStatus, "each agent's config status; key = store")
-	if err != nil {
-		return nil, err
-	}
-	return &KVConfigs{Config: c, Status: s}, nil
-}
-
-// PutConfig implements StoreConfigs.
-func (k *KVConfigs) PutConfig(ctx context.Context, store string, c wire.StoreConfig) (uint64, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return 0, fmt.Errorf("encode config of %s: %w", store, err)
-	}
-	return k.Config.Put(ctx, store, b)
-}
-
-// ConfigState implements StoreConfigs.
-func (k *KVConfigs) ConfigState(ctx context.Context, store string) (uint64, wire.ConfigStatus, bool, error) {
-	var rev uint64
-	e, err := k.Config.Get(ctx, store)
-	switch {
-	case err == nil:
-		rev = e.Revision()
-	case !errors.Is(err, jetstream.ErrKeyNotFound):
-		return 0, wire.ConfigStatus{}, false, fmt.Errorf("get config of %s: %w", store, err)
-	}
-	var st wire.ConfigStatus
-	e, err = k.Status.Get(ctx, store)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return rev, st, false, nil
-	case err != nil:
-		return rev, st, false, fmt.Errorf("get config status of %s: %w", store, err)
-	}
-	if err := json.Unmarshal(e.Value(), &st); err != nil {
-		return rev, st, false, fmt.Errorf("decode config status of %s: %w", store, err)
-	}
-	return rev, st, true, nil
 }

@@ -9,18 +9,19 @@ import (
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/httpapi/httpapitest"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/wire"
 )
 
 // kvConfigs opens the config buckets on a fresh server.
-func kvConfigs(t *testing.T) *httpapi.KVConfigs {
+func kvConfigs(t *testing.T) natsjs.StoreConfigs {
 	t.Helper()
 	_, js := natsdtest.JetStream(t)
-	k, err := httpapi.OpenKVConfigs(context.Background(), js, 1)
+	state, err := natsjs.SetupAPI(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return k
+	return state.Configs
 }
 
 func TestPutStoreConfig(t *testing.T) {

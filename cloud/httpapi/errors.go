@@ -3,10 +3,11 @@
 // error body, a strict JSON body decoder, middleware for bearer-token
 // authentication, scopes, tenant (store, merchant, rider) checks, body size
 // limits and panics, the handlers that need only a function of the relay
-// (Assignments, Order, Template), the config center over KV
-// (PutStoreConfig, StoreConfigStatus, KVConfigs), the rider SSE stream over JetStream
-// (RiderEvents), and Routes, which mounts all of it with the right guards
-// on each route.
+// (Assignments, Order, Template), the config center (PutStoreConfig,
+// StoreConfigStatus over the StoreConfigs it declares), the rider SSE
+// stream over JetStream (RiderEvents), and Routes, which mounts all of it
+// with the right guards on each route. It creates no stream or bucket:
+// natsjs owns them and implements the interfaces declared here.
 package httpapi
 
 import (

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -16,34 +15,6 @@ import (
 
 	"github.com/passline/passline/wire"
 )
-
-// StreamRiders is the stream RiderEvents reads when the relay keeps no
-// other stream over rider subjects; EnsureRiderStream creates it.
-const StreamRiders = "RIDERS"
-
-// EnsureRiderStream makes sure a JetStream stream captures every rider
-// notification (wire.RiderWildcard), so RiderEvents can replay them. When
-// a stream already does (for example the relay's own outbox stream), its
-// name is returned and nothing changes; otherwise RIDERS is created,
-// keeping notifications for maxAge.
-func EnsureRiderStream(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, replicas int) (string, error) {
-	name, err := js.StreamNameBySubject(ctx, wire.RiderSubject("probe"))
-	if err == nil {
-		return name, nil
-	}
-	if !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return "", fmt.Errorf("find rider stream: %w", err)
-	}
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: StreamRiders, Subjects: []string{wire.RiderWildcard}, MaxAge: maxAge,
-		Replicas: max(replicas, 1), Storage: jetstream.FileStorage,
-		Description: "rider notifications kept for SSE Last-Event-ID replay",
-	})
-	if err != nil {
-		return "", fmt.Errorf("create stream %s: %w", StreamRiders, err)
-	}
-	return StreamRiders, nil
-}
 
 // RiderEvents serves GET /v1/riders/{rider}/events: a Server-Sent Events
 // stream of the rider's notifications read from JetStream. Each event's id

@@ -14,6 +14,7 @@ import (
 
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/wire"
 )
@@ -34,11 +35,11 @@ func newSSEFixture(t *testing.T) *sseFixture {
 	t.Helper()
 	nc, js := natsdtest.JetStream(t)
 	ctx := context.Background()
-	name, err := httpapi.EnsureRiderStream(ctx, js, time.Hour, 1)
-	if err != nil || name != httpapi.StreamRiders {
+	name, err := natsjs.EnsureRiderStream(ctx, js, time.Hour, 1)
+	if err != nil || name != natsjs.StreamRiders {
 		t.Fatalf("EnsureRiderStream = %q, %v", name, err)
 	}
-	if again, err := httpapi.EnsureRiderStream(ctx, js, time.Hour, 1); err != nil || again != name {
+	if again, err := natsjs.EnsureRiderStream(ctx, js, time.Hour, 1); err != nil || again != name {
 		t.Fatalf("second EnsureRiderStream = %q, %v", again, err)
 	}
 	a, _ := token.NewHS256([]byte("0123456789abcdef0123456789abcdef"))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/openapi"
 	"github.com/passline/passline/cloud/platform"
 	"github.com/passline/passline/cloud/ratelimit"
@@ -106,7 +107,7 @@ func TestExamplesDecode(t *testing.T) {
 func riderJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
 	_, js := natsdtest.JetStream(t)
-	if _, err := httpapi.EnsureRiderStream(context.Background(), js, time.Hour, 1); err != nil {
+	if _, err := natsjs.EnsureRiderStream(context.Background(), js, time.Hour, 1); err != nil {
 		t.Fatal(err)
 	}
 	return js
@@ -139,10 +140,11 @@ func server(t *testing.T, skip string, insecure bool) (*httptest.Server, *token.
 		})
 	}
 	js := riderJS(t)
-	configs, err := httpapi.OpenKVConfigs(context.Background(), js, 1)
+	state, err := natsjs.SetupAPI(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	configs := state.Configs
 	rt := &httpapi.Routes{
 		Auth:         &httpapi.Auth{Verifier: a},
 		Insecure:     insecure,

@@ -12,7 +12,7 @@
 // The per-second window lives in this process's memory: with N relay
 // replicas behind a round-robin load balancer a client can get up to N
 // times PerSecond. Daily counts are per process too unless Limiter.Shared
-// is set (KVDayCounter), which makes the daily cap exact across replicas
+// is set (a DayCounter such as natsjs.DayCounts), which makes the daily cap exact across replicas
 // and restarts at the cost of a KV read and write per capped request.
 package ratelimit
 
@@ -57,7 +57,7 @@ type Decision struct {
 // New.
 type Limiter struct {
 	// Shared, when set before use, keeps the daily counts for every
-	// replica (KVDayCounter), so the cap holds cluster-wide; the
+	// replica (natsjs.DayCounts), so the cap holds cluster-wide; the
 	// per-second window stays per process. nil: counts are per process.
 	Shared DayCounter
 	// OnError is told when Shared fails; nil: ignored.

@@ -9,17 +9,18 @@ import (
 	"time"
 
 	"github.com/passline/passline/cloud/natsd/natsdtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/ratelimit"
 )
 
-func kvCounter(t *testing.T) *ratelimit.KVDayCounter {
+func kvCounter(t *testing.T) natsjs.DayCounts {
 	t.Helper()
 	_, js := natsdtest.JetStream(t)
-	c, err := ratelimit.OpenKVDayCounter(context.Background(), js, 1)
+	state, err := natsjs.SetupAPI(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return state.Rates
 }
 
 // Two replicas sharing one counter accept exactly the daily cap between

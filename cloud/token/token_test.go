@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/passline/passline/cloud/natsd/natsdtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/token"
 )
 
@@ -107,11 +108,11 @@ func TestClientValidate(t *testing.T) {
 	}
 }
 
-// stores returns a MemStore and a KVStore on an embedded JetStream server.
+// stores returns a MemStore and natsjs.Clients on an embedded JetStream server.
 func stores(t *testing.T) map[string]token.ClientStore {
 	t.Helper()
 	_, js := natsdtest.JetStream(t)
-	kv, err := token.OpenKVStore(context.Background(), js, 1)
+	kv, err := natsjs.SetupClients(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

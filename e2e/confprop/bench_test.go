@@ -23,6 +23,7 @@ import (
 	"github.com/passline/passline/agent/uplink"
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/wire"
 )
@@ -83,10 +84,11 @@ func awaitRev(b *testing.B, ch <-chan jetstream.KeyValueEntry, rev uint64) {
 func benchAPI(b *testing.B) {
 	_, js := natsdtest.JetStream(b)
 	ctx := context.Background()
-	configs, err := httpapi.OpenKVConfigs(ctx, js, 1)
+	state, err := natsjs.SetupAPI(ctx, js, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
+	configs := state.Configs
 	a, _ := token.NewHS256([]byte("0123456789abcdef0123456789abcdef"))
 	rt := &httpapi.Routes{Auth: &httpapi.Auth{Verifier: a}, Config: httpapi.PutStoreConfig(configs, nil)}
 	srv := httptest.NewServer(rt.Handler())

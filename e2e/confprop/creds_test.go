@@ -21,6 +21,7 @@ import (
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsauth"
 	"github.com/passline/passline/cloud/natsauth/natsauthtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/wire"
 )
 
@@ -62,10 +63,11 @@ func TestAgentConfigSyncWithStoreCredentials(t *testing.T) {
 	t.Cleanup(relay.Close)
 	js, _ := jetstream.New(relay)
 	ctx := context.Background()
-	configs, err := httpapi.OpenKVConfigs(ctx, js, 1)
+	state, err := natsjs.SetupAPI(ctx, js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	configs := state.Configs
 	if _, err := configs.PutConfig(ctx, "B", wire.StoreConfig{V: 1, Rules: []wire.StoreRule{{Name: "b", When: "true", Emit: wire.KindETA}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/cloud/natsauth"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/token"
 )
 
@@ -92,15 +93,15 @@ func (f *natsFlags) connect() (*nats.Conn, jetstream.JetStream, error) {
 }
 
 // open connects and opens the clients bucket; close the connection after.
-func (f *natsFlags) open(ctx context.Context) (*nats.Conn, *token.KVStore, error) {
+func (f *natsFlags) open(ctx context.Context) (*nats.Conn, natsjs.Clients, error) {
 	nc, js, err := f.connect()
 	if err != nil {
-		return nil, nil, err
+		return nil, natsjs.Clients{}, err
 	}
-	store, err := token.OpenKVStore(ctx, js, f.replicas)
+	store, err := natsjs.SetupClients(ctx, js, f.replicas)
 	if err != nil {
 		nc.Close()
-		return nil, nil, err
+		return nil, natsjs.Clients{}, err
 	}
 	return nc, store, nil
 }

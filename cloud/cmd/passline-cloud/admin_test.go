@@ -22,6 +22,7 @@ import (
 	"github.com/passline/passline/cloud/natsauth"
 	"github.com/passline/passline/cloud/natsauth/natsauthtest"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/token"
 	"github.com/passline/passline/wire"
 )
@@ -52,7 +53,7 @@ func mustSecret(t *testing.T, out string, err error) string {
 func tokenServer(t *testing.T, s *server.Server) *httptest.Server {
 	t.Helper()
 	_, js := natsdtest.Connect(t, s.ClientURL())
-	store, err := token.OpenKVStore(context.Background(), js, 1)
+	store, err := natsjs.SetupClients(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
