@@ -188,7 +188,7 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 		handlers = append(handlers, r.HandleAsync)
 	}
 	m.consumer = &natsjs.Consumer{
-		JS: m.js, Streams: natsjs.DecisionStreams(c.Stream.Partitions), Window: c.Relay.Window, Durable: c.Consumer.Durable, MaxDeliver: c.Consumer.MaxDeliver, AckWait: c.Consumer.AckWait,
+		JS: m.js, Streams: natsjs.DecisionStreams(c.Stream.Partitions), Partitions: c.Stream.Partitions, Window: c.Relay.Window, Durable: c.Consumer.Durable, MaxDeliver: c.Consumer.MaxDeliver, AckWait: c.Consumer.AckWait,
 		MaxAckPending: c.Consumer.MaxAckPending, Backoff: c.Consumer.Backoff, Workers: c.Relay.Workers,
 		Handlers: handlers, Log: log, Metrics: natsjs.NewConsumerMetrics(m.Registry),
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -47,9 +48,13 @@ type Consumer struct {
 	Backoff       []time.Duration
 	Workers       int
 	Window        int // decisions in flight per replica; default 4 × Workers
-	Handlers      Handlers
-	Log           *slog.Logger
-	Metrics       *ConsumerMetrics
+	// Partitions > 1 makes a decision that arrives on DECISIONS itself (not
+	// its partition's stream) a sign that a server lacks the subject
+	// mapping: it is relayed all the same, counted and warned about.
+	Partitions int
+	Handlers   Handlers
+	Log        *slog.Logger
+	Metrics    *ConsumerMetrics
 
 	cancel   context.CancelFunc
 	mu       sync.Mutex
@@ -58,6 +63,7 @@ type Consumer struct {
 	inflight chan struct{} // one token per decision handed over and not yet settled
 	lost     chan string
 	closed   bool
+	warned   atomic.Int64 // unix seconds of the last unmapped warning
 	wg       sync.WaitGroup
 	settling sync.WaitGroup
 }
@@ -269,12 +275,30 @@ func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg) {
 		<-c.inflight
 		return
 	}
+	c.checkMapped(m)
 	c.settling.Add(1)
 	h(ctx, relay.Delivery{Raw: m.Data(), Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp}, func(out relay.Outcome) {
 		defer c.settling.Done()
 		defer func() { <-c.inflight }()
 		c.settle(ctx, m, meta, out)
 	})
+}
+
+// checkMapped counts and (once a minute) warns about a decision that the
+// servers did not map onto its partition.
+func (c *Consumer) checkMapped(m jetstream.Msg) {
+	if c.Partitions <= 1 {
+		return
+	}
+	if _, err := wire.ParseDecisionSubject(m.Subject()); err != nil {
+		return
+	}
+	c.Metrics.unmapped.Inc()
+	now := time.Now().Unix()
+	if last := c.warned.Load(); now-last >= 60 && c.warned.CompareAndSwap(last, now) {
+		c.Log.Warn("a decision arrived unpartitioned on "+wire.StreamDecisions+": a NATS server lacks the subject mapping (README, Partitions)",
+			"subject", m.Subject(), "partitions", c.Partitions)
+	}
 }
 
 // settle acks, NAKs or dead-letters m. It may run on a channel's ack
@@ -380,6 +404,7 @@ func (c *Consumer) watchDLQ(ctx context.Context) {
 
 // ConsumerMetrics are the consumer's collectors.
 type ConsumerMetrics struct {
+	unmapped prometheus.Counter
 	acks     *prometheus.CounterVec
 	dead     prometheus.Counter
 	dlqDepth prometheus.Gauge
@@ -388,6 +413,9 @@ type ConsumerMetrics struct {
 // NewConsumerMetrics creates the collectors and registers them with reg.
 func NewConsumerMetrics(reg prometheus.Registerer) *ConsumerMetrics {
 	m := &ConsumerMetrics{
+		unmapped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "passline_relay_unmapped_decisions_total", Help: "Decisions that arrived on DECISIONS although it is partitioned: a server lacks the subject mapping.",
+		}),
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passline_relay_acks_total", Help: "Decision messages settled, by ack, nak or term.",
 		}, []string{"how"}),
@@ -398,6 +426,6 @@ func NewConsumerMetrics(reg prometheus.Registerer) *ConsumerMetrics {
 			Name: "passline_relay_dlq_depth", Help: "Messages in DECISIONS_DLQ.",
 		}),
 	}
-	reg.MustRegister(m.acks, m.dead, m.dlqDepth)
+	reg.MustRegister(m.unmapped, m.acks, m.dead, m.dlqDepth)
 	return m
 }

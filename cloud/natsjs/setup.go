@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -53,10 +54,12 @@ func OutboxSubject(p int, rider, id string) string {
 // OutboxFilter is outbox partition p's subject filter.
 func OutboxFilter(p int) string { return "passline.outbox." + strconv.Itoa(p) + ".*.*" }
 
-// OutboxStream names outbox partition p of parts: RIDER_OUTBOX when there
-// is one, else RIDER_OUTBOX_{p}.
-func OutboxStream(p, parts int) string {
-	if parts <= 1 {
+// OutboxStream names outbox partition p: RIDER_OUTBOX for partition 0,
+// RIDER_OUTBOX_{p} for the others, whatever the partition count, so the
+// outboxes a relay made stay when the count grows (a store that stays in
+// its partition keeps its delivery records).
+func OutboxStream(p int) string {
+	if p == 0 {
 		return StreamOutbox
 	}
 	return StreamOutbox + "_" + strconv.Itoa(p)
@@ -110,7 +113,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Buckets, er
 		}
 	}
 	for p := range parts {
-		if err := setupOutbox(ctx, js, outboxStream(o, p, parts)); err != nil {
+		if err := setupOutbox(ctx, js, outboxStream(o, p)); err != nil {
 			return nil, err
 		}
 	}
@@ -191,9 +194,9 @@ func StreamPartitions(cfg jetstream.StreamConfig) int {
 // The stored message is both the delivery (republished to the rider
 // subject) and the mark that keeps the decision from being delivered again
 // for IdempotencyTTL.
-func outboxStream(o Options, p, parts int) jetstream.StreamConfig {
+func outboxStream(o Options, p int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name: OutboxStream(p, parts), Subjects: []string{OutboxFilter(p)}, Replicas: o.Replicas,
+		Name: OutboxStream(p), Subjects: []string{OutboxFilter(p)}, Replicas: o.Replicas,
 		Storage: jetstream.FileStorage, MaxAge: o.IdempotencyTTL, Duplicates: min(o.OutboxDuplicate, o.IdempotencyTTL),
 		MaxMsgsPerSubject: 1, Discard: jetstream.DiscardNew, DiscardNewPerSubject: true,
 		RePublish:   &jetstream.RePublish{Source: OutboxFilter(p), Destination: "passline.rider.{{wildcard(1)}}.notify"},
@@ -279,4 +282,34 @@ func createBuckets(ctx context.Context, js jetstream.JetStream, replicas int, sp
 		*k.dst = kv
 	}
 	return nil
+}
+
+// SetPartitions records a new partition count on DECISIONS, the step that
+// lets relays configured with stream.partitions = to start (they create
+// the new streams). It refuses a count that is not a multiple of the
+// current one: with to = k × P every store either stays in its partition
+// or moves to one that does not exist yet, so no order's decisions are
+// ever split over two live streams. It returns the count it replaced.
+func SetPartitions(ctx context.Context, js jetstream.JetStream, to int) (int, error) {
+	if to < 1 || to > wire.MaxPartitions {
+		return 0, fmt.Errorf("%d partitions is not in 1-%d", to, wire.MaxPartitions)
+	}
+	s, err := js.Stream(ctx, wire.StreamDecisions)
+	if err != nil {
+		return 0, fmt.Errorf("look up stream %s: %w", wire.StreamDecisions, err)
+	}
+	cfg := s.CachedInfo().Config
+	have := StreamPartitions(cfg)
+	if to%have != 0 {
+		return have, fmt.Errorf("%w: %d is not a multiple of the current %d partitions", ErrPartitions, to, have)
+	}
+	cfg.Metadata = maps.Clone(cfg.Metadata)
+	if cfg.Metadata == nil {
+		cfg.Metadata = map[string]string{}
+	}
+	cfg.Metadata[wire.MetaPartitions] = strconv.Itoa(to)
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		return have, fmt.Errorf("update stream %s: %w", wire.StreamDecisions, err)
+	}
+	return have, nil
 }

@@ -5,6 +5,7 @@
 //	passline-cloud tail [-nats URL] [-rider ID]
 //	passline-cloud client add|rotate|revoke ...
 //	passline-cloud store add STORE
+//	passline-cloud partitions -to N
 //	passline-cloud model fit --history FILE.csv [--publish]
 package main
 
@@ -34,6 +35,8 @@ Usage:
                                           manage API clients (client --help)
   passline-cloud store add STORE          mint a store box's NATS credentials
                                           (store --help)
+  passline-cloud partitions -to N         record a new DECISIONS partition count
+                                          (partitions --help)
   passline-cloud model fit --history FILE fit the prep-time model's fleet prior
                                           per store category and publish it
                                           (model --help)
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runClient(ctx, args[1:], stdout, stderr)
 	case args[0] == "store":
 		return runStore(args[1:], stdout, stderr)
+	case args[0] == "partitions":
+		return runPartitions(ctx, args[1:], stdout, stderr)
 	case args[0] == "model":
 		return runModel(ctx, args[1:], stdout, stderr)
 	case args[0] == "run" || args[0] == "tail":
