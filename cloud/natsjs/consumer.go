@@ -2,7 +2,6 @@ package natsjs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -59,7 +58,7 @@ type Consumer struct {
 	cancel   context.CancelFunc
 	mu       sync.Mutex
 	ccs      map[string]jetstream.ConsumeContext
-	queues   []chan jetstream.Msg
+	queues   []chan decisionMsg
 	inflight chan struct{} // one token per decision handed over and not yet settled
 	lost     chan string
 	closed   bool
@@ -82,9 +81,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 	c.inflight = make(chan struct{}, c.Window)
 	c.lost = make(chan string, len(c.Streams))
 	c.ccs = make(map[string]jetstream.ConsumeContext)
-	c.queues = make([]chan jetstream.Msg, c.Workers)
+	c.queues = make([]chan decisionMsg, c.Workers)
 	for w := range c.queues {
-		c.queues[w] = make(chan jetstream.Msg, max(c.Window/c.Workers, 1))
+		c.queues[w] = make(chan decisionMsg, max(c.Window/c.Workers, 1))
 	}
 	for _, stream := range c.Streams {
 		if err := c.consume(ctx, stream); err != nil {
@@ -157,27 +156,30 @@ func (c *Consumer) dispatch(ctx context.Context, m jetstream.Msg) {
 	case <-ctx.Done():
 		return // not acked: redelivered to a live replica
 	}
+	w, d := c.worker(m)
 	select {
-	case c.queues[c.worker(m)] <- m:
+	case c.queues[w] <- decisionMsg{m, d}:
 	case <-ctx.Done():
 		<-c.inflight
 	}
 }
 
-// worker is the index of the worker for m's order; a message that does not
-// decode goes to worker 0, whose handler dead-letters it.
-func (c *Consumer) worker(m jetstream.Msg) int {
-	if len(c.queues) == 1 {
-		return 0
+// decisionMsg is a message with its decision, decoded once; nil when it
+// does not decode.
+type decisionMsg struct {
+	msg jetstream.Msg
+	d   *wire.Decision
+}
+
+// worker is the index of the worker for m's order, and m's decision when
+// it decodes; one that does not goes to worker 0, whose handler
+// dead-letters it.
+func (c *Consumer) worker(m jetstream.Msg) (int, *wire.Decision) {
+	d, err := wire.DecodeDecision(m.Data())
+	if err != nil {
+		return 0, nil
 	}
-	var key struct {
-		Store   string `json:"store"`
-		OrderID string `json:"order_id"`
-	}
-	if json.Unmarshal(m.Data(), &key) != nil {
-		return 0
-	}
-	return int(orderHash(key.Store, key.OrderID) % uint32(len(c.queues)))
+	return int(orderHash(d.Store, d.OrderID) % uint32(len(c.queues))), &d
 }
 
 // orderHash spreads orders over workers and connections: FNV-1a of
@@ -246,8 +248,8 @@ func (c *Consumer) Close() {
 	for _, q := range c.queues {
 		for drained := false; !drained; {
 			select {
-			case m := <-q:
-				_ = m.Nak()
+			case j := <-q:
+				_ = j.msg.Nak()
 			default:
 				drained = true
 			}
@@ -255,19 +257,19 @@ func (c *Consumer) Close() {
 	}
 }
 
-func (c *Consumer) work(ctx context.Context, q chan jetstream.Msg, h Handler) {
+func (c *Consumer) work(ctx context.Context, q chan decisionMsg, h Handler) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case m := <-q:
-			c.handle(ctx, h, m)
+		case j := <-q:
+			c.handle(ctx, h, j.msg, j.d)
 		}
 	}
 }
 
 // handle hands m to h; the outcome settles m when h reports it.
-func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg) {
+func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg, d *wire.Decision) {
 	meta, err := m.Metadata()
 	if err != nil {
 		c.Log.Error("message without metadata", "err", err)
@@ -277,7 +279,7 @@ func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg) {
 	}
 	c.checkMapped(m)
 	c.settling.Add(1)
-	h(ctx, relay.Delivery{Raw: m.Data(), Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp}, func(out relay.Outcome) {
+	h(ctx, relay.Delivery{Raw: m.Data(), Decision: d, Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp}, func(out relay.Outcome) {
 		defer c.settling.Done()
 		defer func() { <-c.inflight }()
 		c.settle(ctx, m, meta, out)
