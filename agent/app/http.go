@@ -14,6 +14,7 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/agent/priorsync"
 	"github.com/passline/passline/agent/uplink"
 )
 
@@ -28,6 +29,9 @@ type Status struct {
 	Rejects    map[string]int64 `json:"reject_counts"`
 	Ingest     IngestStatus     `json:"ingest"`
 	StateDB    StateDBStatus    `json:"state_db"`
+	// Prior is the fleet prior the model was given from KV (absent when
+	// the decider has no model).
+	Prior *priorsync.Status `json:"prior,omitempty"`
 }
 
 // OrderSummary is one open order on the status page.
@@ -100,6 +104,10 @@ func (m *Main) Status() (Status, error) {
 	}
 	if !st.OutboxOldest.IsZero() {
 		s.Outbox.OldestAgeS = now.Sub(st.OutboxOldest).Seconds()
+	}
+	if m.PriorSync != nil {
+		ps := m.PriorSync.Status()
+		s.Prior = &ps
 	}
 	err = m.DB.View(func(tx *bolt.Tx) error {
 		orders, err := tx.Orders()

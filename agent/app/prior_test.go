@@ -2,16 +2,10 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
-	"math"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	at "github.com/passline/passline/agent/internal/agenttest"
-	"github.com/passline/passline/agent/predict"
 	"github.com/passline/passline/wire"
 )
 
@@ -23,7 +17,7 @@ import (
 // had; a later good prior is applied again.
 func TestFleetPriorAppliedLiveAndMalformedOneRefused(t *testing.T) {
 	srv := at.StartNATS(t, t.TempDir(), -1)
-	priors := priorBucket(t, srv.URL())
+	priors := at.PriorBucket(t, srv.URL())
 	ctx := context.Background()
 	c := testConfig("s1", srv.URL(), t.TempDir())
 	c.Category = "noodles"
@@ -62,7 +56,7 @@ func TestFleetPriorAppliedLiveAndMalformedOneRefused(t *testing.T) {
 	if readySoonFor("o1") {
 		t.Fatal("ready_soon at accept on the default prior (about 7 min, wide)")
 	}
-	quick := fleetPrior(t, 90) // the category's orders take a minute and a half
+	quick := at.FleetPrior(t, "noodles", 90) // the category's orders take a minute and a half
 	good := put(quick)
 	if !readySoonFor("o2") {
 		t.Fatal("no ready_soon at accept after a 90 s prior was applied live")
@@ -74,39 +68,8 @@ func TestFleetPriorAppliedLiveAndMalformedOneRefused(t *testing.T) {
 	if !readySoonFor("o3") {
 		t.Fatal("the model left the good prior after refusing a malformed one")
 	}
-	put(fleetPrior(t, 3600)) // an hour: nothing is ready soon
+	put(at.FleetPrior(t, "noodles", 3600)) // an hour: nothing is ready soon
 	if readySoonFor("o4") {
 		t.Fatal("ready_soon at accept after an hour-long prior was applied")
 	}
-}
-
-// fleetPrior is a prior of median prep about medianS seconds with little
-// spread, as JSON.
-func fleetPrior(t *testing.T, medianS float64) []byte {
-	t.Helper()
-	p := predict.DefaultPrior()
-	p.Category = "noodles"
-	p.Beta = [10]float64{0: math.Log(medianS)}
-	p.Sigma, p.Tau = 0.1, 0.05
-	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// priorBucket creates KV PASSLINE_MODEL_PRIOR, standing in for the cloud.
-func priorBucket(t *testing.T, url string) jetstream.KeyValue {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	kv, err := js.CreateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: wire.BucketModelPrior})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kv
 }

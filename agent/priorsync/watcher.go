@@ -59,8 +59,10 @@ type Watcher struct {
 // Status is what the watcher has done: the revision of the prior applied
 // last, and of the one refused last with why.
 type Status struct {
-	Applied, Refused uint64
-	Reason           string
+	Category string `json:"category"`
+	Applied  uint64 `json:"applied_revision"`
+	Refused  uint64 `json:"refused_revision,omitempty"`
+	Reason   string `json:"refused_reason,omitempty"`
 }
 
 // New returns a watcher that applies the prior of category (the fleet
@@ -69,7 +71,7 @@ func New(nc *nats.Conn, category string, set Setter) *Watcher {
 	if category == "" {
 		category = predict.DefaultCategory
 	}
-	return &Watcher{Conn: nc, Key: category, Set: set, Log: slog.Default()}
+	return &Watcher{Conn: nc, Key: category, Set: set, Log: slog.Default(), st: Status{Category: category}}
 }
 
 // Run starts the watch on its own goroutine and returns at once; the
