@@ -10,6 +10,7 @@ import (
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/quota"
+	"github.com/passline/passline/cloud/relay"
 	"github.com/passline/passline/cloud/sms"
 	"github.com/passline/passline/cloud/webhook"
 	"github.com/passline/passline/wire"
@@ -40,6 +41,8 @@ func (m *Main) startLimits(breakers *breaker.Collector) error {
 
 // quotaGate adapts quota.Limiter to relay.Gate.
 type quotaGate struct{ l *quota.Limiter }
+
+var _ relay.Gate = quotaGate{}
 
 func (g quotaGate) Allow(_ context.Context, merchant string, d wire.Decision) (bool, error) {
 	ok, _ := g.l.Allow(merchant, d.Store, d.OrderID, d.Kind)

@@ -9,12 +9,11 @@
 // Config.HalfOpenProbes trial calls through: one success closes it, one
 // failure opens it again for another cool-down.
 //
-// Wiring: build one Breaker per endpoint with New (or let a Set build them
-// lazily, keyed by endpoint), call Allow before each attempt and the returned
-// done func after it, or use Do, which also retries with exponential backoff
-// and jitter within the ctx deadline. Register a Set on a
-// prometheus.Registerer to export every breaker's state as a gauge
-// (0 closed, 1 open, 2 half-open).
+// Each endpoint has one Breaker (New). Allow goes before each attempt and
+// its done func after it; Do does both and also retries with exponential
+// backoff and jitter within the ctx deadline. A Collector, registered once
+// per prometheus.Registerer, exports the state of every Breaker added to it
+// as a gauge (0 closed, 1 open, 2 half-open).
 package breaker
 
 import (

@@ -17,6 +17,8 @@ type Collector struct {
 	breakers []labelled
 }
 
+var _ prometheus.Collector = (*Collector)(nil)
+
 type labelled struct {
 	channel string
 	b       *Breaker

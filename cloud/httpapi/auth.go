@@ -18,6 +18,8 @@ type Verifier interface {
 	Verify(tok string) (*token.Claims, error)
 }
 
+var _ Verifier = (*token.Authority)(nil)
+
 // Auth authenticates requests with a bearer JWT and, when Active is set,
 // refuses tokens of revoked clients.
 type Auth struct {

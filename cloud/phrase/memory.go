@@ -117,12 +117,3 @@ func (b *budget) take(merchant string, now time.Time) bool {
 	b.counts[merchant]++
 	return true
 }
-
-// giveBack returns a call taken for a call that was never made.
-func (b *budget) giveBack(merchant string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.counts[merchant] > 0 {
-		b.counts[merchant]--
-	}
-}

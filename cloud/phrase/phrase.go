@@ -9,19 +9,12 @@
 // Off is the default: New with Enabled false returns Off, which holds no
 // HTTP client and never opens a connection.
 //
-// Wiring in the relay: add a `phrase: phrase.Config` section, call
-// cfg.Validate("phrase"), then once at start
-//
-//	p, err := phrase.New(cfg.Phrase, registry, phrase.Options{})
-//
-// and for each notification whose merchant has model text switched on,
-// after rendering the template:
-//
-//	text, _ := p.Phrase(phrase.WithMerchant(ctx, merchant), facts, rendered)
-//
-// Use text whatever the bool says: it is the verified model text or the
-// template. The daily call budget is counted per merchant (WithMerchant;
-// without it, per store name) per UTC day, per relay process.
+// The relay's `phrase` config section is a Config; the relay calls Phrase
+// for each notification whose merchant has model text switched on, after
+// rendering the template, and sends the text Phrase returns whatever its
+// bool says: it is the verified model text or the template. The daily call
+// budget is counted per merchant (WithMerchant; without it, per store
+// name) per UTC day, per relay process.
 package phrase
 
 import (
@@ -117,6 +110,8 @@ type Options struct {
 // false, and touches no network.
 type Off struct{}
 
+var _ cloud.Phraser = Off{}
+
 // Phrase returns fallback, false.
 func (Off) Phrase(_ context.Context, _ cloud.Facts, fallback string) (string, bool) {
 	return fallback, false
@@ -144,6 +139,8 @@ type Phraser struct {
 	flight   singleflight.Group
 	m        *metrics
 }
+
+var _ cloud.Phraser = (*Phraser)(nil)
 
 // NewModel builds a model Phraser whatever cfg.Enabled says. It opens no
 // connection until the first Phrase.

@@ -8,15 +8,10 @@
 // (breaker.Do): 4xx other than 408/429 is permanent, 5xx and timeouts are
 // retried within ctx's deadline, an open breaker fails fast.
 //
-// Wiring in the relay: add an `sms: sms.Config` section (empty url means
-// SMS is off), call cfg.Validate("sms"), and when cfg.URL != "":
-//
-//	ch, err := sms.New(cfg.SMS, phoneOf, sms.Options{})
-//	channels = append(channels, ch); breakers.Add("sms", ch.Breaker())
-//
-// where phoneOf(ctx, rider) returns the rider's E.164 number, "" when the
-// rider has none (the SMS is skipped), or an error (retryable unless it
-// wraps cloud.ErrPermanent).
+// The relay's `sms` config section is a Config; an empty url means SMS is
+// off. The PhoneLookup given to New returns a rider's E.164 number, ""
+// when the rider has none (the SMS is skipped), or an error (retryable
+// unless it wraps cloud.ErrPermanent).
 package sms
 
 import (
@@ -120,6 +115,8 @@ type Channel struct {
 	br     *breaker.Breaker
 }
 
+var _ cloud.Channel = (*Channel)(nil)
+
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // New builds the channel. It opens no connection.
@@ -197,10 +194,4 @@ func (c *Channel) post(ctx context.Context, id string, body []byte) error {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return breaker.ResponseError(resp, c.now())
-}
-
-// StaticPhones is a PhoneLookup over a fixed rider → phone map, for demos
-// and small deployments; riders not in it have no phone.
-func StaticPhones(phones map[string]string) PhoneLookup {
-	return func(_ context.Context, rider string) (string, error) { return phones[rider], nil }
 }

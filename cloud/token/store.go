@@ -12,6 +12,8 @@ type MemStore struct {
 	clients map[string]memEntry
 }
 
+var _ ClientStore = (*MemStore)(nil)
+
 type memEntry struct {
 	c   Client
 	rev uint64

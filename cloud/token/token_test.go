@@ -30,12 +30,6 @@ func (c *clock) Now() time.Time {
 	return c.t
 }
 
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
 func mustHS256(t testing.TB, clk *clock) *token.Authority {

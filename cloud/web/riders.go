@@ -23,6 +23,8 @@ type RiderFeed interface {
 // decode is skipped.
 type NATSRiders struct{ NC *nats.Conn }
 
+var _ RiderFeed = NATSRiders{}
+
 // Subscribe implements RiderFeed.
 func (f NATSRiders) Subscribe(rider string, fn func(wire.Notification)) (func(), error) {
 	sub, err := f.NC.Subscribe(wire.RiderSubject(rider), func(m *nats.Msg) {

@@ -10,15 +10,11 @@
 // exponential backoff and jitter (breaker.Do) while ctx's deadline allows;
 // 4xx other than 408/429 is permanent (cloud.ErrPermanent).
 //
-// Wiring in the relay: add a `webhook: webhook.Config` section to the cloud
-// config, call cfg.Validate("webhook"), then
-//
-//	chans, err := webhook.NewAll(cfg.Webhook, webhook.Options{})
-//	for _, c := range chans { channels = append(channels, c); breakers.Add("webhook", c.Breaker()) }
-//
-// and give every Deliver a ctx with a deadline (the per-message delivery
-// budget). The relay decides what a returned error means (NAK and redeliver
-// for retryable ones, count and ack for permanent ones).
+// The relay's `webhook` config section is a Config; NewAll makes one
+// Channel per endpoint. Deliver needs a ctx with a deadline (the
+// per-message delivery budget); the relay decides what a returned error
+// means (NAK and redeliver for retryable ones, count and ack for permanent
+// ones).
 package webhook
 
 import (
@@ -146,6 +142,8 @@ type Channel struct {
 	now    func() time.Time
 	br     *breaker.Breaker
 }
+
+var _ cloud.Channel = (*Channel)(nil)
 
 // NewAll builds one Channel per configured endpoint.
 func NewAll(cfg Config, opt Options) ([]*Channel, error) {
