@@ -36,6 +36,18 @@ func InitTrust(path, name string) (*Trust, error) {
 // what `passline-cloud store add STORE` calls; copy the file to the
 // store's box and point the agent's nats.creds at it.
 func AddStore(trustPath, store, outPath string) error {
+	return mintFile(trustPath, outPath, func(iss *Issuer) ([]byte, error) { return iss.MintStore(store) })
+}
+
+// AddRelay mints relay credentials named name (RelayPermissions) under the
+// trust saved at trustPath and writes them to outPath like AddStore. It is
+// what `passline-cloud nats relay NAME` calls: a relay replica's
+// nats.creds, or -creds of the admin commands.
+func AddRelay(trustPath, name, outPath string) error {
+	return mintFile(trustPath, outPath, func(iss *Issuer) ([]byte, error) { return iss.MintRelay(name) })
+}
+
+func mintFile(trustPath, outPath string, mint func(*Issuer) ([]byte, error)) error {
 	t, err := LoadTrust(trustPath)
 	if err != nil {
 		return err
@@ -44,13 +56,13 @@ func AddStore(trustPath, store, outPath string) error {
 	if err != nil {
 		return err
 	}
-	creds, err := iss.MintStore(store)
+	creds, err := mint(iss)
 	if err != nil {
 		return err
 	}
 	f, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("write creds for %s: %w", store, err)
+		return fmt.Errorf("write creds: %w", err)
 	}
 	if _, err := f.Write(creds); err != nil {
 		f.Close()

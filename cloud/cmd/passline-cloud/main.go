@@ -5,6 +5,7 @@
 //	passline-cloud tail [-nats URL] [-rider ID]
 //	passline-cloud client add|rotate|revoke ...
 //	passline-cloud store add STORE
+//	passline-cloud nats init|relay ...
 //	passline-cloud partitions -to N
 //	passline-cloud model fit --history FILE.csv [--publish]
 package main
@@ -35,6 +36,8 @@ Usage:
                                           manage API clients (client --help)
   passline-cloud store add STORE          mint a store box's NATS credentials
                                           (store --help)
+  passline-cloud nats init|relay ...      make the NATS trust, mint relay
+                                          credentials (nats --help)
   passline-cloud partitions -to N         record a new DECISIONS partition count
                                           (partitions --help)
   passline-cloud model fit --history FILE fit the prep-time model's fleet prior
@@ -71,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runClient(ctx, args[1:], stdout, stderr)
 	case args[0] == "store":
 		return runStore(args[1:], stdout, stderr)
+	case args[0] == "nats":
+		return runNATS(args[1:], stdout, stderr)
 	case args[0] == "partitions":
 		return runPartitions(ctx, args[1:], stdout, stderr)
 	case args[0] == "model":
