@@ -235,20 +235,26 @@ func runStore(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := newFlagSet("passline-cloud store add", storeUsage, stderr)
 	trust := fs.String("trust", "/etc/passline/nats-trust.json", "trust file")
-	out := fs.String("out", "", "creds file to write (default STORE.creds)")
+	return mintCreds(fs, trust, args, "store add", "STORE", natsauth.AddStore, stdout, "set the agent's nats.creds to it")
+}
+
+// mintCreds parses fs's [-out FILE] NAME from args, writes NAME's
+// credentials under the trust file with add, and says where.
+func mintCreds(fs *flag.FlagSet, trust *string, args []string, cmd, what string, add func(trust, name, out string) error, stdout io.Writer, next string) error {
+	out := fs.String("out", "", "creds file to write (default "+what+".creds)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("store add: want exactly one STORE, got %d arguments", len(pos))
+		return fmt.Errorf("%s: want exactly one %s, got %d arguments", cmd, what, len(pos))
 	}
 	if *out == "" {
 		*out = pos[0] + ".creds"
 	}
-	if err := natsauth.AddStore(*trust, pos[0], *out); err != nil {
-		return fmt.Errorf("store add %s: %w", pos[0], err)
+	if err := add(*trust, pos[0], *out); err != nil {
+		return fmt.Errorf("%s %s: %w", cmd, pos[0], err)
 	}
-	fmt.Fprintf(stdout, "wrote %s; set the agent's nats.creds to it\n", *out)
+	fmt.Fprintf(stdout, "wrote %s; %s\n", *out, next)
 	return nil
 }

@@ -44,22 +44,8 @@ func runNATS(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s; set nats.embedded.trust to it, or give an external nats-server this block:\n\n%s", *trust, t.ServerConfig())
 		return nil
 	case "relay":
-		out := fs.String("out", "", "creds file to write (default NAME.creds)")
-		pos, err := parseInterspersed(fs, args)
-		if err != nil {
-			return err
-		}
-		if len(pos) != 1 {
-			return fmt.Errorf("nats relay: want exactly one NAME, got %d arguments", len(pos))
-		}
-		if *out == "" {
-			*out = pos[0] + ".creds"
-		}
-		if err := natsauth.AddRelay(*trust, pos[0], *out); err != nil {
-			return fmt.Errorf("nats relay %s: %w", pos[0], err)
-		}
-		fmt.Fprintf(stdout, "wrote %s; use it as a relay's nats.creds or the admin commands' -creds\n", *out)
-		return nil
+		return mintCreds(fs, trust, args, "nats relay", "NAME", natsauth.AddRelay, stdout,
+			"use it as a relay's nats.creds or the admin commands' -creds")
 	}
 	return fmt.Errorf("nats: unknown subcommand %q; want init or relay", sub)
 }
