@@ -16,10 +16,7 @@ import (
 // cloud's TLS-only embedded NATS → rider. A rider subscriber trusting the
 // CA gets notifications; one trusting another CA is refused.
 func TestAllLinksOverTLS(t *testing.T) {
-	ca, other := tlstest.New(t, "passline"), tlstest.New(t, "other")
-	t.Setenv("PASSLINE_TLS_CA", ca.CA)
-	t.Setenv("PASSLINE_TLS_CERT", ca.Cert)
-	t.Setenv("PASSLINE_TLS_KEY", ca.Key)
+	ca, other := tlstest.Setenv(t, "passline"), tlstest.New(t, "other")
 	t.Setenv("PASSLINE_JWT_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	cc := shippedCloud(t, "tls")
 	cc.LogLevel = "warn"

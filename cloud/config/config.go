@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -200,30 +199,10 @@ func DefaultConfig() Config {
 // Parse decodes r's YAML over the defaults with internal/yamlconf (unknown
 // fields are errors; ${VAR} from the environment, $$ for a literal $) and
 // validates the result.
-func Parse(r io.Reader) (Config, error) {
-	cfg := DefaultConfig()
-	if err := yamlconf.Decode(r, &cfg); err != nil {
-		return Config{}, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
-}
+func Parse(r io.Reader) (Config, error) { return yamlconf.Parse(r, DefaultConfig()) }
 
-// Load parses the file at path.
-func Load(path string) (Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("open config %s: %w", path, err)
-	}
-	defer f.Close()
-	cfg, err := Parse(f)
-	if err != nil {
-		return Config{}, fmt.Errorf("config %s: %w", path, err)
-	}
-	return cfg, nil
-}
+// Load parses the file at path; errors name it.
+func Load(path string) (Config, error) { return yamlconf.Load(path, DefaultConfig()) }
 
 // StoreDir is where the embedded server keeps JetStream data.
 func (c Config) StoreDir() string {

@@ -15,10 +15,7 @@ import (
 func TestExampleConfigsLoad(t *testing.T) {
 	t.Setenv("PASSLINE_NATS_URL", "nats://127.0.0.1:4222")
 	t.Setenv("PASSLINE_JWT_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	f := tlstest.New(t, "cloud")
-	t.Setenv("PASSLINE_TLS_CA", f.CA)
-	t.Setenv("PASSLINE_TLS_CERT", f.Cert)
-	t.Setenv("PASSLINE_TLS_KEY", f.Key)
+	tlstest.Setenv(t, "cloud")
 	paths, _ := filepath.Glob("../../configs/*cloud*.yaml")
 	demo, _ := filepath.Glob("../../configs/*/*cloud*.yaml")
 	paths = append(paths, demo...)

@@ -17,7 +17,7 @@ import (
 // Every bridge config shipped in configs/ loads and validates.
 func TestShippedConfigsLoad(t *testing.T) {
 	t.Setenv("PASSLINE_MQTT_PASSWORD", "secret")
-	t.Setenv("PASSLINE_TLS_CA", tlstest.New(t, "bridge").CA)
+	tlstest.Setenv(t, "bridge")
 	root := filepath.Join("..", "..", "configs")
 	var found []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

@@ -1,7 +1,9 @@
 package yamlconf_test
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +92,54 @@ func TestDecodeReadsEnvironment(t *testing.T) {
 	}
 	if err := yamlconf.Decode(strings.NewReader("password: ${YAMLCONF_TEST_UNSET}"), &s); err == nil {
 		t.Fatal("unset variable accepted")
+	}
+}
+
+// checked refuses a port of 0; its Validate has a pointer receiver, as
+// the bridge's config has.
+type checked struct {
+	Port int `yaml:"port"`
+}
+
+func (c *checked) Validate() error {
+	if c.Port == 0 {
+		return errors.New("port: required")
+	}
+	return nil
+}
+
+func TestLoadValidates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, path string
+		port       int
+		err        string
+	}{
+		{"over the defaults", write("ok.yaml", "# defaults only\n"), 7, ""},
+		{"decoded", write("set.yaml", "port: 9"), 9, ""},
+		{"invalid names the file", write("zero.yaml", "port: 0"), 0, "zero.yaml: port: required"},
+		{"unknown field names the file", write("bad.yaml", "prt: 1"), 0, "bad.yaml: decode config: line 1: field prt not found"},
+		{"missing file", filepath.Join(dir, "none.yaml"), 0, "open config " + filepath.Join(dir, "none.yaml")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := yamlconf.Load(tt.path, checked{Port: 7})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want it to contain %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || c.Port != tt.port {
+				t.Fatalf("Load = %+v, %v; want port %d", c, err, tt.port)
+			}
+		})
 	}
 }

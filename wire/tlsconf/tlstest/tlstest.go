@@ -74,3 +74,15 @@ func write(tb testing.TB, path, typ string, der []byte) {
 		tb.Fatal(err)
 	}
 }
+
+// Setenv makes Files with New and points PASSLINE_TLS_CA, PASSLINE_TLS_CERT
+// and PASSLINE_TLS_KEY at them for the test, which is how the example
+// configs in configs/tls read their files.
+func Setenv(t *testing.T, name string) Files {
+	t.Helper()
+	f := New(t, name)
+	t.Setenv("PASSLINE_TLS_CA", f.CA)
+	t.Setenv("PASSLINE_TLS_CERT", f.Cert)
+	t.Setenv("PASSLINE_TLS_KEY", f.Key)
+	return f
+}
