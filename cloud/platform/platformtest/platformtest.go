@@ -73,7 +73,10 @@ func New(t *testing.T, token http.HandlerFunc, routes map[string]Route) *Fake {
 func (f *Fake) URL() string { return f.srv.URL }
 
 // FailFor makes every API call in the next d fail, alternating 500 and
-// 429 with Retry-After: 1.
+// 429 with Retry-After: 1; every third fault is a 500 answered after the
+// call was applied (a lost answer), so the caller repeats a call the fake
+// already applied and only the Idempotency-Key keeps it from applying
+// twice.
 func (f *Fake) FailFor(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -86,17 +89,23 @@ func (f *Fake) wrap(name string, rt Route) http.HandlerFunc {
 		key := r.Header.Get(platform.HeaderIdempotencyKey)
 		f.mu.Lock()
 		f.attempts++
+		lostAnswer := false
 		if time.Now().Before(f.faultUntil) {
 			f.faults++
 			n := f.faults
 			f.mu.Unlock()
-			if n%2 == 0 {
+			switch {
+			case n%3 == 0 && key != "":
+				lostAnswer = true
+			case n%2 == 0:
 				w.Header().Set("Retry-After", "1")
 				http.Error(w, `{"code":"rate_limited","message":"slow down"}`, http.StatusTooManyRequests)
 				return
+			default:
+				http.Error(w, `{"code":"internal","message":"try later"}`, http.StatusInternalServerError)
+				return
 			}
-			http.Error(w, `{"code":"internal","message":"try later"}`, http.StatusInternalServerError)
-			return
+			f.mu.Lock()
 		}
 		if key != "" && f.perKey[key] > 0 {
 			f.duplicates++
@@ -117,6 +126,9 @@ func (f *Fake) wrap(name string, rt Route) http.HandlerFunc {
 			if key != "" {
 				f.perKey[key]++
 			}
+		}
+		if lostAnswer {
+			status, resp = http.StatusInternalServerError, `{"code":"internal","message":"answer lost"}`
 		}
 		if resp != "" {
 			w.Header().Set("Content-Type", "application/json")
