@@ -14,14 +14,14 @@ import (
 	agentapp "github.com/passline/passline/agent/app"
 )
 
-// BenchmarkRemovals is the before/after of the bottleneck profiling found
-// under BenchmarkSystem: every publish window the uplink deleted its acked
-// decisions from the outbox in a transaction of its own, one more fsync
-// beside the writer's. Now the writer folds them into its next transaction
-// (ingest.Writer.Remove). Each run starts its own system of
-// PASSLINE_BENCH_AB_STORES agents (default 200) — "separate" with
-// app.Main.SeparateRemovals set, as before the change, or "folded", as the
-// agent runs now — and offers one rate from PASSLINE_BENCH_AB_RATES
+// BenchmarkRemovals compares the two ways to delete published decisions
+// from the outbox, the bottleneck profiling found under BenchmarkSystem:
+// "separate", the uplink's acked decisions deleted in a transaction of
+// their own every publish window (one more fsync beside the writer's;
+// app.Main.SeparateRemovals), and "folded", the writer folding them into
+// its next transaction (ingest.Writer.Remove), as the agent runs. Each run
+// starts its own system of PASSLINE_BENCH_AB_STORES agents (default 200)
+// with one of the two and offers one rate from PASSLINE_BENCH_AB_RATES
 // (orders/s per store, default "1,2": a load both variants sustain, then
 // one that saturates them) for the warm-up and measurement windows of
 // BenchmarkSystem. Each rate runs PASSLINE_BENCH_AB_ROUNDS rounds (default
