@@ -209,7 +209,9 @@ func bumpLatency(t testing.TB, url, natsURL string, rate int, d time.Duration) (
 	for i := 0; time.Now().Before(end); i++ {
 		<-tick.C
 		o := fmt.Sprintf("l%d", i/2)
-		ev := at.Ticket("bench", o, "grill", time.Now().Add(-5*time.Minute))
+		// Cooking for 4 min, inside ingest.stale_after (5 min): an older
+		// ticket is stale and its bump would tell no rider anything.
+		ev := at.Ticket("bench", o, "grill", time.Now().Add(-4*time.Minute))
 		if i%2 == 1 {
 			ev = at.Bump("bench", o, time.Now())
 			mu.Lock()
