@@ -16,7 +16,9 @@ type Mark struct {
 }
 
 // Marks remembers delivered decisions by id, for longer than JetStream's
-// duplicate window.
+// duplicate window, for the channels that keep no delivery record of their
+// own (see RecordingChannel): with the rider channel alone the relay never
+// uses them.
 type Marks interface {
 	// Get returns the mark and its revision; revision 0 means none.
 	Get(ctx context.Context, id string) (Mark, uint64, error)
