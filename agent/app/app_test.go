@@ -13,7 +13,6 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/app"
-	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/agent/config"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/wire"
@@ -57,33 +56,11 @@ func runMain(t testing.TB, c config.Config, d agent.Decider, setup ...func(*app.
 		if err := m.Close(); err != nil {
 			t.Errorf("close agent: %v", err)
 		}
-		checkInvariants(t, path)
+		at.CheckInvariants(t, path)
 	})
 	// A broker keeps messages for a session only once it has subscribed.
 	at.Eventually(t, 20*time.Second, "agent subscribed", m.MQTTConnected)
 	return m
-}
-
-func checkInvariants(t testing.TB, path string) {
-	t.Helper()
-	db, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatalf("reopen state db: %v", err)
-	}
-	defer db.Close()
-	if err := db.CheckInvariants(); err != nil {
-		t.Errorf("state db invariants: %v", err)
-	}
-}
-
-func readies(ds []wire.Decision) map[string]int {
-	n := map[string]int{}
-	for _, d := range ds {
-		if d.Kind == wire.KindReady {
-			n[d.OrderID]++
-		}
-	}
-	return n
 }
 
 // TestTicketAndBumpReachTheStream runs the default decider (the rules
@@ -135,8 +112,8 @@ func TestBadPayloadsNeverStopTheFlow(t *testing.T) {
 		sent++
 	}
 	at.Eventually(t, 60*time.Second, "every message committed", func() bool { return m.Writer.Committed() >= int64(sent) })
-	at.Eventually(t, 30*time.Second, "50 ready decisions", func() bool { return len(readies(at.Decisions(t, nats.URL()))) == good })
-	for o, n := range readies(at.Decisions(t, nats.URL())) {
+	at.Eventually(t, 30*time.Second, "50 ready decisions", func() bool { return len(at.Readies(at.Decisions(t, nats.URL()))) == good })
+	for o, n := range at.Readies(at.Decisions(t, nats.URL())) {
 		if n != 1 {
 			t.Errorf("order %s has %d ready decisions", o, n)
 		}

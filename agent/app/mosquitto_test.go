@@ -41,7 +41,7 @@ func TestMosquittoRestartLosesNothing(t *testing.T) {
 		return // a lost event has no ready to wait for
 	}
 	at.Eventually(t, 30*time.Second, "a ready decision for every bumped order", func() bool {
-		r := readies(at.Decisions(t, n.URL()))
+		r := at.Readies(at.Decisions(t, n.URL()))
 		for o := range bumped {
 			if r[o] == 0 {
 				return false
@@ -49,7 +49,7 @@ func TestMosquittoRestartLosesNothing(t *testing.T) {
 		}
 		return true
 	})
-	for o, k := range readies(at.Decisions(t, n.URL())) {
+	for o, k := range at.Readies(at.Decisions(t, n.URL())) {
 		if k != 1 {
 			t.Errorf("order %s has %d ready decisions", o, k)
 		}

@@ -103,7 +103,7 @@ func TestStreamRecreatedWhenDeleted(t *testing.T) {
 	now := time.Now()
 	at.Publish(t, pub, at.Ticket("s1", "o1", "grill", now.Add(-time.Minute)))
 	at.Publish(t, pub, at.Bump("s1", "o1", now))
-	at.Eventually(t, 20*time.Second, "first ready", func() bool { return len(readies(at.Decisions(t, n.URL()))) == 1 })
+	at.Eventually(t, 20*time.Second, "first ready", func() bool { return len(at.Readies(at.Decisions(t, n.URL()))) == 1 })
 
 	nc, err := natsgo.Connect(n.URL())
 	if err != nil {
@@ -117,7 +117,7 @@ func TestStreamRecreatedWhenDeleted(t *testing.T) {
 	at.Publish(t, pub, at.Ticket("s1", "o2", "grill", now.Add(-time.Minute)))
 	at.Publish(t, pub, at.Bump("s1", "o2", now))
 	at.Eventually(t, 30*time.Second, "ready in the re-created stream", func() bool {
-		r := readies(at.Decisions(t, n.URL()))
+		r := at.Readies(at.Decisions(t, n.URL()))
 		return r["o2"] == 1
 	})
 }

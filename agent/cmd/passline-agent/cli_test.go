@@ -14,7 +14,6 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/app"
-	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/agent/config"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/agent/mqtt"
@@ -35,14 +34,7 @@ func TestStatusAndRejectsCommands(t *testing.T) {
 	defer func() {
 		path := m.StatePath()
 		m.Close()
-		db, err := bolt.Open(path, bolt.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := db.CheckInvariants(); err != nil {
-			t.Errorf("invariants: %v", err)
-		}
+		at.CheckInvariants(t, path)
 	}()
 	at.Eventually(t, 20*time.Second, "subscribed", m.MQTTConnected)
 	pub := at.Publisher(t, "tcp://"+m.MQTTAddr())

@@ -17,7 +17,6 @@ import (
 	"github.com/passline/passline/agent/app"
 	"github.com/passline/passline/agent/bolt"
 	at "github.com/passline/passline/agent/internal/agenttest"
-	"github.com/passline/passline/wire"
 )
 
 // TestCrashLosesNothing SIGKILLs the real binary at random moments while a
@@ -85,14 +84,14 @@ func crashLoop(t *testing.T, kills int, mqttURL, mqttConf string) {
 	bumped["last"] = true
 	t.Logf("broker %s: %d kills, %d events acked by the broker, %d orders bumped", mqttURL, kills, len(acked), len(bumped))
 	deadline := time.Now().Add(60 * time.Second)
-	for unready(readies(at.Decisions(t, n.URL())), bumped) > 0 {
+	for unready(at.Readies(at.Decisions(t, n.URL())), bumped) > 0 {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			_ = cmd.Wait()
 			checkState(t, filepath.Join(dir, "state.db"), acked)
 			logb, _ := os.ReadFile(filepath.Join(dir, "agent.log"))
 			t.Fatalf("timed out: %d of %d bumped orders without a ready decision; agent log:\n%s",
-				unready(readies(at.Decisions(t, n.URL())), bumped), len(bumped), tail(logb, 3000))
+				unready(at.Readies(at.Decisions(t, n.URL())), bumped), len(bumped), tail(logb, 3000))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -102,7 +101,7 @@ func crashLoop(t *testing.T, kills int, mqttURL, mqttConf string) {
 	}
 	// A bump committed just before a kill may never have had its PUBACK
 	// written: its order has a ready the publisher does not know of.
-	for order, k := range readies(at.Decisions(t, n.URL())) {
+	for order, k := range at.Readies(at.Decisions(t, n.URL())) {
 		if k != 1 {
 			t.Errorf("order %s: %d ready decisions (bump acked %v)", order, k, bumped[order])
 		}
@@ -135,16 +134,6 @@ func unready(readies map[string]int, bumped map[string]bool) int {
 	for o := range bumped {
 		if readies[o] == 0 {
 			n++
-		}
-	}
-	return n
-}
-
-func readies(ds []wire.Decision) map[string]int {
-	n := map[string]int{}
-	for _, d := range ds {
-		if d.Kind == wire.KindReady {
-			n[d.OrderID]++
 		}
 	}
 	return n
@@ -187,14 +176,12 @@ func startAgent(t *testing.T, cfg, dir string) *exec.Cmd {
 // and every acked event id was applied.
 func checkState(t *testing.T, path string, acked []string) {
 	t.Helper()
+	at.CheckInvariants(t, path)
 	db, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.CheckInvariants(); err != nil {
-		t.Errorf("invariants: %v", err)
-	}
 	var missing []string
 	_ = db.View(func(tx *bolt.Tx) error {
 		for _, id := range acked {
