@@ -101,9 +101,11 @@ clean:
 test-cloud-scale:
 	PASSLINE_SCALE_N=10000 $(GO) test -count=1 -run TestScaleOutExactlyOnce -v -timeout 20m ./cloud/app/
 
-## crash-agent: the real agent binary SIGKILLed 25 times under QoS 1 load; nothing acked is lost
+## crash-agent: the real agent SIGKILLed 25 times under QoS 1 load on its embedded broker, 25 on Mosquitto at 127.0.0.1:1883 (else in-process mochi); nothing acked is lost
 crash-agent:
-	PASSLINE_CRASH_KILLS=25 $(GO) test -count=1 -run TestCrashLosesNothing -v -timeout 10m ./agent/cmd/passline-agent/
+	@. .ci/brokers.sh; \
+	echo "external broker: $${PASSLINE_TEST_MQTT:-in-process mochi}"; \
+	PASSLINE_CRASH_KILLS=25 $(GO) test -count=1 -run TestCrashLosesNothing -v -timeout 20m ./agent/cmd/passline-agent/
 
 ## eval-check: the model's acceptance figures on the shared history
 eval-check:

@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -66,6 +67,9 @@ type Options struct {
 	// an error aborts the transaction. It is the seam tests use to inject a
 	// full disk or a write error.
 	BeforeCommit func() error
+	// ReadOnly opens the file shared and read-only (state check); Update
+	// then fails.
+	ReadOnly bool
 }
 
 // DB is the state database.
@@ -78,24 +82,70 @@ type DB struct {
 
 // Open opens (creating if needed) the state db at path. If another process
 // holds it, Open fails after opts.Timeout with an error wrapping ErrLocked.
+// A damaged file fails with an error wrapping ErrDamaged that names the
+// file and the recovery step, a missing or empty file the agent has kept
+// state in before (its marker path+".id" exists) with one wrapping
+// ErrMissing; neither crashes the process.
 func Open(path string, opts Options) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create state dir for %s: %w", path, err)
+	}
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	d, err := open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeMarker(path); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// open opens the file with bbolt, reads every page, and creates the
+// buckets; it does not look at the marker.
+func open(path string, opts Options) (*DB, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 3 * time.Second
 	}
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create state dir for %s: %w", path, err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	var db *bolt.DB
+	err := guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+		return err
+	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open state db %s: %w (waited %s)", path, ErrLocked, opts.Timeout)
 	}
-	if err != nil {
+	if err == nil {
+		if err = walk(db); err != nil {
+			db.Close()
+		}
+	}
+	if errors.Is(err, fs.ErrPermission) {
 		return nil, fmt.Errorf("open state db %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	if err != nil {
+		if !errors.Is(err, ErrDamaged) {
+			err = fmt.Errorf("%w: %v", ErrDamaged, err)
+		}
+		return nil, damaged(path, err)
+	}
+	if !opts.ReadOnly {
+		if err := createBuckets(db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create buckets in %s: %w", path, err)
+		}
+	}
+	return &DB{db: db, lim: opts.Limits, hook: opts.BeforeCommit, path: path}, nil
+}
+
+func createBuckets(db *bolt.DB) error {
+	return db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -103,11 +153,6 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create buckets in %s: %w", path, err)
-	}
-	return &DB{db: db, lim: opts.Limits, hook: opts.BeforeCommit, path: path}, nil
 }
 
 // Path is the file's path.

@@ -40,6 +40,10 @@ Usage:
   passline-agent status [-config PATH]               print the running agent's /status JSON
   passline-agent rejects [-config PATH] [-limit N]   print the newest rejected payloads (JSON)
   passline-agent model ARGS...                       prep-time model: eval, import (see "model -h")
+  passline-agent state check [-config PATH|-db FILE] check the state db (header, every page, invariants)
+  passline-agent state salvage [-config PATH|-db FILE]  move a damaged state db aside and copy every readable
+                                                     order, outbox entry, model, history record and event id
+                                                     into a fresh one (stop the agent first)
   passline-agent mqtt-passwd USER                    read a password on stdin, print USER:bcrypt-hash
                                                      for mqtt.embedded.password_file
 
@@ -62,6 +66,7 @@ func run(args []string) error {
 	path := fs.String("config", "/etc/passline/agent.yaml", "config file")
 	addr := fs.String("addr", "", "status/rejects: the agent's HTTP address (default: config http.listen)")
 	limit := fs.Int("limit", 50, "rejects: how many to print")
+	db := fs.String("db", "", "state: the state db file (default: state.db in the config's data_dir)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	cmd, rest := splitCommand(args)
 	if cmd == "" { // flags came first: the command, if any, follows them
@@ -81,6 +86,10 @@ func run(args []string) error {
 		defer stop()
 		return modelcmd.Run(ctx, rest, os.Stdout, os.Stderr)
 	}
+	sub := ""
+	if cmd == "state" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		sub, rest = rest[0], rest[1:]
+	}
 	if err := fs.Parse(rest); err != nil {
 		return helpIsDone(err)
 	}
@@ -95,6 +104,8 @@ func run(args []string) error {
 		return get(*path, *addr, "/status")
 	case "rejects":
 		return get(*path, *addr, fmt.Sprintf("/rejects?limit=%d", *limit))
+	case "state":
+		return state(sub, *path, *db, os.Stdout)
 	}
 	fs.Usage()
 	return fmt.Errorf("unknown command %q", cmd)
