@@ -88,6 +88,22 @@ func benchAgent(t testing.TB) {
 	fmt.Printf("  ratio agent/raw:                %8.2f  (target >= 0.50; per run %s)\n", med(folded, ratio), runsOf(folded, ratio))
 	fmt.Printf("  removals in their own commit:  ingest %.0f msg/s, ratio %.2f (per run %s)\n",
 		med(separate, ingest), med(separate, ratio), runsOf(separate, ratio))
+	// The same through Mosquitto: the paho source, acked after commit.
+	mq := at.StartMosquitto(t)
+	var viaMosquitto []run
+	for range rounds {
+		ns := at.StartNATS(t, t.TempDir(), -1)
+		c := testConfig("bench", ns.URL(), t.TempDir())
+		c.MQTT.Embedded.Enabled, c.MQTT.URL = false, mq.URL()
+		m := runMain(t, c, nil)
+		at.Eventually(t, 30*time.Second, "subscribed to Mosquitto", m.MQTTConnected)
+		viaMosquitto = append(viaMosquitto, run{rawRate(t, mq.URL(), n), ingestRate(t, m.Writer.Committed, mq.URL(), n)})
+		m.Close()
+	}
+	fmt.Printf("  embedded broker (committed before PUBACK): raw %.0f msg/s, ingest %.0f msg/s, ratio %.2f\n",
+		med(folded, raw), med(folded, ingest), med(folded, ratio))
+	fmt.Printf("  Mosquitto (paho source, ack after commit): raw %.0f msg/s, ingest %.0f msg/s, ratio %.2f (per run %s)\n",
+		med(viaMosquitto, raw), med(viaMosquitto, ingest), med(viaMosquitto, ratio), runsOf(viaMosquitto, ratio))
 	fmt.Printf("  bump -> JetStream at 200 ev/s:  p50 %.1f ms  p99 %.1f ms  over %d bumps  (target p99 <= 25 ms)\n",
 		ms(p50), ms(p99), count)
 }
