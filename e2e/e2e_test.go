@@ -22,6 +22,7 @@ import (
 	agentconfig "github.com/passline/passline/agent/config"
 	cloudapp "github.com/passline/passline/cloud/app"
 	cloudconfig "github.com/passline/passline/cloud/config"
+	"github.com/passline/passline/cloud/relaytest"
 	bridgeapp "github.com/passline/passline/firmware-bridge/app"
 	bridgeconfig "github.com/passline/passline/firmware-bridge/config"
 	"github.com/passline/passline/wire"
@@ -44,6 +45,7 @@ func TestBumpReachesRiderRealBrokers(t *testing.T) {
 	if mqttURL == "" || natsURL == "" {
 		t.Skip("PASSLINE_TEST_MQTT and PASSLINE_TEST_NATS not both set: skipping the real-broker run")
 	}
+	relaytest.SkipIfServerTooOld(t, natsURL)
 	store := uniqueID("e2e")
 	cc := cloudConfig(t, natsURL)
 	cc.Consumer.Durable = uniqueID("e2e-relay")

@@ -155,7 +155,7 @@ func untilReady[T any](ctx context.Context, log *slog.Logger, what string, fn fu
 		if err == nil {
 			return v, nil
 		}
-		if errors.Is(err, natsjs.ErrPartitions) { // waiting cannot fix it
+		if errors.Is(err, natsjs.ErrPartitions) || errors.Is(err, natsjs.ErrServerTooOld) { // waiting cannot fix it
 			return v, fmt.Errorf("%s: %w", what, err)
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {

@@ -19,6 +19,7 @@ func TestRelayOnRealNATS(t *testing.T) {
 	if url == "" {
 		t.Skip("PASSLINE_TEST_NATS not set: skipping the relay against the real nats-server")
 	}
+	relaytest.SkipIfServerTooOld(t, url)
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
 	cfg := relaytest.Config(t.TempDir())
 	cfg.NATS.Embedded.Enabled = false

@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/wire"
@@ -97,6 +99,9 @@ type Buckets struct {
 // with ErrPartitions, a DECISIONS stream laid out for another number of
 // partitions than o.Partitions.
 func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Buckets, error) {
+	if err := CheckServer(js.Conn()); err != nil {
+		return nil, err
+	}
 	parts := max(o.Partitions, 1)
 	if err := checkPartitions(ctx, js, parts); err != nil {
 		return nil, err
@@ -154,6 +159,47 @@ func DecisionStreams(parts int) []string {
 		}
 	}
 	return out
+}
+
+// MinServer is the oldest nats-server the relay runs on: the rider
+// outbox republishes each stored notification to its rider subject with a
+// subject transform that drops the decision-id token, and servers before
+// 2.10 refuse such a transform ("stream configuration for republish not
+// valid").
+var MinServer = [3]int{2, 10, 0}
+
+// ErrServerTooOld means the connected nats-server is older than MinServer.
+// Waiting cannot fix it.
+var ErrServerTooOld = errors.New("nats-server too old")
+
+// CheckServer refuses, with ErrServerTooOld, a connection to a nats-server
+// older than MinServer, naming the version found and the one needed.
+func CheckServer(nc *nats.Conn) error {
+	if nc == nil || !versionBefore(nc.ConnectedServerVersion(), MinServer) {
+		return nil
+	}
+	return fmt.Errorf("%w: connected to nats-server %s, the relay needs %d.%d.%d or newer (its rider outbox republishes through a subject transform): upgrade the server",
+		ErrServerTooOld, nc.ConnectedServerVersion(), MinServer[0], MinServer[1], MinServer[2])
+}
+
+// versionBefore reports whether version ("2.9.10", "2.11.0-beta") is older
+// than min. A version it cannot read is not called older.
+func versionBefore(version string, min [3]int) bool {
+	version, _, _ = strings.Cut(version, "-")
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) != 3 {
+		return false
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return false
+		}
+		if n != min[i] {
+			return n < min[i]
+		}
+	}
+	return false
 }
 
 // ErrPartitions means the streams are laid out for another number of

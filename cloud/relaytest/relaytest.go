@@ -21,6 +21,7 @@ import (
 	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/quota"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/wire"
 )
 
@@ -86,6 +87,17 @@ func Connect(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 		tb.Fatal(err)
 	}
 	return nc, js
+}
+
+// SkipIfServerTooOld skips tb when the nats-server at url is older than the
+// relay needs (natsjs.MinServer), saying which version it found: a real
+// server on a test machine may be an older distribution package.
+func SkipIfServerTooOld(tb testing.TB, url string) {
+	tb.Helper()
+	nc, _ := Connect(tb, url)
+	if err := natsjs.CheckServer(nc); err != nil {
+		tb.Skipf("skipping the relay on the real nats-server: %v", err)
+	}
 }
 
 // Decision is a valid decision of kind for store/order, created now,
