@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/wire"
@@ -86,8 +88,8 @@ func TestDamagedStateIsReportedAndSalvaged(t *testing.T) {
 		// Cut in half, the file loses its newest pages, the root among
 		// them: salvage can read no bucket, but still leaves a sound file.
 		{"truncated", func(t *testing.T, path string) { truncate(t, path, 0.5) }, "truncated", true, 0, []string{"orders read only in part"}},
-		// Pages 2 to the middle overwritten: the orders bucket is lost, the
-		// outbox, model, history and event ids are read in full.
+		// The orders bucket's root page overwritten: the orders are lost,
+		// the outbox, model, history and event ids are read in full.
 		{"overwritten pages", overwritePages, "damaged", true, 0,
 			[]string{"outbox   50", "models   1", "history  400", "seen     400", "orders read only in part"}},
 		{"zero length", func(t *testing.T, path string) { truncate(t, path, 0) }, "empty (0 bytes)", false, 0, nil},
@@ -167,12 +169,14 @@ func truncate(t *testing.T, path string, frac float64) {
 // page headers included, in the first half of the file.
 func overwritePages(t *testing.T, path string) {
 	t.Helper()
+	first, last := bucketRoot(t, path, "orders")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const page = 4096
-	for off := 2 * page; off < len(b)/2; off += page {
+	for id := first; id <= last; id++ {
+		off := id * page
 		for i := range page {
 			b[off+i] = byte(0xA5 ^ i*7)
 		}
@@ -180,4 +184,33 @@ func overwritePages(t *testing.T, path string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// bucketRoot is the first and last page of bucket name's root page in the
+// state db at path. bbolt places buckets on pages in map order, so a
+// damage by page position hits other buckets in each run; losing the root
+// loses this bucket alone.
+func bucketRoot(t *testing.T, path, name string) (first, last int) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, PreLoadFreelist: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(name))
+		if b == nil || b.Root() == 0 {
+			return fmt.Errorf("no bucket %s on a page of its own", name)
+		}
+		info, err := tx.Page(int(b.Root()))
+		if err != nil || info == nil {
+			return fmt.Errorf("root page %d: %v", b.Root(), err)
+		}
+		first, last = int(b.Root()), int(b.Root())+info.OverflowCount
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("bucket %s: %v", name, err)
+	}
+	return first, last
 }
