@@ -20,8 +20,8 @@ import (
 
 	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/config"
-	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/wire"
 )
 
