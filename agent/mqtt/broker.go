@@ -10,6 +10,7 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	mochibolt "github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"go.etcd.io/bbolt"
 
 	"github.com/passline/passline/agent"
@@ -91,7 +92,7 @@ func (b *Broker) Run() error {
 			return fmt.Errorf("embedded broker ingest hook: %w", err)
 		}
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.Listen, TLSConfig: b.TLS})
+	tcp := listeners.NewTCP(listeners.Config{ID: listenerID, Address: b.Listen, TLSConfig: b.TLS})
 	if err := srv.AddListener(tcp); err != nil {
 		b.stopIngest()
 		srv.Close()
@@ -128,7 +129,27 @@ func (b *Broker) Close() error {
 	}
 	b.serving.Store(false)
 	b.stopIngest()
+	// Close the listener and its clients first, our way: mochi's own
+	// closeListenerClients (Clients.GetByListener) takes the clients' read
+	// lock twice, and deadlocks Close when a client's session ends between
+	// the two (Clients.Delete waiting for the write lock), as seen in a
+	// clean CI run. A listener closes its clients once, so srv.Close then
+	// only stops the hooks.
+	b.srv.Listeners.Close(listenerID, b.closeClients)
 	return b.srv.Close()
+}
+
+// listenerID names the broker's one TCP listener.
+const listenerID = "tcp"
+
+// closeClients disconnects every client of listener, reading the clients
+// under one read lock (Clients.GetAll).
+func (b *Broker) closeClients(listener string) {
+	for _, cl := range b.srv.Clients.GetAll() {
+		if cl.Net.Listener == listener && !cl.Closed() {
+			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
 }
 
 func (b *Broker) stopIngest() {
