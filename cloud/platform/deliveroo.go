@@ -2,14 +2,10 @@ package platform
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -136,22 +132,14 @@ const (
 
 // DeliverooSign is the X-Deliveroo-Hmac-Sha256 of body sent with guid.
 func DeliverooSign(secret, guid string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(guid + " "))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return hexMAC(secret, []byte(guid+" "), body)
 }
 
 // Verify checks X-Deliveroo-Hmac-Sha256; the delivery id is the sequence
 // GUID.
 func (a *DeliverooAdapter) Verify(h http.Header, body []byte, c Credentials, _ time.Time) (string, error) {
-	guid, sig := h.Get(DeliverooHeaderGUID), strings.ToLower(h.Get(DeliverooHeaderHMAC))
-	got, err := hex.DecodeString(sig)
-	if guid == "" || err != nil || c.WebhookSecret == "" {
-		return "", ErrSignature
-	}
-	want, _ := hex.DecodeString(DeliverooSign(c.WebhookSecret, guid, body))
-	if !equalMAC(want, got) {
+	guid := h.Get(DeliverooHeaderGUID)
+	if guid == "" || !validHexMAC(h.Get(DeliverooHeaderHMAC), c.WebhookSecret, []byte(guid+" "), body) {
 		return "", ErrSignature
 	}
 	return guid, nil

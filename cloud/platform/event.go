@@ -2,8 +2,11 @@ package platform
 
 import (
 	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -54,5 +57,24 @@ type Inbound interface {
 // ErrSignature is a missing or wrong webhook signature.
 var ErrSignature = errors.New("bad or missing webhook signature")
 
-// equalMAC compares a computed MAC with the one received, in constant time.
-func equalMAC(want []byte, got []byte) bool { return hmac.Equal(want, got) }
+// hexMAC is the lowercase hex HMAC-SHA256 of parts, keyed with key: the
+// signature form every platform here uses.
+func hexMAC(key string, parts ...[]byte) string {
+	m := hmac.New(sha256.New, []byte(key))
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// validHexMAC reports whether sig (hex, any case) is the HMAC-SHA256 of
+// parts keyed with key, compared in constant time. An empty key or sig is
+// never valid.
+func validHexMAC(sig, key string, parts ...[]byte) bool {
+	got, err := hex.DecodeString(strings.ToLower(sig))
+	if err != nil || len(got) == 0 || key == "" {
+		return false
+	}
+	want, _ := hex.DecodeString(hexMAC(key, parts...))
+	return hmac.Equal(want, got)
+}

@@ -2,9 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -81,10 +78,7 @@ func OpenDeliverySign(secret, rawURL string, body []byte) string {
 			s += "?" + q.Encode() // Encode sorts by key
 		}
 	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(s))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return hexMAC(secret, []byte(s), body)
 }
 
 // Authorize adds the bearer token and X-App-Signature.
@@ -104,13 +98,7 @@ func (a *OpenDeliveryAdapter) Authorize(_ context.Context, client *http.Client, 
 // Verify checks X-App-Signature over the body with the webhook secret; the
 // delivery id is eventId.
 func (a *OpenDeliveryAdapter) Verify(h http.Header, body []byte, c Credentials, _ time.Time) (string, error) {
-	got, err := hex.DecodeString(strings.ToLower(h.Get(OpenDeliveryHeaderSignature)))
-	if err != nil || len(got) == 0 || c.WebhookSecret == "" {
-		return "", ErrSignature
-	}
-	m := hmac.New(sha256.New, []byte(c.WebhookSecret))
-	m.Write(body)
-	if !equalMAC(m.Sum(nil), got) {
+	if !validHexMAC(h.Get(OpenDeliveryHeaderSignature), c.WebhookSecret, body) {
 		return "", ErrSignature
 	}
 	var ev openDeliveryEvent

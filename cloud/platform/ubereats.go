@@ -2,14 +2,10 @@ package platform
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -95,20 +91,13 @@ func (a *UberEatsAdapter) Authorize(_ context.Context, client *http.Client, req 
 
 // UberSign is the X-Uber-Signature of body.
 func UberSign(clientSecret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(clientSecret))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return hexMAC(clientSecret, body)
 }
 
 // Verify checks X-Uber-Signature with the client secret; the delivery id
 // is the body's event_id.
 func (a *UberEatsAdapter) Verify(h http.Header, body []byte, c Credentials, _ time.Time) (string, error) {
-	got, err := hex.DecodeString(strings.ToLower(h.Get(UberHeaderSignature)))
-	if err != nil || len(got) == 0 || c.ClientSecret == "" {
-		return "", ErrSignature
-	}
-	want, _ := hex.DecodeString(UberSign(c.ClientSecret, body))
-	if !equalMAC(want, got) {
+	if !validHexMAC(h.Get(UberHeaderSignature), c.ClientSecret, body) {
 		return "", ErrSignature
 	}
 	var ev uberEvent
