@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,7 +26,10 @@ var _ ratelimit.DayCounter = DayCounts{}
 // another replica wrote the same count first.
 func (c DayCounts) Take(ctx context.Context, client, day string, limit int) (bool, int, error) {
 	key := client + "." + day
-	for range 20 {
+	for try := range 20 {
+		if try > 0 && !backOff(ctx, try) {
+			return false, 0, fmt.Errorf("count %s: %w", key, ctx.Err())
+		}
 		e, err := c.KV.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			if _, err := c.KV.Create(ctx, key, []byte("1")); err == nil {
@@ -51,4 +56,18 @@ func (c DayCounts) Take(ctx context.Context, client, day string, limit int) (boo
 		}
 	}
 	return false, 0, fmt.Errorf("count %s: too much contention", key)
+}
+
+// backOff waits a random time below 2^min(try,6) ms after the try-th lost
+// compare-and-set, so replicas that collided do not collide again in step.
+// It reports false when ctx ends first.
+func backOff(ctx context.Context, try int) bool {
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(time.Millisecond) << min(try, 6))))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
