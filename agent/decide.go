@@ -54,7 +54,10 @@ func (d BasicDecider) decision(o *Order, t Trigger, kind wire.DecisionKind) wire
 
 // NewDecision numbers a new decision about o with the order's next sequence
 // number. Its id, {store}.{order}.{kind}.{seq}, is stable: the decision is
-// stored in the outbox with it and every retry and replay reuses it.
+// stored in the outbox with it and every retry and replay reuses it. The
+// number is also the decision's Seq, which the rider sees as the order's
+// card version: o.Seq is saved with the order in the transaction that
+// puts the decision in the outbox, so it only grows.
 func NewDecision(o *Order, kind wire.DecisionKind, now time.Time, ttl time.Duration) wire.Decision {
 	o.Seq++
 	return wire.Decision{
@@ -68,6 +71,7 @@ func NewDecision(o *Order, kind wire.DecisionKind, now time.Time, ttl time.Durat
 		ExpiresAt:  now.Add(ttl),
 		AcceptedAt: o.AcceptedAt,
 		TraceID:    o.TraceID,
+		Seq:        uint64(o.Seq),
 	}
 }
 

@@ -61,6 +61,13 @@ type Decision struct {
 	Replayed    bool         `json:"replayed,omitempty"`    // sent late, after an outage
 	TraceID     string       `json:"trace_id,omitempty"`
 	Flags       []string     `json:"flags,omitempty"`
+	// Seq is the order's decision sequence number on the agent: it goes
+	// up by one with every decision about the order, and is stored with
+	// the order in the same bbolt transaction that puts the decision in
+	// the outbox, so it never repeats or goes back for one order, and a
+	// retry or replay carries the same Seq. The relay passes it on as
+	// Notification.Version. Zero: an agent older than the field.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // Validate checks the decision's fields.

@@ -54,11 +54,24 @@ func FuzzDecodeDecision(f *testing.F) {
 func FuzzDecodeNotification(f *testing.F) {
 	b, _ := wire.Notification{ID: "d", Rider: "r", Store: "s", OrderID: "o", Kind: wire.KindReady, Text: "hi", SentAt: time.Now()}.Marshal()
 	f.Add(b)
+	b, _ = wire.Notification{ID: "d", Rider: "r", Store: "s", OrderID: "o", Kind: wire.KindReady, Text: "hi", SentAt: time.Now(), Version: 3, Resent: true}.Marshal()
+	f.Add(b)
+	f.Add([]byte(`{"v":1,"id":"d","rider":"r","store":"s","order_id":"o","kind":"eta","text":"x","sent_at":"2026-12-04T08:00:00Z","version":-1}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if n, err := wire.DecodeNotification(b); err == nil {
-			if _, err := n.Marshal(); err != nil {
-				t.Fatalf("accepted notification does not encode: %v", err)
-			}
+		n, err := wire.DecodeNotification(b)
+		if err != nil {
+			return
+		}
+		out, err := n.Marshal()
+		if err != nil {
+			t.Fatalf("accepted notification does not encode: %v", err)
+		}
+		again, err := wire.DecodeNotification(out)
+		if err != nil {
+			t.Fatalf("re-encoded notification refused: %v", err)
+		}
+		if again.Version != n.Version || again.Resent != n.Resent || !again.Supersedes(n) || !n.Supersedes(again) {
+			t.Fatalf("version lost in re-encoding: %d/%v -> %d/%v", n.Version, n.Resent, again.Version, again.Resent)
 		}
 	})
 }

@@ -7,6 +7,11 @@ import (
 // Notification is what a rider receives on passline.rider.{rider}.notify:
 // the rendered text and the structured fields it was made from. ID is the
 // decision id, so a rider app can drop a duplicate.
+//
+// A rider sees one card per order (Store, OrderID), not a stream of
+// messages: a notification replaces the order's card when it Supersedes
+// the one shown, and is otherwise dropped, so a late, older decision never
+// overwrites a newer one.
 type Notification struct {
 	V         int          `json:"v"`
 	ID        string       `json:"id"` // the decision id
@@ -29,6 +34,34 @@ type Notification struct {
 	SentAt    time.Time  `json:"sent_at"`
 	Replayed  bool       `json:"replayed,omitempty"`
 	TraceID   string     `json:"trace_id,omitempty"`
+	// Version orders the notifications of one order: the decision's Seq,
+	// the agent's per-order decision sequence. It comes from the one
+	// place that decides about the order, and is fixed when the decision
+	// is written to the agent's outbox, so every relay replica, every
+	// redelivery, a decision parked for its rider and released later, and
+	// a re-send all carry the same version for the same decision, and a
+	// later decision always a higher one. (The JetStream sequence was not
+	// used: a released decision is stored again under a new sequence, and
+	// DECISIONS and its partitions number apart.) Zero: the decision
+	// came from an agent older than Seq; such notifications are ordered
+	// by DecidedAt alone.
+	Version uint64 `json:"version,omitempty"`
+	// Resent marks the one re-send of a ready the rider did not
+	// acknowledge (POST /v1/riders/{rider}/orders/{order}/ack).
+	Resent bool `json:"resent,omitempty"`
+}
+
+// Supersedes reports whether n should replace old on the rider's card of
+// the same order: a higher Version, or the same Version decided no
+// earlier (the same decision again, a re-send). Versions are compared
+// first, so an agent's clock going back cannot reorder one order's
+// decisions; DecidedAt breaks ties only among version-0 notifications
+// from older agents.
+func (n *Notification) Supersedes(old Notification) bool {
+	if n.Version != old.Version {
+		return n.Version > old.Version
+	}
+	return !n.DecidedAt.Before(old.DecidedAt)
 }
 
 // Validate checks the notification's fields.

@@ -230,3 +230,58 @@ func TestNotificationAndAssignment(t *testing.T) {
 		t.Error("negative travel accepted")
 	}
 }
+
+// TestNotificationVersionRoundTrip: the version and the re-send mark
+// survive encoding, and a notification from a sender that knows neither
+// (no "version", no "resent") still decodes, as version 0.
+func TestNotificationVersionRoundTrip(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	n := wire.Notification{ID: "d1", Rider: "r1", Store: "s1", OrderID: "o1", Kind: wire.KindReady, Text: "ready",
+		SentAt: now, DecidedAt: now, Version: 7, Resent: true}
+	b, err := n.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := wire.DecodeNotification(b)
+	if err != nil || got.Version != 7 || !got.Resent {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	old := `{"v":1,"id":"d1","rider":"r1","store":"s1","order_id":"o1","kind":"eta","text":"soon","sent_at":"2026-12-04T08:00:00Z","decided_at":"2026-12-04T08:00:00Z"}`
+	if got, err := wire.DecodeNotification([]byte(old)); err != nil || got.Version != 0 || got.Resent {
+		t.Fatalf("notification without a version: %+v %v", got, err)
+	}
+	d := wire.Decision{ID: "s1.o1.eta.1", Store: "s1", OrderID: "o1", Kind: wire.KindETA, CreatedAt: now, ExpiresAt: now.Add(time.Minute), Seq: 3}
+	if b, err := d.Marshal(); err != nil {
+		t.Fatal(err)
+	} else if got, err := wire.DecodeDecision(b); err != nil || got.Seq != 3 {
+		t.Fatalf("decision seq round trip: %+v %v", got, err)
+	}
+}
+
+// TestNotificationSupersedes is the card rule: a higher version wins
+// whatever the clocks say, the same version replaces only when decided no
+// earlier (a re-send), and version-0 notifications order by decision time.
+func TestNotificationSupersedes(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	note := func(v uint64, decided time.Time) wire.Notification {
+		return wire.Notification{Version: v, DecidedAt: decided}
+	}
+	for _, tc := range []struct {
+		name     string
+		n, old   wire.Notification
+		replaces bool
+	}{
+		{"newer version", note(3, t0), note(2, t0), true},
+		{"older version arriving late", note(2, t0.Add(time.Minute)), note(3, t0), false},
+		{"newer version, agent clock went back", note(4, t0.Add(-time.Hour)), note(3, t0), true},
+		{"same decision again (re-send)", note(3, t0), note(3, t0), true},
+		{"same version decided earlier", note(3, t0.Add(-time.Second)), note(3, t0), false},
+		{"unversioned, later", note(0, t0.Add(time.Second)), note(0, t0), true},
+		{"unversioned, earlier", note(0, t0.Add(-time.Second)), note(0, t0), false},
+		{"versioned after unversioned", note(1, t0.Add(-time.Hour)), note(0, t0), true},
+	} {
+		if got := tc.n.Supersedes(tc.old); got != tc.replaces {
+			t.Errorf("%s: Supersedes = %v, want %v", tc.name, got, tc.replaces)
+		}
+	}
+}

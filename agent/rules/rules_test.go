@@ -213,7 +213,16 @@ func TestScriptedKitchen(t *testing.T) {
 		t.Errorf("after ready: %v, want nothing more", got[n:])
 	}
 	ids := map[string]bool{}
+	var seq uint64
 	for _, d := range k.out {
+		// Seq is the rider card's version: one order's decisions, eta,
+		// ready_soon and ready alike, carry 1, 2, 3, ... in decision order.
+		if d.OrderID == "A" {
+			if d.Seq != seq+1 {
+				t.Errorf("decision %s has seq %d after %d, want %d", d.ID, d.Seq, seq, seq+1)
+			}
+			seq = d.Seq
+		}
 		if ids[d.ID] {
 			t.Errorf("duplicate decision id %s", d.ID)
 		}
