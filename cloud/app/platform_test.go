@@ -18,11 +18,12 @@ import (
 )
 
 // TestPlatformDeliverooThroughRelay runs the whole path in the relay
-// program: Deliveroo's signed order and rider webhooks arrive on the
-// relay's HTTP listener, the rider assignment releases the decisions, a
-// bumped order reaches the Deliveroo fake as ready_for_collection and the
-// rider as a notification, and a predicted ready_soon reaches the rider
-// only.
+// program: Deliveroo's signed order webhooks arrive on the relay's HTTP
+// listener and link the order; with no rider assigned yet, a bumped order
+// reaches the Deliveroo fake as ready_for_collection and the rider hears
+// nothing; the rider webhook then assigns the rider, who gets both
+// decisions, while Deliveroo still has the bump exactly once and never the
+// predicted ready_soon.
 func TestPlatformDeliverooThroughRelay(t *testing.T) {
 	fake := platformtest.Deliveroo(t, "cid", "csecret", "tok")
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))
@@ -44,8 +45,8 @@ func TestPlatformDeliverooThroughRelay(t *testing.T) {
 	}
 	nc, js := relaytest.Connect(t, m.NATSURL())
 	riders := relaytest.Subscribe(t, nc)
-
-	for i, name := range []string{"order_new", "order_accepted", "rider_assigned"} {
+	hook := func(i int, name string) {
+		t.Helper()
 		body := platformtest.Fixture(t, "../platform/testdata/deliveroo/"+name+".json")
 		req, _ := http.NewRequest(http.MethodPost, "http://"+m.HTTPAddr()+"/v1/platforms/deliveroo/webhooks/s1", bytes.NewReader(body))
 		guid := "g" + strconv.Itoa(i)
@@ -60,6 +61,8 @@ func TestPlatformDeliverooThroughRelay(t *testing.T) {
 			t.Fatalf("%s: status %d", name, resp.StatusCode)
 		}
 	}
+	hook(0, "order_new")
+	hook(1, "order_accepted")
 	soon := relaytest.Decision("p-soon", "s1", "6206", wire.KindReadySoon) // a prediction: no event id
 	ready := relaytest.Decision("p-ready", "s1", "6206", wire.KindReady)   // a bump
 	for _, d := range []wire.Decision{soon, ready} {
@@ -67,15 +70,22 @@ func TestPlatformDeliverooThroughRelay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if !relaytest.WaitFor(10*time.Second, func() bool { return fake.PerKey()["p-ready"] > 0 }) {
+		t.Fatal("Deliveroo did not hear of the bump before a rider was assigned")
+	}
+	if n := len(riders.Get("p-soon")) + len(riders.Get("p-ready")); n != 0 {
+		t.Fatalf("%d rider notifications before a rider was assigned", n)
+	}
+	hook(2, "rider_assigned")
 	if !relaytest.WaitFor(20*time.Second, func() bool { return len(riders.Get("p-soon")) > 0 && len(riders.Get("p-ready")) > 0 }) {
-		t.Fatal("rider did not get both notifications")
+		t.Fatal("rider did not get both notifications once assigned")
 	}
-	if !relaytest.WaitFor(10*time.Second, func() bool { calls, _ := fake.Snapshot(); return len(calls) > 0 }) {
-		t.Fatal("Deliveroo got nothing")
-	}
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // let a wrong second call arrive
 	calls, refused := fake.Snapshot()
 	if len(refused) > 0 || len(calls) != 1 || calls[0].Key != "p-ready" || calls[0].Body["stage"] != "ready_for_collection" {
 		t.Fatalf("Deliveroo got %+v (refused %v), want only p-ready as ready_for_collection", calls, refused)
+	}
+	if _, _, dups := fake.Counts(); dups != 0 {
+		t.Errorf("Deliveroo was called again with a key it had applied (%d repeats): the release redelivered it", dups)
 	}
 }

@@ -47,6 +47,10 @@ func (p Pending) Park(ctx context.Context, d wire.Decision, raw []byte) error {
 	return fmt.Errorf("park %s: too many concurrent changes", key)
 }
 
+// releasedMsgID starts the message id of a released decision; the
+// consumer marks such a delivery relay.Delivery.Released.
+const releasedMsgID = "released."
+
 // Release implements relay.Pending. The decisions are published with
 // message ids made of their id and the entry's revision, so replicas
 // releasing the same entry at once publish each once; the entry is deleted
@@ -61,7 +65,7 @@ func (p Pending) Release(ctx context.Context, store, order string) (int, error) 
 		for _, raw := range list {
 			msg := nats.NewMsg(wire.DecisionSubject(store))
 			msg.Data = raw
-			msg.Header.Set(wire.HeaderMsgID, fmt.Sprintf("released.%s.%d", idKey(string(raw)), rev))
+			msg.Header.Set(wire.HeaderMsgID, fmt.Sprintf(releasedMsgID+"%s.%d", idKey(string(raw)), rev))
 			if _, err := p.JS.PublishMsg(ctx, msg); err != nil {
 				return 0, fmt.Errorf("republish waiting decision of %s: %w", key, err)
 			}

@@ -57,6 +57,11 @@ type Channel struct {
 // Name is "platform:<platform>".
 func (c *Channel) Name() string { return "platform:" + c.Adapter.Platform() }
 
+// NeedsRider is false: the platform knows the order from the store, and
+// its rider is the platform's business, so the relay delivers without
+// waiting for a rider assignment (relay.RiderlessChannel).
+func (c *Channel) NeedsRider() bool { return false }
+
 func (c *Channel) now() time.Time {
 	if c.Now != nil {
 		return c.Now()

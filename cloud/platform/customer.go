@@ -96,6 +96,10 @@ type CustomerChannel struct {
 // Name is "customer".
 func (c *CustomerChannel) Name() string { return "customer" }
 
+// NeedsRider is false: the customer hears of the order whether or not a
+// rider is assigned yet (relay.RiderlessChannel).
+func (c *CustomerChannel) NeedsRider() bool { return false }
+
 // Deliver sends n's customer text when n is a ready_soon or delayed of a
 // platform order whose cap is not used.
 func (c *CustomerChannel) Deliver(ctx context.Context, n wire.Notification) error {

@@ -119,11 +119,16 @@ func (p profiles) Profile(store string) relay.Profile { return p[store] }
 type fakeChannel struct {
 	name string
 	fn   func(ctx context.Context, n wire.Notification) error
-	mu   sync.Mutex
-	got  []wire.Notification
+	// riderless makes it a relay.RiderlessChannel (a platform, the
+	// customer).
+	riderless bool
+	mu        sync.Mutex
+	got       []wire.Notification
 }
 
 func (c *fakeChannel) Name() string { return c.name }
+
+func (c *fakeChannel) NeedsRider() bool { return !c.riderless }
 
 func (c *fakeChannel) Deliver(ctx context.Context, n wire.Notification) error {
 	var err error

@@ -30,6 +30,7 @@ type Fanout struct {
 	async   []AsyncChannel
 	names   []string
 	marked  []string // channels that keep no record of their own
+	rider   []string // channels that need the order's rider
 	workers int
 	timeout time.Duration
 	metrics *Metrics
@@ -68,6 +69,9 @@ func NewFanout(channels []cloud.Channel, workers int, timeout time.Duration, tim
 		if r, ok := c.(RecordingChannel); !ok || !r.RecordsDeliveries() {
 			f.marked = append(f.marked, c.Name())
 		}
+		if r, ok := c.(RiderlessChannel); !ok || r.NeedsRider() {
+			f.rider = append(f.rider, c.Name())
+		}
 		if a, ok := c.(AsyncChannel); ok {
 			f.async = append(f.async, a)
 			continue
@@ -90,6 +94,21 @@ func (f *Fanout) Names() []string { return slices.Clone(f.names) }
 // NeedsMarks reports whether some channel keeps no delivery record of its
 // own, so the relay must keep marks.
 func (f *Fanout) NeedsMarks() bool { return len(f.marked) > 0 }
+
+// RiderChannels lists the channels that need the order's rider; the
+// others (RiderlessChannel) take a decision before any rider is assigned.
+func (f *Fanout) RiderChannels() []string { return slices.Clone(f.rider) }
+
+// Riderless reports whether some channel needs no rider and is not named
+// in done.
+func (f *Fanout) Riderless(done []string) bool {
+	for _, name := range f.names {
+		if !slices.Contains(f.rider, name) && !slices.Contains(done, name) {
+			return true
+		}
+	}
+	return false
+}
 
 // Complete reports whether done names every channel.
 func (f *Fanout) Complete(done []string) bool {

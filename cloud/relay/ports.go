@@ -99,3 +99,13 @@ type RecordingChannel interface {
 	cloud.Channel
 	RecordsDeliveries() bool
 }
+
+// RiderlessChannel is a channel whose audience is the order, not its
+// rider (a delivery platform, the order's customer): NeedsRider false means
+// the relay delivers to it as soon as the decision arrives, whether or not
+// a rider is assigned, and parks the decision only for the channels that
+// need the rider. A channel that does not implement it needs the rider.
+type RiderlessChannel interface {
+	cloud.Channel
+	NeedsRider() bool
+}

@@ -82,6 +82,10 @@ type Delivery struct {
 	// Decision, when set, is Raw already decoded (and valid), so it is not
 	// decoded twice.
 	Decision *wire.Decision
+	// Released marks a decision that waited for its rider and was
+	// published again (Pending.Release): its riderless channels may
+	// already have it, so its mark is always read.
+	Released bool
 }
 
 // Handle is HandleDelivery for a message whose delivery count is unknown.
@@ -138,7 +142,7 @@ func (r *Relay) HandleAsync(ctx context.Context, del Delivery, done func(Outcome
 		return
 	}
 	if !ok {
-		done(r.done(r.park(ctx, d, del.Raw)))
+		r.withoutRider(ctx, d, del.Raw, mark, rev, func(o Outcome) { done(r.done(o)) })
 		return
 	}
 	if out, stop := r.limit(ctx, d); stop {
@@ -165,7 +169,7 @@ func (r *Relay) decode(del Delivery) (wire.Decision, error) {
 // a replay through twice (1 h with the default 2 h window); a clock behind
 // only costs the read.
 func (r *Relay) firstSight(d wire.Decision, del Delivery) bool {
-	if r.DedupeWindow <= 0 || del.Attempt != 1 || del.StoredAt.IsZero() {
+	if r.DedupeWindow <= 0 || del.Attempt != 1 || del.StoredAt.IsZero() || del.Released {
 		return false
 	}
 	age := del.StoredAt.Sub(d.CreatedAt)
@@ -195,6 +199,42 @@ func AutoAssign(d wire.Decision, riders int, now time.Time) wire.Assignment {
 	h.Write([]byte(d.Store + "/" + d.OrderID))
 	k := int(h.Sum32()%uint32(riders)) + 1
 	return wire.Assignment{Store: d.Store, OrderID: d.OrderID, Rider: fmt.Sprintf("rider-%d", k), At: now}
+}
+
+// withoutRider handles a decision whose order has no rider yet: the
+// channels that need no rider (platforms, the customer) get it now, and
+// once their results are in the mark the decision is parked for the
+// others until the rider is assigned; the released copy reads the mark and
+// skips them. A retryable failure on a riderless channel retries the
+// whole decision without parking it. With no riderless channel left to
+// deliver on, this is a plain park.
+func (r *Relay) withoutRider(ctx context.Context, d wire.Decision, raw []byte, mark Mark, rev uint64, done func(Outcome)) {
+	if !r.Fanout.Riderless(mark.Channels) {
+		done(r.park(ctx, d, raw))
+		return
+	}
+	if out, stop := r.limit(ctx, d); stop {
+		done(out)
+		return
+	}
+	n, err := r.Notification(ctx, d, wire.Assignment{})
+	if err != nil {
+		done(Outcome{Action: Dead, Result: "invalid", Err: err})
+		return
+	}
+	skip := append(slices.Clone(mark.Channels), r.Fanout.RiderChannels()...)
+	r.Fanout.DeliverAsync(ctx, n, d.CreatedAt, skip, func(results map[string]error) {
+		// The mark and the park wait for the server: not on a channel's
+		// goroutine.
+		go func() {
+			out := r.settleMarked(ctx, d, mark, rev, results)
+			if out.Action != Ack {
+				done(out)
+				return
+			}
+			done(r.park(ctx, d, raw))
+		}()
+	})
 }
 
 func (r *Relay) park(ctx context.Context, d wire.Decision, raw []byte) Outcome {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -292,5 +293,58 @@ func TestPerChannelTimeouts(t *testing.T) {
 	res := fan.Deliver(ctx, n, t0, nil)
 	if res["webhook:m1"] != nil || !errors.Is(res["sms"], relay.ErrTimeout) && !errors.Is(res["sms"], context.DeadlineExceeded) {
 		t.Fatalf("results %v", res)
+	}
+}
+
+// TestRiderlessChannelsDoNotWaitForRider: a platform-like channel gets a
+// decision before any rider is assigned, the rider channel only once the
+// rider is, and each exactly once: through a redelivery, the release, and a
+// released copy that looks like a first sight.
+func TestRiderlessChannelsDoNotWaitForRider(t *testing.T) {
+	rider := &fakeChannel{name: "rider"}
+	fail := errors.New("platform down")
+	var down atomic.Bool
+	plat := &fakeChannel{name: "platform:deliveroo", riderless: true, fn: func(context.Context, wire.Notification) error {
+		if down.Load() {
+			return fail
+		}
+		return nil
+	}}
+	h := newHarness(t, t0, rider, plat)
+	h.relay.DedupeWindow = 2 * time.Minute
+	ctx := context.Background()
+	b := raw(t, decision("d1", "o5", wire.KindReady))
+
+	down.Store(true)
+	if out := h.relay.HandleDelivery(ctx, relay.Delivery{Raw: b, Attempt: 1, StoredAt: t0}); out.Action != relay.Retry {
+		t.Fatalf("platform failing: %+v, want a retry", out)
+	}
+	if len(h.pending.parked) != 0 {
+		t.Fatal("parked although the platform must be retried")
+	}
+	down.Store(false)
+	for attempt := 2; attempt <= 3; attempt++ {
+		if out := h.relay.HandleDelivery(ctx, relay.Delivery{Raw: b, Attempt: attempt, StoredAt: t0}); out.Action != relay.Ack || out.Result != "waiting" {
+			t.Fatalf("attempt %d: %+v, want waiting", attempt, out)
+		}
+	}
+	if got := plat.delivered(); len(got) != 1 || got[0].Rider != "" || got[0].Kind != wire.KindReady {
+		t.Fatalf("platform got %+v before the rider was assigned, want d1 once", got)
+	}
+	if len(rider.delivered()) != 0 {
+		t.Fatal("rider channel delivered without a rider")
+	}
+	if err := h.relay.Assign(ctx, wire.Assignment{Store: "s1", OrderID: "o5", Rider: "r9", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	// A released copy stored within the duplicate window, first delivery.
+	if out := h.relay.HandleDelivery(ctx, relay.Delivery{Raw: b, Attempt: 1, StoredAt: t0, Released: true}); out.Action != relay.Ack || out.Result != "duplicate" {
+		t.Fatalf("released copy: %+v, want duplicate", out)
+	}
+	if got := rider.delivered(); len(got) != 1 || got[0].Rider != "r9" {
+		t.Fatalf("rider got %+v, want d1 once for r9", got)
+	}
+	if got := plat.delivered(); len(got) != 1 {
+		t.Fatalf("platform got d1 %d times, want once", len(got))
 	}
 }
