@@ -44,6 +44,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		Log:        log,
 		Token:      &token.Handler{Clients: clients, Authority: authority, Log: log, Throttle: tokenLimit.Throttle("token")},
 		Order:      httpapi.Order(m.Order, log),
+		KPIs:       httpapi.KPIs(m.KPIs, nil, log),
 		Assign:     httpapi.Assignments(m.Assign, log),
 		Template:   httpapi.Template(m.Templates(), log),
 		Config:     httpapi.PutStoreConfig(configs, log),

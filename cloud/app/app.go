@@ -24,6 +24,7 @@ import (
 	"github.com/passline/passline/cloud/breaker"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/httpapi"
+	"github.com/passline/passline/cloud/kpi"
 	"github.com/passline/passline/cloud/natsd"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/phrase"
@@ -44,26 +45,29 @@ type Main struct {
 	Gate     relay.Gate           // optional per-merchant limit
 	Registry *prometheus.Registry // set by Run
 
-	server    *natsd.Server
-	nc        *nats.Conn // first of conns: setup, watches, assignments
-	js        jetstream.JetStream
-	conns     []*nats.Conn
-	jss       []jetstream.JetStream
-	assigns   *natsjs.AssignmentCache
-	templates *natsjs.Templates
-	profiles  *natsjs.Profiles
-	fanout    *relay.Fanout
-	consumer  *natsjs.Consumer
-	assignSub *nats.Subscription
-	relay     *relay.Relay
-	orders    natsjs.Orders
-	pending   natsjs.Pending
-	api       *natsjs.API // the HTTP API's buckets and rider stream
-	httpLn    net.Listener
-	httpSrv   *http.Server
-	platforms *platforms  // nil: platform gateway off
-	authn     *webAuthn   // token check of the API and the pages, when auth.key is set
-	ownCreds  nats.Option // relay credentials minted from nats.embedded.trust, or nil
+	server      *natsd.Server
+	nc          *nats.Conn // first of conns: setup, watches, assignments
+	js          jetstream.JetStream
+	conns       []*nats.Conn
+	jss         []jetstream.JetStream
+	assigns     *natsjs.AssignmentCache
+	templates   *natsjs.Templates
+	profiles    *natsjs.Profiles
+	fanout      *relay.Fanout
+	consumer    *natsjs.Consumer
+	assignSub   *nats.Subscription
+	relay       *relay.Relay
+	orders      natsjs.Orders
+	pending     natsjs.Pending
+	api         *natsjs.API // the HTTP API's buckets and rider stream
+	httpLn      net.Listener
+	httpSrv     *http.Server
+	platforms   *platforms  // nil: platform gateway off
+	authn       *webAuthn   // token check of the API and the pages, when auth.key is set
+	ownCreds    nats.Option // relay credentials minted from nats.embedded.trust, or nil
+	kpis        *kpi.Recorder
+	kpiStore    natsjs.KPIStore
+	kpiConsumer *natsjs.KPIConsumer
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -119,6 +123,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	if err := m.startRelay(ctx, runCtx, buckets); err != nil {
+		return err
+	}
+	if err := m.startKPIs(ctx, runCtx); err != nil {
 		return err
 	}
 	return m.startHTTP()
@@ -296,6 +303,9 @@ func (m *Main) Close() error {
 	}
 	if m.consumer != nil {
 		m.consumer.Close()
+	}
+	if m.kpiConsumer != nil {
+		m.kpiConsumer.Close()
 	}
 	if m.cancel != nil {
 		m.cancel()

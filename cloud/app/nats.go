@@ -231,6 +231,9 @@ func (m *Main) Crash() {
 	if m.consumer != nil {
 		m.consumer.Close()
 	}
+	if m.kpiConsumer != nil {
+		m.kpiConsumer.Close()
+	}
 	if m.cancel != nil {
 		m.cancel()
 	}

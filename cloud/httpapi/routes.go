@@ -14,6 +14,7 @@ import (
 //
 //	POST /oauth/token                                       Token (no bearer; it throttles itself)
 //	GET  /v1/stores/{store}/orders/{order}                  bearer, limit, orders:read, store
+//	GET  /v1/stores/{store}/kpis                            bearer, limit, orders:read, store
 //	POST /v1/assignments                                    bearer, limit, assignments:write
 //	PUT  /v1/merchants/{merchant}/templates/{kind}/{locale} bearer, limit, templates:write, merchant
 //	PUT  /v1/stores/{store}/config                          bearer, limit, config:write, store
@@ -50,6 +51,7 @@ type Routes struct {
 
 	Token    http.Handler // *token.Handler
 	Order    http.Handler
+	KPIs     http.Handler // KPIs: the store's readiness KPIs
 	Assign   http.Handler
 	Template http.Handler
 	Config   http.Handler // PutStoreConfig
@@ -95,6 +97,7 @@ func (rt *Routes) Handler() http.Handler {
 	}{
 		{"POST /oauth/token", rt.Token, nil},
 		{"GET /v1/stores/{store}/orders/{order}", rt.Order, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeOrdersRead), store) }},
+		{"GET /v1/stores/{store}/kpis", rt.KPIs, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeOrdersRead), store) }},
 		{"POST /v1/assignments", rt.Assign, func(h http.Handler) http.Handler { return guarded(h, false, scope(token.ScopeAssignmentsWrite)) }},
 		{"PUT /v1/merchants/{merchant}/templates/{kind}/{locale}", rt.Template, func(h http.Handler) http.Handler {
 			return guarded(h, false, scope(token.ScopeTemplatesWrite), merchant)

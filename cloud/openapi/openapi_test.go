@@ -27,6 +27,7 @@ import (
 var apiRoutes = []string{
 	"POST /oauth/token",
 	"GET /v1/stores/{store}/orders/{order}",
+	"GET /v1/stores/{store}/kpis",
 	"POST /v1/assignments",
 	"PUT /v1/merchants/{merchant}/templates/{kind}/{locale}",
 	"PUT /v1/stores/{store}/config",
@@ -151,6 +152,7 @@ func server(t *testing.T, skip string, insecure bool) (*httptest.Server, *token.
 		Limit:        ratelimit.New(nil, nil, nil).Middleware,
 		Token:        &token.Handler{Clients: clients, Authority: a},
 		Order:        httpapi.Order(func(context.Context, string, string) (any, bool, error) { return nil, false, nil }, nil),
+		KPIs:         httpapi.KPIs(func(context.Context, string, time.Time, time.Time) (any, error) { return map[string]any{}, nil }, nil, nil),
 		Assign:       httpapi.Assignments(func(context.Context, wire.Assignment) error { return nil }, nil),
 		Template:     httpapi.Template(putter{}, nil),
 		Config:       httpapi.PutStoreConfig(configs, nil),
