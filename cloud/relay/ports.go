@@ -109,3 +109,16 @@ type RiderlessChannel interface {
 	cloud.Channel
 	NeedsRider() bool
 }
+
+// RiderChannelName is the name of the channel that delivers to the
+// rider's own app and page (natsjs.RiderChannel).
+const RiderChannelName = "rider"
+
+// Resends re-sends, once, a ready its rider has not acknowledged. Schedule
+// is called with every ready delivered to the rider (and again when the
+// decision is redelivered); it must keep the pending re-send in durable,
+// shared state, not in a replica's memory, and must send it at most once
+// however often it is scheduled and whichever replica sends it.
+type Resends interface {
+	Schedule(ctx context.Context, n wire.Notification) error
+}

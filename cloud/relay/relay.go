@@ -62,9 +62,12 @@ type Relay struct {
 	// DedupeWindow is the DECISIONS stream's duplicate window; when set, a
 	// first delivery stored well within it skips the mark read (firstSight).
 	DedupeWindow time.Duration
-	Now          func() time.Time
-	Log          *slog.Logger
-	Metrics      *Metrics
+	// Resends, when set, keeps every delivered ready until its rider acks
+	// it and re-sends it once if they do not (see Resends).
+	Resends Resends
+	Now     func() time.Time
+	Log     *slog.Logger
+	Metrics *Metrics
 }
 
 func (r *Relay) now() time.Time {
@@ -287,14 +290,44 @@ func (r *Relay) deliver(ctx context.Context, d wire.Decision, a wire.Assignment,
 	}
 	r.Fanout.DeliverAsync(ctx, n, d.CreatedAt, mark.Channels, func(results map[string]error) {
 		r.Log.Debug("decision delivered", "decision_id", d.ID, "store", d.Store, "order_id", d.OrderID, "rider", a.Rider, "kind", d.Kind, "trace_id", d.TraceID)
-		if !r.Fanout.NeedsMarks() {
-			done(settle(results, nil))
+		finish := func() {
+			if !r.Fanout.NeedsMarks() {
+				done(settle(results, nil))
+				return
+			}
+			done(r.settleMarked(ctx, d, mark, rev, results))
+		}
+		if !r.Fanout.NeedsMarks() && !r.needsResend(n, results) {
+			finish()
 			return
 		}
-		// Saving the mark waits for the server; done's caller may be a
-		// channel's ack goroutine, which must not wait.
-		go func() { done(r.settleMarked(ctx, d, mark, rev, results)) }()
+		// Saving the mark and scheduling the re-send wait for the
+		// server; done's caller may be a channel's ack goroutine, which
+		// must not wait.
+		go func() {
+			if r.needsResend(n, results) {
+				if err := r.Resends.Schedule(ctx, n); err != nil {
+					done(Outcome{Action: Retry, Result: "failed", Err: fmt.Errorf("schedule ready re-send: %w", err)})
+					return
+				}
+			}
+			finish()
+		}()
 	})
+}
+
+// needsResend reports whether n is a ready the rider channel delivered
+// now or before (a redelivered decision the outbox refused as a
+// duplicate), to be handed to Resends before its decision is acked or
+// marked. If Schedule fails, the decision is retried; its redelivery is a
+// duplicate for the rider and schedules again, and Resends drops the
+// repeat. Only readies, one per order, take this path.
+func (r *Relay) needsResend(n wire.Notification, results map[string]error) bool {
+	if r.Resends == nil || n.Kind != wire.KindReady {
+		return false
+	}
+	err, tried := results[RiderChannelName]
+	return tried && (err == nil || errors.Is(err, cloud.ErrDuplicate))
 }
 
 // settle turns the channels' results into the outcome; saveErr is the
@@ -369,6 +402,7 @@ func (r *Relay) Notification(ctx context.Context, d wire.Decision, a wire.Assign
 		ID: d.ID, Rider: a.Rider, Store: d.Store, StoreName: f.StoreName, OrderID: d.OrderID,
 		ShortCode: d.ShortCode, Kind: d.Kind, EventID: d.EventID, Locale: f.Locale, Text: text, Minutes: f.Minutes,
 		ETA: d.ETA, Shelf: f.Shelf, DecidedAt: d.CreatedAt, SentAt: now, Replayed: d.Replayed, TraceID: d.TraceID,
+		Version: d.Seq, // see wire.Notification.Version
 	}, nil
 }
 
