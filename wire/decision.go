@@ -39,6 +39,10 @@ const (
 	// FlagEarlyReady marks a ready that came less than a minute after its
 	// ticket; some platforms (Meituan) reject such reports.
 	FlagEarlyReady = "early_ready"
+	// FlagCookStart marks a decision made when a real kitchen event started
+	// cooking the order (the start key, or the ticket of a store that
+	// starts automatically): Deliveroo hears it as prep stage in_kitchen.
+	FlagCookStart = "cook_start"
 )
 
 // Decision is one thing the agent decided to tell an order's rider. Its ID

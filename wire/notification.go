@@ -46,6 +46,8 @@ type Notification struct {
 	// came from an agent older than Seq; such notifications are ordered
 	// by DecidedAt alone.
 	Version uint64 `json:"version,omitempty"`
+	// Flags are the decision's flags (FlagEarlyReady, FlagCookStart).
+	Flags []string `json:"flags,omitempty"`
 	// Resent marks the one re-send of a ready the rider did not
 	// acknowledge (POST /v1/riders/{rider}/orders/{order}/ack).
 	Resent bool `json:"resent,omitempty"`

@@ -19,7 +19,7 @@
 //
 // A condition must be a boolean expression over Env (see its fields for
 // the full list): order.{id, items, station, open_orders, promised, ...},
-// event.{id, kind, action, status, device}, status, from, transition,
+// event.{id, kind, action, status, device}, status, from, transition, started,
 // tick, cooking, elapsed, eta, the parameters prediction_window,
 // confidence_threshold, retry_interval and lead_time, and the functions
 // p_ready(d), sent(kind), since_sent(kind), slip() and eta_moved().

@@ -16,6 +16,10 @@ type Env struct {
 	// Transition is the status a real kitchen event just moved the order
 	// to, and "" when nothing moved (a timer tick, a repeated event).
 	Transition string `expr:"transition"`
+	// Started is true when a real kitchen event just started cooking the
+	// order (the start key, or the ticket of a store that starts
+	// automatically); decisions made then carry wire.FlagCookStart.
+	Started bool `expr:"started"`
 	// Tick is true on a timer re-evaluation (no event).
 	Tick bool `expr:"tick"`
 	// Cooking is true while a ticketed order is accepted or started: the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,28 @@ func TestLearnsOnceAtReady(t *testing.T) {
 	e.Learn(other) // a retried transaction
 	if e.Learned() != 2 {
 		t.Errorf("learned %d, want 2", e.Learned())
+	}
+}
+
+// TestCookStartFlagged: with the default rules, the start key on an order
+// whose eta is beyond the prediction window (so the eta rule stays quiet)
+// still makes one eta, flagged cook_start and naming the start event; a
+// timer tick afterwards flags nothing.
+func TestCookStartFlagged(t *testing.T) {
+	k := newKitchen(t, storeConfig{Params: agent.DefaultParams(), Rules: rules.DefaultRules()}, 25*time.Minute)
+	o := k.ticket("S")
+	if n := len(kinds(k.out, "S")); n != 0 {
+		t.Fatalf("at accept (25 min prep, 15 min window): %d decisions, want none", n)
+	}
+	k.now = k.now.Add(2 * time.Minute)
+	ds := k.move(o, wire.StatusStarted, wire.EventKey)
+	if len(ds) != 1 || ds[0].Kind != wire.KindETA || ds[0].EventID == "" || !slices.Contains(ds[0].Flags, wire.FlagCookStart) || ds[0].ETA == nil {
+		t.Fatalf("start key: %+v, want one eta flagged %s with the start event and an eta", ds, wire.FlagCookStart)
+	}
+	k.tick(30 * time.Second)
+	for _, d := range k.out[1:] {
+		if slices.Contains(d.Flags, wire.FlagCookStart) {
+			t.Errorf("decision %s after the start flagged cook_start", d.ID)
+		}
 	}
 }

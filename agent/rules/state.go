@@ -62,6 +62,7 @@ func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
 	if t.Event != nil && t.From != o.Status && reachedReady(o.Status) && !reachedReady(t.From) {
 		env.Transition = string(o.Status)
 	}
+	env.Started = t.Event != nil && o.Status == wire.StatusStarted && t.From != wire.StatusStarted
 	if cooking {
 		env.ETA = st.pred.Remaining(st.elapsed).Seconds()
 	}
@@ -166,6 +167,9 @@ func (st *evalState) decision(r agent.Rule, p agent.Params) wire.Decision {
 	// decision in the outbox, so retries and replays keep it.
 	d.ID = fmt.Sprintf("%s.%s.%s.%d", st.o.Store, st.o.ID, r.Emit, st.o.Sent[r.Emit].Count+1)
 	d.Rule = r.Name
+	if st.env.Started {
+		d.Flags = append(d.Flags, wire.FlagCookStart)
+	}
 	if st.t.Event != nil {
 		d.EventID = st.t.Event.ID
 		if d.TraceID == "" {

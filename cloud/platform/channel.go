@@ -119,7 +119,7 @@ func (c *Channel) Deliver(ctx context.Context, n wire.Notification) error {
 	if !ok {
 		return c.park(ctx, n, fmt.Sprintf("store %s has no %s credentials", n.Store, p))
 	}
-	u := Update{DecisionID: n.ID, Store: n.Store, OrderID: n.OrderID, Kind: n.Kind, EventID: n.EventID, ETA: n.ETA, DecidedAt: n.DecidedAt, Order: o}
+	u := Update{DecisionID: n.ID, Store: n.Store, OrderID: n.OrderID, Kind: n.Kind, EventID: n.EventID, ETA: n.ETA, DecidedAt: n.DecidedAt, Flags: n.Flags, Order: o}
 	call, ok := c.Adapter.Plan(u, cred, c.now())
 	if !ok {
 		return nil

@@ -24,6 +24,9 @@ import (
 //   - a kitchen event at most 60 s from ready → ready_for_collection_soon
 //     (Deliveroo: "food is a maximum of 60s from being ready"); a predicted
 //     ready_soon never is;
+//   - cook start (a decision flagged wire.FlagCookStart, made when a real
+//     kitchen event started the order) → in_kitchen, with delay when the
+//     predicted ready time already runs past Deliveroo's prepare_for;
 //   - a prediction that the kitchen runs late (delayed) → in_kitchen with
 //     delay, the lateness rounded up to 0, 2, 4, 6, 8 or 10 minutes: the
 //     only estimate field the endpoint has;
@@ -88,6 +91,13 @@ func (a *DeliverooAdapter) Plan(u Update, _ Credentials, now time.Time) (Call, b
 		body.Stage = deliverooReady
 	case u.Kind == wire.KindReadySoon && u.Kitchen() && u.ETA != nil && u.ETA.Sub(u.DecidedAt) <= deliverooSoonMax:
 		body.Stage = deliverooSoon
+	case u.CookStart():
+		body.Stage = deliverooInKitchen
+		if u.ETA != nil && !u.Order.PrepareFor.IsZero() {
+			if d, late := deliverooDelay(u, now); late {
+				body.Delay = &d
+			}
+		}
 	case u.Kind == wire.KindDelayed && u.ETA != nil:
 		d, ok := deliverooDelay(u, now)
 		if !ok {

@@ -149,3 +149,35 @@ func TestDeliverooRetryAfter(t *testing.T) {
 		t.Fatalf("%d calls applied after %d faults, want 1 after some", len(calls), faults)
 	}
 }
+
+// TestDeliverooInKitchenAtCookStart: the decision flagged cook_start (the
+// start key) reaches Deliveroo as in_kitchen, without a delay when the
+// prediction is within prepare_for and with the lateness rounded up to
+// Deliveroo's steps when it is not; the same flag on a decision without a
+// kitchen event (a timer) sends nothing.
+func TestDeliverooInKitchenAtCookStart(t *testing.T) {
+	e := newEnv(t)
+	f := deliverooFake(t)
+	now := time.Now()
+	prepFor := now.Add(10 * time.Minute)
+	e.connect(t, "s1", deliverooCreds(f.URL()),
+		deliverooOrder("s1", "6206", droOrder, prepFor), deliverooOrder("s1", "6207", "gb:late-order", prepFor))
+	ch := e.channel(platform.NewDeliveroo())
+	start := func(id, order, event string, eta time.Time) wire.Notification {
+		n := note(id, "s1", order, wire.KindETA, event, now, &eta)
+		n.Flags = []string{wire.FlagCookStart}
+		return n
+	}
+	got := runOutbound(t, ch, f, []outCase{
+		{start("d-start", "6206", "key-start-1", now.Add(8*time.Minute)), "POST /order/v1/orders/{order_id}/prep_stage"},
+		{start("d-start-late", "6207", "key-start-2", prepFor.Add(3*time.Minute)), "POST /order/v1/orders/{order_id}/prep_stage"},
+		{start("d-start-timer", "6206", "", now.Add(8*time.Minute)), ""},
+		{note("d-plain-eta", "s1", "6206", wire.KindETA, "key-3", now, ptr(now.Add(8*time.Minute))), ""},
+	})
+	if b := got["d-start"].Body; b["stage"] != "in_kitchen" || b["delay"] != nil {
+		t.Errorf("on-time cook start sent %v, want in_kitchen without delay", b)
+	}
+	if b := got["d-start-late"].Body; b["stage"] != "in_kitchen" || b["delay"] != float64(4) {
+		t.Errorf("late cook start sent %v, want in_kitchen with delay 4", b)
+	}
+}

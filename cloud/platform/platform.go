@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/passline/passline/wire"
@@ -50,12 +51,17 @@ type Update struct {
 	EventID   string
 	ETA       *time.Time // predicted (or, for a kitchen ready_soon, announced) ready time
 	DecidedAt time.Time
-	Order     Order // the platform order the decision is about
+	Flags     []string // the decision's flags (wire.FlagCookStart, ...)
+	Order     Order    // the platform order the decision is about
 }
 
 // Kitchen reports whether a real kitchen event caused the update; only
 // such an update may become a platform's ready or ready-soon.
 func (u Update) Kitchen() bool { return u.EventID != "" }
+
+// CookStart reports whether a real kitchen event started cooking the
+// order with this update (wire.FlagCookStart).
+func (u Update) CookStart() bool { return u.Kitchen() && slices.Contains(u.Flags, wire.FlagCookStart) }
 
 // Call is one request to a platform's API, relative to the store's base URL.
 type Call struct {

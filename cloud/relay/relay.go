@@ -401,7 +401,7 @@ func (r *Relay) Notification(ctx context.Context, d wire.Decision, a wire.Assign
 	return wire.Notification{
 		ID: d.ID, Rider: a.Rider, Store: d.Store, StoreName: f.StoreName, OrderID: d.OrderID,
 		ShortCode: d.ShortCode, Kind: d.Kind, EventID: d.EventID, Locale: f.Locale, Text: text, Minutes: f.Minutes,
-		ETA: d.ETA, Shelf: f.Shelf, DecidedAt: d.CreatedAt, SentAt: now, Replayed: d.Replayed, TraceID: d.TraceID,
+		ETA: d.ETA, Shelf: f.Shelf, Flags: d.Flags, DecidedAt: d.CreatedAt, SentAt: now, Replayed: d.Replayed, TraceID: d.TraceID,
 		Version: d.Seq, // see wire.Notification.Version
 	}, nil
 }
