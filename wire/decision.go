@@ -72,6 +72,37 @@ type Decision struct {
 	// retry or replay carries the same Seq. The relay passes it on as
 	// Notification.Version. Zero: an agent older than the field.
 	Seq uint64 `json:"seq,omitempty"`
+	// Order is, on a ready decision, what was known about the order at
+	// accept, so the cloud can fit the fleet prior from the decisions the
+	// agents already sync (AcceptedAt to CreatedAt is the prep time).
+	Order *OrderFacts `json:"order,omitempty"`
+}
+
+// OrderFacts are the features of an order the fleet prior is fitted on:
+// item counts, value, station, and the store's category and city tags.
+// Every field is optional.
+type OrderFacts struct {
+	Items    int     `json:"items,omitempty"`
+	Distinct int     `json:"distinct,omitempty"`
+	Subtotal float64 `json:"subtotal,omitempty"`
+	Station  string  `json:"station,omitempty"`
+	Category string  `json:"category,omitempty"`
+	City     string  `json:"city,omitempty"`
+}
+
+func (f *OrderFacts) validate() error {
+	if f.Items < 0 || f.Items > MaxItems*MaxQty || f.Distinct < 0 || f.Distinct > MaxItems {
+		return invalid("order.items", "%d items, %d distinct: out of range", f.Items, f.Distinct)
+	}
+	if f.Subtotal < 0 || f.Subtotal != f.Subtotal || f.Subtotal > 1e9 {
+		return invalid("order.subtotal", "%v is out of range", f.Subtotal)
+	}
+	for name, v := range map[string]string{"order.category": f.Category, "order.city": f.City} {
+		if v != "" && !ValidToken(v) {
+			return invalid(name, "%q is not a tag (1-%d characters of A-Z a-z 0-9 _ -)", v, MaxTokenLen)
+		}
+	}
+	return checkText("order.station", f.Station)
 }
 
 // Validate checks the decision's fields.
@@ -107,6 +138,9 @@ func (d *Decision) Validate() error {
 	}
 	if len(d.Flags) > 16 {
 		return invalid("flags", "more than 16 flags")
+	}
+	if d.Order != nil {
+		return d.Order.validate()
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ func DefaultDecider(cfg config.Config, db *bolt.DB) (agent.Decider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
+	e.SetStoreTags(rules.StoreTags{Category: cfg.Category, City: cfg.City})
 	b, err := db.LoadModel(cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("load model of store %s: %w", cfg.Store, err)

@@ -22,6 +22,9 @@ type Config struct {
 	// the fleet prior it starts its prep-time model from, in KV
 	// PASSLINE_MODEL_PRIOR. Empty: the fleet's default prior.
 	Category string `yaml:"category"`
+	// City is the store's city tag, told to the cloud with every ready
+	// decision so the fleet prior's fit can group by it. Optional.
+	City string `yaml:"city"`
 	// DataDir holds the state db (state.db) and the embedded broker's data.
 	DataDir string `yaml:"data_dir"`
 	// LogLevel is debug, info, warn or error.

@@ -30,6 +30,9 @@ func (c *Config) Validate() error {
 	if c.Category != "" && !wire.ValidToken(c.Category) {
 		bad("category", "%q is not a category tag (1-%d characters of A-Z a-z 0-9 _ -)", c.Category, wire.MaxTokenLen)
 	}
+	if c.City != "" && !wire.ValidToken(c.City) {
+		bad("city", "%q is not a city tag (1-%d characters of A-Z a-z 0-9 _ -)", c.City, wire.MaxTokenLen)
+	}
 	if c.DataDir == "" {
 		bad("data_dir", "missing")
 	}

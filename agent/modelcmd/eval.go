@@ -133,8 +133,8 @@ func evaluate(h *History, opt evalOptions) *Report {
 	stores := map[string]*rollingMedian{}
 	buckets := map[bucketKey]*rollingMedian{}
 	keys := make([]bucketKey, len(rows))
-	rp := newReplay(opt.Fleet)
-	rp.run(rows, hooks{
+	rp := predict.NewReplay(opt.Fleet)
+	rp.Run(rows, predict.Hooks{
 		Accept: func(i int, f *predict.Features, m *predict.Model) {
 			r := &rows[i]
 			keys[i] = bucketKey{r.Store, sizeBucket(f.Items), loadBucket(f.OpenOrders)}

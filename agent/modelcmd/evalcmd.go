@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/passline/passline/agent/predict"
+	"github.com/passline/passline/history"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -116,25 +117,7 @@ func csvField(s string) string {
 
 // loadHistory reads a history file and reports its bad rows on stderr.
 func loadHistory(path string, stderr io.Writer) (*History, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	defer f.Close()
-	h, err := ReadHistory(f)
-	if err != nil {
-		return nil, fmt.Errorf("history %s: %w", path, err)
-	}
-	for _, b := range h.Bad {
-		fmt.Fprintf(stderr, "%s:%d: skipped: %s\n", path, b.Line, b.Reason)
-	}
-	if h.BadRows > len(h.Bad) {
-		fmt.Fprintf(stderr, "%s: ... %d more bad rows not shown\n", path, h.BadRows-len(h.Bad))
-	}
-	if h.BadRows > 0 {
-		fmt.Fprintf(stderr, "%s: %d good rows, %d bad rows skipped\n", path, len(h.Rows), h.BadRows)
-	}
-	return h, nil
+	return history.ReadFile(path, stderr)
 }
 
 func keepStores(rows []Row, list string) []Row {

@@ -95,8 +95,8 @@ func storeNote(store string) string {
 // importModels learns h store by store, through the same replay as eval,
 // and saves each store's model.
 func importModels(h *History, s ModelSaver, stdout io.Writer) error {
-	rp := newReplay(nil)
-	rp.run(h.Rows, hooks{})
+	rp := predict.NewReplay(nil)
+	rp.Run(h.Rows, predict.Hooks{})
 	stores := make([]string, 0, len(rp.Models))
 	for st := range rp.Models {
 		stores = append(stores, st)

@@ -209,22 +209,3 @@ func TestImport(t *testing.T) {
 	}
 	db.Close()
 }
-
-func FuzzReadHistory(f *testing.F) {
-	b, _ := os.ReadFile("testdata/bad.csv")
-	f.Add(b)
-	f.Add([]byte("store_id,order_id,accepted_at,ready_at\ns,o,1,2\n"))
-	f.Add([]byte("\x1f\x8b\x08"))
-	f.Add([]byte("store_id,order_id,accepted_at,ready_at,skus\ns,o,1,100,a*1;;b*999999\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := modelcmd.ReadHistory(bytes.NewReader(b))
-		if err != nil {
-			return
-		}
-		for _, r := range h.Rows {
-			if r.Prep() < 0 || r.Store == "" {
-				t.Fatalf("accepted bad row %+v", r)
-			}
-		}
-	})
-}

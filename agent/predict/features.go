@@ -1,15 +1,15 @@
 package predict
 
 import (
+	"github.com/passline/passline/history"
+
 	"math"
 	"time"
 )
 
-// SKUQty is one line of an order: a SKU and how many of it.
-type SKUQty struct {
-	SKU string `json:"sku"`
-	Qty int    `json:"qty"`
-}
+// SKUQty is one line of an order: a SKU and how many of it (the history
+// CSV's type, so a history row's lines are the model's).
+type SKUQty = history.SKUQty
 
 // Features is what a kitchen can see about an order when it is accepted.
 // Everything here must be known at accept time: the live agent and the

@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/passline/passline/history"
 )
 
 // Bounds on what the model will learn from. A prep time outside them is a
 // broken clock or a forgotten order and would only teach noise.
 const (
 	MinPrep = 10 * time.Second
-	MaxPrep = 4 * time.Hour
+	MaxPrep = history.MaxPrep
 )
 
 // Model is one store's prep-time model. It is not safe for concurrent use:

@@ -43,6 +43,22 @@ type Engine struct {
 	blocked int64 // ready decisions refused because no kitchen event moved the order
 	failed  int64 // rule evaluations that returned an error
 	learned learnedSet
+	tags    StoreTags
+}
+
+// StoreTags are the store's category and city, told to the cloud on every
+// ready decision (wire.OrderFacts) so it can fit the fleet prior from the
+// decisions it already receives.
+type StoreTags struct {
+	Category string
+	City     string
+}
+
+// SetStoreTags sets the tags ready decisions carry from now on.
+func (e *Engine) SetStoreTags(t StoreTags) {
+	e.mu.Lock()
+	e.tags = t
+	e.mu.Unlock()
 }
 
 // New compiles rules (DefaultRules when empty) over params. The model

@@ -172,6 +172,7 @@ func kinds(ds []wire.Decision, order string) []wire.DecisionKind {
 
 func TestScriptedKitchen(t *testing.T) {
 	k := newKitchen(t, loadConfig(t, "testdata/store.yaml"), 8*time.Minute)
+	k.e.SetStoreTags(rules.StoreTags{Category: "thai", City: "bkk"})
 	a := k.ticket("A")
 	got := kinds(k.out, "A")
 	if len(got) != 1 || got[0] != wire.KindETA {
@@ -205,6 +206,8 @@ func TestScriptedKitchen(t *testing.T) {
 		t.Fatalf("bump: %+v, want one ready naming its event", ds)
 	} else if len(ds[0].Flags) != 0 {
 		t.Errorf("ready 8 min after its ticket flagged %v", ds[0].Flags)
+	} else if f := ds[0].Order; f == nil || f.Items != a.ItemCount() || f.Category != "thai" || f.City != "bkk" || ds[0].AcceptedAt.IsZero() {
+		t.Errorf("ready carries order facts %+v and accept time %v, want the items and the store's tags for the fleet fit", f, ds[0].AcceptedAt)
 	}
 	if ds := k.move(a, wire.StatusPacked, wire.EventWeight); len(ds) != 0 {
 		t.Errorf("pack after bump: %v, want nothing (ready already sent)", kinds(ds, "A"))

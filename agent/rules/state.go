@@ -23,10 +23,11 @@ type evalState struct {
 	elapsed time.Duration
 	lead    time.Duration
 	env     Env
+	tags    StoreTags
 }
 
 func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
-	st := &evalState{o: o, t: t, lead: e.params.LeadTime}
+	st := &evalState{o: o, t: t, lead: e.params.LeadTime, tags: e.tags}
 	if o.LeadTime > 0 {
 		st.lead = o.LeadTime
 	}
@@ -155,6 +156,16 @@ func (st *evalState) etaMoved() float64 {
 	return math.Abs(st.predictedReady().Sub(told).Seconds())
 }
 
+// facts are what a ready decision tells the cloud of the order for the
+// fleet prior's fit; nil for an order without a ticket.
+func (st *evalState) facts() *wire.OrderFacts {
+	if !st.o.TicketSeen {
+		return nil
+	}
+	return &wire.OrderFacts{Items: st.o.ItemCount(), Distinct: len(st.o.Items), Subtotal: st.o.Subtotal,
+		Station: st.o.Station, Category: st.tags.Category, City: st.tags.City}
+}
+
 // decision builds the decision a rule asks for and records it as sent.
 func (st *evalState) decision(r agent.Rule, p agent.Params) wire.Decision {
 	ttl := TTLAdvisory
@@ -181,6 +192,7 @@ func (st *evalState) decision(r agent.Rule, p agent.Params) wire.Decision {
 		d.Probability = 1
 		now := st.t.Now
 		d.ETA = &now
+		d.Order = st.facts()
 		if at := st.t.Event.At; !st.o.AcceptedAt.IsZero() && at.Sub(st.o.AcceptedAt) < EarlyReady {
 			d.Flags = append(d.Flags, wire.FlagEarlyReady)
 		}

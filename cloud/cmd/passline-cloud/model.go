@@ -8,21 +8,29 @@ import (
 	"io"
 	"os"
 	"sort"
+	"time"
 
-	"github.com/passline/passline/agent/modelcmd"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/passline/passline/agent/predict"
 	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/history"
 )
 
-const modelUsage = `usage: passline-cloud model fit --history FILE.csv [--out prior.json] [--publish [--nats URL] [--creds FILE] [--tls-ca FILE] [--replicas N]]
+const modelUsage = `usage: passline-cloud model fit (--history FILE.csv | --from-stream [--since 720h]) [--out prior.json] [--publish] [--nats URL] [--creds FILE] [--tls-ca FILE] [--replicas N]
 
-Fits the prep-time model's fleet prior per store category from a history CSV of
-many stores (the columns of passline-agent model eval, with category) and, with
---publish, puts each category's prior under its key in KV PASSLINE_MODEL_PRIOR
-("default" for stores of no known category). Every agent watches its own
-category's key and applies a new prior live; a malformed one is refused there.
-The fit is the agent's own code (agent/modelcmd), so the prior means to the
-agent what it meant here.
+Fits the prep-time model's fleet prior per store category and, with --publish,
+puts each category's prior under its key in KV PASSLINE_MODEL_PRIOR ("default"
+for stores of no known category). Every agent watches its own category's key
+and applies a new prior live; a malformed one is refused there.
+
+The orders come from a history CSV of many stores (the columns of
+passline-agent model eval, with category), for a cold fleet, or with
+--from-stream from what the agents already sync: the ready decisions kept in
+stream DECISIONS (and its partitions), each with its accept time and the
+order's items, value, station, category and city (--since bounds how far
+back). The fit is the model's own code (agent/predict), so the prior means to
+the agent what it meant here.
 `
 
 // runModel runs "passline-cloud model fit".
@@ -35,7 +43,9 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("model: unknown command %q", args[0])
 	}
 	fs := newFlagSet("passline-cloud model fit", modelUsage, stderr)
-	history := fs.String("history", "", "history CSV of many stores (required; .gz accepted)")
+	historyPath := fs.String("history", "", "history CSV of many stores (.gz accepted)")
+	fromStream := fs.Bool("from-stream", false, "fit on the ready decisions stored in stream DECISIONS instead of a file")
+	since := fs.Duration("since", 0, "with --from-stream, only decisions this recent (0: all the stream keeps)")
 	out := fs.String("out", "", "also write the priors as JSON to this file")
 	publish := fs.Bool("publish", false, "put the priors in KV PASSLINE_MODEL_PRIOR")
 	var nf natsFlags
@@ -43,10 +53,28 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *history == "" {
-		return errors.New("model fit: --history is required")
+	if (*historyPath == "") == !*fromStream {
+		return errors.New("model fit: give one of --history FILE and --from-stream")
 	}
-	fl, err := modelcmd.FitHistoryFile(ctx, *history, stderr)
+	var rows []history.Row
+	if *fromStream {
+		nc, js, err := nf.connect()
+		if err != nil {
+			return fmt.Errorf("model fit: %w", err)
+		}
+		rows, err = streamRows(ctx, js, *since, stderr)
+		nc.Close()
+		if err != nil {
+			return fmt.Errorf("model fit: %w", err)
+		}
+	} else {
+		h, err := history.ReadFile(*historyPath, stderr)
+		if err != nil {
+			return fmt.Errorf("model fit: %w", err)
+		}
+		rows = h.Rows
+	}
+	fl, err := predict.FitHistory(rows)
 	if err != nil {
 		return fmt.Errorf("model fit: %w", err)
 	}
@@ -86,12 +114,29 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// streamRows reads the ready decisions of the last since (0: all) from
+// the decision streams as history rows.
+func streamRows(ctx context.Context, js jetstream.JetStream, since time.Duration, stderr io.Writer) ([]history.Row, error) {
+	var from time.Time
+	if since > 0 {
+		from = time.Now().Add(-since)
+	}
+	ds, bad, err := natsjs.ReadyDecisions(ctx, js, from)
+	if err != nil {
+		return nil, err
+	}
+	rows, skipped := history.FromDecisions(ds)
+	fmt.Fprintf(stderr, "stream: %d ready decisions, %d orders; %d without order facts or a valid prep time, %d undecodable\n",
+		len(ds), len(rows), skipped, bad)
+	return rows, nil
+}
+
 func writeFleet(path string, fl predict.Fleet) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("model fit: %w", err)
 	}
-	if err := modelcmd.WriteFleet(f, fl); err != nil {
+	if err := predict.WriteFleet(f, fl); err != nil {
 		f.Close()
 		return fmt.Errorf("model fit: write %s: %w", path, err)
 	}

@@ -1,4 +1,4 @@
-package modelcmd
+package predict
 
 import (
 	"encoding/json"
@@ -8,51 +8,50 @@ import (
 	"math"
 	"time"
 
-	"github.com/passline/passline/agent/predict"
+	"github.com/passline/passline/history"
 )
 
-// FitFleet fits a fleet prior per store category from a history, as the
-// cloud does for a cold fleet. The pooled part (predict.FitFleet) is fitted
-// on every order. The size-class corrections are measured out of sample
+// FitHistory fits a fleet prior per store category from a history, as
+// the cloud does. The pooled part (FitFleet) is fitted on every order. The size-class corrections are measured out of sample
 // by cross-fitting on stores: the stores are split in two halves by a hash
 // of their id, a prior is fitted on one half and the other half is
 // replayed from it exactly as agents would meet it. The raw predictive CDF
 // of each replayed order at its real prep time, per size class, gives the
-// recalibration (predict.FitCalibration); a second replay with it gives
+// recalibration (FitCalibration); a second replay with it gives
 // P(ready within d | elapsed) against outcome at the checkpoints below,
-// per size class, for the decision maps (predict.FitDecisions).
-func FitFleet(rows []Row) (predict.Fleet, error) {
+// per size class, for the decision maps (FitDecisions).
+func FitHistory(rows []history.Row) (Fleet, error) {
 	obs := observations(rows)
-	fl, err := predict.FitFleet(obs)
+	fl, err := FitFleet(obs)
 	if err != nil {
 		return nil, err
 	}
 	folds := crossFolds(rows, obs)
-	var pits [predict.CalibClasses][]float64
+	var pits [CalibClasses][]float64
 	for _, f := range folds {
-		newReplay(f.prior).run(f.held, hooks{Accept: func(i int, ft *predict.Features, m *predict.Model) {
-			c := predict.CalibClass(m.Learned())
+		NewReplay(f.prior).Run(f.held, Hooks{Accept: func(i int, ft *Features, m *Model) {
+			c := CalibClass(m.Learned())
 			pits[c] = append(pits[c], m.Predict(ft).RawCDF(f.held[i].Prep()))
 		}})
 	}
-	var calib [predict.CalibClasses][]float64
-	for c := 0; c < predict.Classes; c++ { // none for the self-calibrated class
-		calib[c] = predict.FitCalibration(pits[c])
+	var calib [CalibClasses][]float64
+	for c := 0; c < Classes; c++ { // none for the self-calibrated class
+		calib[c] = FitCalibration(pits[c])
 	}
-	var dec [predict.CalibClasses][]decisions
+	var dec [CalibClasses][]decisions
 	for c := range dec {
-		dec[c] = make([]decisions, len(predict.DecisionHorizons))
+		dec[c] = make([]decisions, len(DecisionHorizons))
 	}
 	for _, f := range folds {
 		f.prior.SetCalibration(calib)
-		newReplay(f.prior).run(f.held, hooks{Accept: func(i int, ft *predict.Features, m *predict.Model) {
-			addDecisions(dec[predict.CalibClass(m.Learned())], m.Predict(ft), f.held[i].Prep())
+		NewReplay(f.prior).Run(f.held, Hooks{Accept: func(i int, ft *Features, m *Model) {
+			addDecisions(dec[CalibClass(m.Learned())], m.Predict(ft), f.held[i].Prep())
 		}})
 	}
-	var maps [predict.CalibClasses][]predict.DecisionMap
+	var maps [CalibClasses][]DecisionMap
 	for c := range dec {
 		for _, d := range dec[c] {
-			maps[c] = append(maps[c], predict.FitDecisions(d.p, d.hit))
+			maps[c] = append(maps[c], FitDecisions(d.p, d.hit))
 		}
 	}
 	fl.SetCalibration(calib)
@@ -62,20 +61,20 @@ func FitFleet(rows []Row) (predict.Fleet, error) {
 
 // fold is one half of the stores and the prior fitted on the other half.
 type fold struct {
-	held  []Row
-	prior predict.Fleet
+	held  []history.Row
+	prior Fleet
 }
 
-func crossFolds(rows []Row, obs []predict.Observation) []fold {
+func crossFolds(rows []history.Row, obs []Observation) []fold {
 	var out []fold
 	for k := uint32(0); k < 2; k++ {
-		var train []predict.Observation
+		var train []Observation
 		for _, o := range obs {
 			if storeFold(o.Store) != k {
 				train = append(train, o)
 			}
 		}
-		part, err := predict.FitFleet(train)
+		part, err := FitFleet(train)
 		if err != nil {
 			continue // too few orders outside the fold: no corrections from it
 		}
@@ -91,7 +90,7 @@ func crossFolds(rows []Row, obs []predict.Observation) []fold {
 }
 
 // fitElapsed are the elapsed times held-out orders are asked at for the
-// decision maps, while still cooking, at each predict.DecisionHorizons.
+// decision maps, while still cooking, at each DecisionHorizons.
 // The grid differs from the evaluation's so the maps are not fitted to it.
 var fitElapsed = []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 6 * time.Minute, 8 * time.Minute,
 	10 * time.Minute, 15 * time.Minute, 20 * time.Minute, 30 * time.Minute}
@@ -104,13 +103,13 @@ type decisions struct {
 }
 
 // addDecisions asks p at every fitElapsed the order is still cooking, one
-// entry of ds per predict.DecisionHorizons.
-func addDecisions(ds []decisions, p predict.Prediction, actual time.Duration) {
+// entry of ds per DecisionHorizons.
+func addDecisions(ds []decisions, p Prediction, actual time.Duration) {
 	for _, e := range fitElapsed {
 		if actual <= e {
 			return
 		}
-		for k, h := range predict.DecisionHorizons {
+		for k, h := range DecisionHorizons {
 			ds[k].p = append(ds[k].p, p.UnmappedPReady(e, h))
 			ds[k].hit = append(ds[k].hit, actual <= e+h)
 		}
@@ -119,12 +118,12 @@ func addDecisions(ds []decisions, p predict.Prediction, actual time.Duration) {
 
 // observations are the orders of rows a model would learn, with the
 // features the replay gives them (kitchen load at accept included).
-func observations(rows []Row) []predict.Observation {
-	var obs []predict.Observation
-	newReplay(nil).run(rows, hooks{Ready: func(i int, f *predict.Features) {
+func observations(rows []history.Row) []Observation {
+	var obs []Observation
+	NewReplay(nil).Run(rows, Hooks{Ready: func(i int, f *Features) {
 		r := &rows[i]
-		if p := r.Prep(); p >= predict.MinPrep && p <= predict.MaxPrep {
-			obs = append(obs, predict.Observation{Store: r.Store, Category: r.Category, Features: *f, LogPrep: math.Log(p.Seconds())})
+		if p := r.Prep(); p >= MinPrep && p <= MaxPrep {
+			obs = append(obs, Observation{Store: r.Store, Category: r.Category, Features: *f, LogPrep: math.Log(p.Seconds())})
 		}
 	}})
 	return obs
@@ -138,15 +137,15 @@ func storeFold(store string) uint32 {
 
 // WriteFleet writes fl as indented JSON, the form `model fit` prints and
 // the cloud publishes one category of.
-func WriteFleet(w io.Writer, fl predict.Fleet) error {
+func WriteFleet(w io.Writer, fl Fleet) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(fl)
 }
 
 // ReadFleet reads and validates a fleet prior written by WriteFleet.
-func ReadFleet(r io.Reader) (predict.Fleet, error) {
-	var fl predict.Fleet
+func ReadFleet(r io.Reader) (Fleet, error) {
+	var fl Fleet
 	if err := json.NewDecoder(r).Decode(&fl); err != nil {
 		return nil, fmt.Errorf("read fleet prior: %w", err)
 	}

@@ -1,10 +1,10 @@
-package modelcmd
+package predict
 
 import (
 	"container/heap"
 	"time"
 
-	"github.com/passline/passline/agent/predict"
+	"github.com/passline/passline/history"
 )
 
 // kitchenLoad is what a store's agent knows is in progress: orders accepted
@@ -14,31 +14,31 @@ type kitchenLoad struct {
 	station       map[string]int
 }
 
-// replay feeds a time-ordered history through per-store models exactly as
+// Replay feeds a time-ordered history through per-store models exactly as
 // the live agent would meet it: at each accept, the orders that became
 // ready before it have been learned, the load is what is still open, and
 // the order is predicted before anything about its own outcome is known.
-type replay struct {
-	Models map[string]*predict.Model
+type Replay struct {
+	Models map[string]*Model // per store, made on its first order
 	load   map[string]*kitchenLoad
-	feats  []predict.Features
+	feats  []Features
 	due    dueHeap
-	fleet  predict.Fleet // priors new stores start from; nil: predict.New
+	fleet  Fleet // priors new stores start from; nil: New
 }
 
-// newReplay returns a replay whose stores start from fleet's prior for
-// their category, or from predict.New when fleet is nil.
-func newReplay(fleet predict.Fleet) *replay {
-	return &replay{Models: map[string]*predict.Model{}, load: map[string]*kitchenLoad{}, fleet: fleet}
+// NewReplay returns a replay whose stores start from fleet's prior for
+// their category, or from New when fleet is nil.
+func NewReplay(fleet Fleet) *Replay {
+	return &Replay{Models: map[string]*Model{}, load: map[string]*kitchenLoad{}, fleet: fleet}
 }
 
 // model is the store's model, made on its first order.
-func (rp *replay) model(r *Row) *predict.Model {
+func (rp *Replay) model(r *history.Row) *Model {
 	m := rp.Models[r.Store]
 	if m != nil {
 		return m
 	}
-	m = predict.New()
+	m = New()
 	if rp.fleet != nil {
 		// A fleet is validated when it is fitted or read, so this does not
 		// fail; if it did, the store would keep the default prior.
@@ -48,17 +48,19 @@ func (rp *replay) model(r *Row) *predict.Model {
 	return m
 }
 
-// hooks are called during a replay. Accept runs when order i is accepted,
+// Hooks are called during a replay. Accept runs when order i is accepted,
 // before it is learned; Ready runs when it completes, before the model
 // learns it.
-type hooks struct {
-	Accept func(i int, f *predict.Features, m *predict.Model)
-	Ready  func(i int, f *predict.Features)
+type Hooks struct {
+	Accept func(i int, f *Features, m *Model)
+	Ready  func(i int, f *Features)
 	Tick   func(done int) // progress, every few thousand rows
 }
 
-func (rp *replay) run(rows []Row, h hooks) {
-	rp.feats = make([]predict.Features, len(rows))
+// Run replays rows (sorted by accept time) through the stores' models,
+// calling h's hooks as it goes.
+func (rp *Replay) Run(rows []history.Row, h Hooks) {
+	rp.feats = make([]Features, len(rows))
 	rp.due = rp.due[:0]
 	for i := range rows {
 		r := &rows[i]
@@ -86,7 +88,7 @@ func (rp *replay) run(rows []Row, h hooks) {
 }
 
 // complete learns every order ready at or before t (all when t is zero).
-func (rp *replay) complete(rows []Row, t time.Time, h hooks) {
+func (rp *Replay) complete(rows []history.Row, t time.Time, h Hooks) {
 	for len(rp.due) > 0 && (t.IsZero() || !rp.due[0].at.After(t)) {
 		i := heap.Pop(&rp.due).(due).i
 		r, f := &rows[i], &rp.feats[i]
@@ -101,7 +103,7 @@ func (rp *replay) complete(rows []Row, t time.Time, h hooks) {
 	}
 }
 
-func features(r *Row, ld *kitchenLoad) predict.Features {
+func features(r *history.Row, ld *kitchenLoad) Features {
 	items := r.Items
 	if items == 0 {
 		for _, s := range r.SKUs {
@@ -109,7 +111,7 @@ func features(r *Row, ld *kitchenLoad) predict.Features {
 		}
 	}
 	items = max(items, 1)
-	return predict.Features{
+	return Features{
 		Items: items, Distinct: r.Distinct, SKUs: r.SKUs, Station: r.Station,
 		OpenOrders: ld.orders, OpenItems: ld.items, StationOpen: ld.station[r.Station],
 		At: r.AcceptedAt, Value: r.Subtotal,
