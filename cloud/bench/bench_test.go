@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,8 +79,9 @@ func decisionMsg(d wire.Decision) *nats.Msg {
 // The CPU per message holds on a shared machine where the rate does not:
 // idle(cores) is the rate the same work would reach on that many idle cores.
 type figure struct {
-	rate float64 // msg/s
-	cpu  float64 // CPU seconds per message
+	rate   float64 // msg/s
+	cpu    float64 // CPU seconds per message
+	allocs float64 // heap objects allocated per message
 }
 
 func (f figure) idle(cores int) float64 { return float64(cores) / f.cpu }
@@ -94,6 +96,7 @@ type clock struct {
 	start    time.Time
 	last     time.Time
 	ru0, ru1 syscall.Rusage
+	al0, al1 uint64
 }
 
 func newClock(n int) *clock { return &clock{n: int64(n), done: make(chan struct{})} }
@@ -102,10 +105,12 @@ func (c *clock) tick() {
 	k := c.got.Add(1)
 	if k == 1 {
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &c.ru0)
+		c.al0 = heapObjects()
 		c.start = time.Now()
 	}
 	if k == c.n {
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &c.ru1)
+		c.al1 = heapObjects()
 		c.last = time.Now()
 		close(c.done)
 	}
@@ -117,7 +122,16 @@ func (c *clock) figure(t testing.TB, what string, timeout time.Duration) figure 
 	case <-time.After(timeout):
 		t.Fatalf("%s: %d of %d in %s", what, c.got.Load(), c.n, timeout)
 	}
-	return figure{rate: float64(c.n-1) / c.last.Sub(c.start).Seconds(), cpu: cpuSeconds(c.ru0, c.ru1) / float64(c.n-1)}
+	return figure{rate: float64(c.n-1) / c.last.Sub(c.start).Seconds(), cpu: cpuSeconds(c.ru0, c.ru1) / float64(c.n-1),
+		allocs: float64(c.al1-c.al0) / float64(c.n-1)}
+}
+
+// heapObjects is how many heap objects the process has allocated so far;
+// per message it follows the CPU per message and does not depend on load.
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 func cpuSeconds(a, b syscall.Rusage) float64 {
@@ -155,10 +169,11 @@ func consume(t testing.TB, js jetstream.JetStream, durable string, window int, f
 
 // fairRate is the relay's work without the relay: for each of n preloaded
 // decisions it makes the relay's stored writes, the notification on its
-// own subject in RIDER_OUTBOX (one message per subject, republished) and
-// the order view put, both asynchronous with a window of 1024 decisions in
-// flight (the relay's default relay.window), and acks the decision when the
-// outbox write is acked, as the relay does. Like the relay's, it is timed
+// own subject in RIDER_OUTBOX (one message per subject, republished),
+// asynchronous with a window of 1024 decisions in flight (the relay's
+// default relay.window), and the order view put, published without asking
+// for an ack (natsjs.Orders), and acks the decision when the outbox write
+// is acked, as the relay does. Like the relay's, it is timed
 // by the notifications the outbox republishes to the rider subjects.
 func fairRate(t testing.TB, n int) figure {
 	s := server(t)
@@ -169,7 +184,6 @@ func fairRate(t testing.TB, n int) figure {
 	c := riderClock(t, nc, n)
 	var inFlight sync.Map // outbox *nats.Msg → decision message
 	const window = 1024
-	views, _ := jetstream.New(pub)
 	pjs, err := jetstream.New(pub, jetstream.WithPublishAsyncMaxPending(window),
 		jetstream.WithPublishAsyncAckHandler(func(_ jetstream.JetStream, msg *nats.Msg, _ *jetstream.PubAck) {
 			if m, ok := inFlight.LoadAndDelete(msg); ok {
@@ -185,6 +199,7 @@ func fairRate(t testing.TB, n int) figure {
 		t.Fatal(err)
 	}
 	var seq atomic.Int64
+	defer profile(t)()
 	cc := consume(t, js, "fair", window, func(m jetstream.Msg) {
 		k := seq.Add(1)
 		out := nats.NewMsg(natsjs.OutboxSubject(0, fmt.Sprintf("r%d", k%20), m.Headers().Get(wire.HeaderMsgID)))
@@ -194,7 +209,7 @@ func fairRate(t testing.TB, n int) figure {
 			t.Errorf("fair baseline outbox write: %v", err)
 		}
 		o := k % orders
-		if _, err := views.PublishAsync(fmt.Sprintf("$KV.%s.%s.o%d", natsjs.BucketOrders, storeOf(int(o)), o), m.Data()); err != nil {
+		if err := pub.Publish(fmt.Sprintf("$KV.%s.%s.o%d", natsjs.BucketOrders, storeOf(int(o)), o), m.Data()); err != nil {
 			t.Errorf("fair baseline order view write: %v", err)
 		}
 	})
@@ -225,6 +240,7 @@ func relayRate(t testing.TB, n, replicas int, outbox bool) figure {
 	assignAll(t, js)
 	preload(t, js, n, "relay")
 	c := riderClock(t, nc, n)
+	defer profile(t)()
 	for range replicas {
 		relaytest.MustRun(t, cfg)
 	}
@@ -259,6 +275,7 @@ func benchConfig(t testing.TB, url string) config.Config {
 	cfg.Stream.DuplicateWindow, cfg.Stream.MaxAge = 2*time.Hour, 72*time.Hour
 	cfg.Relay.Workers = envInt("PASSLINE_BENCH_WORKERS", 256)
 	cfg.Relay.ChannelWorkers = cfg.Relay.Workers
+	cfg.Relay.Connections = envInt("PASSLINE_BENCH_CONNECTIONS", cfg.Relay.Connections)
 	return cfg
 }
 

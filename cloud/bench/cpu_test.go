@@ -1,0 +1,59 @@
+//go:build bench
+
+package bench_test
+
+import (
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"testing"
+)
+
+// BenchmarkRelayCPU compares the relay's CPU per decision with the fair
+// baseline's, interleaved (fair, relay, fair, relay, ...) on fresh servers,
+// so both see the same machine: the figure to watch while changing the
+// relay's hot path on a shared machine. It runs only with
+// PASSLINE_BENCH_AB=1 (make bench-cloud skips it); PASSLINE_BENCH_N and
+// PASSLINE_BENCH_REPS set the size. With -cpuprofile the profile covers
+// both loops.
+func BenchmarkRelayCPU(b *testing.B) {
+	if os.Getenv("PASSLINE_BENCH_AB") == "" {
+		b.Skip("set PASSLINE_BENCH_AB=1")
+	}
+	n := envInt("PASSLINE_BENCH_N", 20000)
+	reps := envInt("PASSLINE_BENCH_REPS", 3)
+	fmt.Printf("\nrelay vs fair baseline, interleaved, %d decisions, load before: %s\n", n, loadavg())
+	for k := range reps {
+		var fair figure
+		if os.Getenv("PASSLINE_BENCH_RELAY_ONLY") == "" {
+			fair = fairRate(b, n)
+		}
+		one := relayRate(b, n, 1, true)
+		fmt.Printf("  rep %d: fair %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg   relay %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg  (load %s)\n",
+			k, fair.rate, fair.cpu*1e6, fair.allocs, one.rate, one.cpu*1e6, one.allocs, loadavg())
+	}
+}
+
+// profile starts a CPU profile into PASSLINE_BENCH_PROFILE (with the run
+// number appended) when it is set, and returns what stops it; relayRate
+// profiles the relay's run alone, without the preload.
+func profile(t testing.TB) func() {
+	path := os.Getenv("PASSLINE_BENCH_PROFILE")
+	if path == "" {
+		return func() {}
+	}
+	profiles++
+	f, err := os.Create(fmt.Sprintf("%s.%d", path, profiles))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+var profiles int
