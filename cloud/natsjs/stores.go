@@ -138,10 +138,13 @@ type OrderState struct {
 }
 
 // Orders keeps the order view in PASSLINE_ORDERS under {store}.{order}.
-// Updates are published without waiting (JS.PublishMsgAsync) so the view
-// costs the relay no round trip; the last decision processed wins, and the
-// consumer processes an order's decisions in stream order except on
-// redelivery.
+// An update is a plain publish to the bucket's subject, with no reply
+// subject: the stream stores it and sends no ack, so the view costs the
+// relay no round trip and no ack to read (an ack per decision cost both
+// sides CPU, and the relay never waited for it). The view is best effort:
+// an update lost to a disconnect is corrected by the order's next
+// decision. The last decision processed wins, and the consumer processes
+// an order's decisions in stream order except on redelivery.
 type Orders struct {
 	KV jetstream.KeyValue
 	JS jetstream.JetStream
@@ -155,8 +158,7 @@ func (o Orders) Update(ctx context.Context, d wire.Decision) error {
 	if err != nil {
 		return err
 	}
-	_, err = o.JS.PublishAsync("$KV."+BucketOrders+"."+orderKey(d.Store, d.OrderID), b)
-	return err
+	return o.JS.Conn().Publish("$KV."+BucketOrders+"."+orderKey(d.Store, d.OrderID), b)
 }
 
 // Get returns the order's state, or false when the view has none.
