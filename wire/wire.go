@@ -85,24 +85,36 @@ func decodeJSON(b []byte, v validator, version func() int, strict bool) error {
 	if len(b) > MaxPayload {
 		return &Error{Reason: ReasonOversize, Msg: fmt.Sprintf("payload is %d bytes, limit %d", len(b), MaxPayload)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(v); err != nil {
+	if err := unmarshal(b, v, strict); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return &Error{Reason: ReasonMalformed, Field: te.Field, Msg: "wrong type: " + te.Value + " where " + te.Type.String() + " is expected"}
 		}
 		return &Error{Reason: ReasonMalformed, Msg: err.Error()}
 	}
-	if dec.More() {
-		return &Error{Reason: ReasonMalformed, Msg: "trailing data after the JSON value"}
-	}
 	if got := version(); got != Version {
 		return &Error{Reason: ReasonVersion, Field: "v", Msg: fmt.Sprintf("version %d, this build speaks %d", got, Version)}
 	}
 	return v.Validate()
+}
+
+// unmarshal decodes one JSON value, refusing trailing data and, when
+// strict, unknown fields. The lenient case is json.Unmarshal: a Decoder
+// copies the input and costs the relay, which decodes every decision,
+// about twice the allocations.
+func unmarshal(b []byte, v any, strict bool) error {
+	if !strict {
+		return json.Unmarshal(b, v)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
 }
 
 // encode marshals a validated message.
