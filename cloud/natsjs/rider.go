@@ -37,7 +37,8 @@ type RiderChannel struct {
 	parts   int
 	conns   []*nats.Conn
 	jss     []jetstream.JetStream
-	waiting sync.Map // *nats.Msg → func(error), until the server answers
+	mu      sync.Mutex
+	waiting map[*nats.Msg]func(error) // until the server answers
 }
 
 var _ interface {
@@ -51,7 +52,7 @@ var _ interface {
 // one not answered within timeout fails and is retried by the relay.
 // partitions is the stores' partition count, which picks the outbox.
 func NewRiderChannel(conns []*nats.Conn, outbox bool, partitions, window int, timeout time.Duration) (*RiderChannel, error) {
-	c := &RiderChannel{outbox: outbox, parts: max(partitions, 1), conns: conns}
+	c := &RiderChannel{outbox: outbox, parts: max(partitions, 1), conns: conns, waiting: make(map[*nats.Msg]func(error), window)}
 	for _, nc := range conns {
 		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(window), jetstream.WithPublishAsyncTimeout(timeout),
 			jetstream.WithPublishAsyncAckHandler(c.acked), jetstream.WithPublishAsyncErrHandler(c.failed))
@@ -101,7 +102,9 @@ func (c *RiderChannel) DeliverAsync(n wire.Notification, done func(error)) {
 	if n.TraceID != "" {
 		msg.Header.Set(wire.HeaderTraceID, n.TraceID)
 	}
-	c.waiting.Store(msg, done)
+	c.mu.Lock()
+	c.waiting[msg] = done
+	c.mu.Unlock()
 	if _, err := c.jss[k].PublishMsgAsync(msg); err != nil {
 		c.finish(msg, fmt.Errorf("publish %s: %w", msg.Subject, err))
 	}
@@ -144,8 +147,12 @@ func (c *RiderChannel) failed(_ jetstream.JetStream, msg *nats.Msg, err error) {
 }
 
 func (c *RiderChannel) finish(msg *nats.Msg, err error) {
-	if done, ok := c.waiting.LoadAndDelete(msg); ok {
-		done.(func(error))(err)
+	c.mu.Lock()
+	done, ok := c.waiting[msg]
+	delete(c.waiting, msg)
+	c.mu.Unlock()
+	if ok {
+		done(err)
 	}
 }
 

@@ -289,7 +289,9 @@ func (r *Relay) deliver(ctx context.Context, d wire.Decision, a wire.Assignment,
 		return
 	}
 	r.Fanout.DeliverAsync(ctx, n, d.CreatedAt, mark.Channels, func(results map[string]error) {
-		r.Log.Debug("decision delivered", "decision_id", d.ID, "store", d.Store, "order_id", d.OrderID, "rider", a.Rider, "kind", d.Kind, "trace_id", d.TraceID)
+		if r.Log.Enabled(ctx, slog.LevelDebug) { // the arguments cost allocations even when the line is dropped
+			r.Log.Debug("decision delivered", "decision_id", d.ID, "store", d.Store, "order_id", d.OrderID, "rider", a.Rider, "kind", d.Kind, "trace_id", d.TraceID)
+		}
 		finish := func() {
 			if !r.Fanout.NeedsMarks() {
 				done(settle(results, nil))
