@@ -66,7 +66,7 @@ func (m *Main) startPlatforms(ctx context.Context, breakers *breaker.Collector) 
 		})
 		p.receivers[name] = &platform.Receiver{
 			Inbound: conn, Credentials: p.creds, Orders: p.orders, Seen: natsjs.PlatformSeen{KV: b.Seen},
-			Assign: func(ctx context.Context, a wire.Assignment) error { return m.relay.Assign(ctx, a) }, Metrics: metrics, Log: log,
+			Assign: func(ctx context.Context, a wire.Assignment) error { return m.relay.Assign(ctx, a) }, Client: client, Metrics: metrics, Log: log,
 		}
 	}
 	if c.Customer != "" {
@@ -106,9 +106,11 @@ func (m *Main) customerVia(via string, client *http.Client) (interface {
 }
 
 // withPlatformWebhooks serves every platform's webhooks at
-// POST /v1/platforms/{platform}/webhooks/{store} in front of next. They
+// POST /v1/platforms/{platform}/webhooks/{store}, and below it (Open
+// Delivery appends /v1/newEvent and /v1/newLogisticEvent to the URL it is
+// given; Meituan takes one URL per push type), in front of next. They
 // carry no bearer token: each request is authenticated by the platform's
-// own signature with the store's webhook secret.
+// own signature with the store's credentials.
 func (m *Main) withPlatformWebhooks(next http.Handler) http.Handler {
 	if m.platforms == nil {
 		return next
@@ -116,6 +118,7 @@ func (m *Main) withPlatformWebhooks(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	for name, rc := range m.platforms.receivers {
 		mux.Handle("POST /v1/platforms/"+name+"/webhooks/{store}", rc)
+		mux.Handle("POST /v1/platforms/"+name+"/webhooks/{store}/{rest...}", rc)
 	}
 	mux.Handle("/", next)
 	return mux

@@ -67,7 +67,7 @@ func (c Credentials) secrets() []string {
 
 // Require lists, per platform, the fields a store must set.
 var Require = map[string][]string{
-	OpenDelivery: {"platform_store_id", "base_url", "client_id", "client_secret", "webhook_secret"},
+	OpenDelivery: {"platform_store_id", "base_url", "client_id", "client_secret"},
 	Deliveroo:    {"platform_store_id", "client_id", "client_secret", "webhook_secret"},
 	UberEats:     {"platform_store_id", "client_id", "client_secret", "webhook_secret"},
 	DoorDash:     {"platform_store_id", "developer_id", "key_id", "signing_secret", "webhook_secret"},

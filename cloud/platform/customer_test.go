@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -77,4 +78,50 @@ func TestCustomerOncePerKindInLocale(t *testing.T) {
 	if !strings.HasPrefix(via.notes[0].Text, "您在") || !strings.Contains(via.notes[2].Text, "延迟") || !strings.Contains(via.notes[0].Text, "4分钟") {
 		t.Errorf("texts %q / %q are not the zh-CN customer templates", via.notes[0].Text, via.notes[2].Text)
 	}
+}
+
+// TestCustomerPhoneAndLocaleFromPlatformPayloads: the order webhooks of
+// Meituan (recipient_phone, a zh-CN platform), Uber Eats (the eater's
+// phone from the order the receiver reads) and Deliveroo (the customer's
+// contact number) fill the order's customer phone and locale, and the
+// customer channel then writes to that phone in that locale, whatever
+// locale the rider notification had.
+func TestCustomerPhoneAndLocaleFromPlatformPayloads(t *testing.T) {
+	cases := map[string]inboundCase{}
+	for _, c := range inboundCases() {
+		cases[c.name] = c
+	}
+	for _, c := range []inboundCase{cases["meituan"], cases["ubereats"], cases["deliveroo"]} {
+		t.Run(c.name, func(t *testing.T) {
+			e, h := c.start(t)
+			if code := c.send(t, h, "s1", c.steps[0], c.secret); code != http.StatusOK {
+				t.Fatalf("order webhook: %d", code)
+			}
+			b, err := natsjs.SetupPlatform(context.Background(), e.js, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			via := &sent{}
+			ch := &platform.CustomerChannel{Orders: e.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via}
+			now := time.Now()
+			n := note("c1", "s1", c.code, wire.KindReadySoon, "", now, ptr(now.Add(4*time.Minute)))
+			n.Locale = "en"
+			if err := ch.Deliver(context.Background(), n); err != nil {
+				t.Fatal(err)
+			}
+			wantLocale := firstNonEmptyString(c.locale, "en")
+			if len(via.notes) != 1 || via.phones[0] != c.phone || via.notes[0].Locale != wantLocale {
+				t.Fatalf("customer got %+v to %v, want one message to %s in %s", via.notes, via.phones, c.phone, wantLocale)
+			}
+		})
+	}
+}
+
+func firstNonEmptyString(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

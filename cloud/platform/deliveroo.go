@@ -147,9 +147,9 @@ func DeliverooSign(secret, guid string, body []byte) string {
 
 // Verify checks X-Deliveroo-Hmac-Sha256; the delivery id is the sequence
 // GUID.
-func (a *DeliverooAdapter) Verify(h http.Header, body []byte, c Credentials, _ time.Time) (string, error) {
-	guid := h.Get(DeliverooHeaderGUID)
-	if guid == "" || !validHexMAC(h.Get(DeliverooHeaderHMAC), c.WebhookSecret, []byte(guid+" "), body) {
+func (a *DeliverooAdapter) Verify(w Webhook, c Credentials, _ time.Time) (string, error) {
+	guid := w.Header.Get(DeliverooHeaderGUID)
+	if guid == "" || !validHexMAC(w.Header.Get(DeliverooHeaderHMAC), c.WebhookSecret, []byte(guid+" "), w.Body) {
 		return "", ErrSignature
 	}
 	return guid, nil
@@ -166,7 +166,10 @@ type deliverooOrder struct {
 	DisplayID  string    `json:"display_id"`
 	Status     string    `json:"status"`
 	PrepareFor time.Time `json:"prepare_for"`
-	StatusLog  []struct {
+	Customer   struct {
+		ContactNumber string `json:"contact_number"`
+	} `json:"customer"`
+	StatusLog []struct {
 		At     time.Time `json:"at"`
 		Status string    `json:"status"`
 	} `json:"status_log"`
@@ -184,9 +187,9 @@ type deliverooRiders struct {
 }
 
 // Events decodes an order or rider event.
-func (a *DeliverooAdapter) Events(_ http.Header, body []byte) ([]Event, error) {
+func (a *DeliverooAdapter) Events(w Webhook) ([]Event, error) {
 	var env deliverooEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	if err := json.Unmarshal(w.Body, &env); err != nil {
 		return nil, fmt.Errorf("deliveroo webhook: %w", err)
 	}
 	switch env.Event {
@@ -216,7 +219,8 @@ func deliverooOrderEvents(o deliverooOrder) ([]Event, error) {
 	if n := len(o.StatusLog); n > 0 {
 		at = o.StatusLog[n-1].At
 	}
-	ev := Event{PlatformID: o.ID, StoreRef: o.LocationID, OrderCode: o.DisplayID, PrepareFor: o.PrepareFor, At: at}
+	ev := Event{PlatformID: o.ID, StoreRef: o.LocationID, OrderCode: o.DisplayID, PrepareFor: o.PrepareFor, At: at,
+		CustomerPhone: o.Customer.ContactNumber}
 	switch o.Status {
 	case "placed", "pending":
 		ev.Type = OrderPlaced

@@ -2,10 +2,8 @@ package platform
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -100,13 +98,12 @@ func (a *DoorDashAdapter) Authorize(_ context.Context, _ *http.Client, req *http
 }
 
 // Verify compares the Authorization header with the webhook secret.
-func (a *DoorDashAdapter) Verify(h http.Header, body []byte, c Credentials, _ time.Time) (string, error) {
-	got := h.Get("Authorization")
+func (a *DoorDashAdapter) Verify(w Webhook, c Credentials, _ time.Time) (string, error) {
+	got := w.Header.Get("Authorization")
 	if c.WebhookSecret == "" || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.WebhookSecret)) != 1 {
 		return "", ErrSignature
 	}
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:]), nil
+	return bodyID(w.Body), nil
 }
 
 type doordashDasherStatus struct {
@@ -125,20 +122,14 @@ type doordashDasherStatus struct {
 // Events decodes a Dasher Status webhook. client_order_id is the
 // merchant_supplied_id the POS confirmed the order with: the ticket's
 // order id, so the first status links the order.
-func (a *DoorDashAdapter) Events(_ http.Header, body []byte) ([]Event, error) {
+func (a *DoorDashAdapter) Events(w Webhook) ([]Event, error) {
 	var d doordashDasherStatus
-	if err := json.Unmarshal(body, &d); err != nil {
+	if err := json.Unmarshal(w.Body, &d); err != nil {
 		return nil, fmt.Errorf("doordash dasher status: %w", err)
 	}
 	if d.ExternalOrderID == "" {
 		return nil, fmt.Errorf("doordash dasher status: no external_order_id")
 	}
-	rider := firstNonEmpty(d.Dasher.ID, d.ExternalOrderID+"#dasher")
-	mk := func(t EventType) Event {
-		return Event{Type: t, PlatformID: d.ExternalOrderID, StoreRef: d.Store.MerchantSuppliedID, Rider: rider, At: d.CreatedAt}
-	}
-	link := mk(OrderAccepted)
-	link.OrderCode = d.ClientOrderID
 	var t EventType
 	switch d.DasherStatus {
 	case "dasher_confirmed":
@@ -152,8 +143,6 @@ func (a *DoorDashAdapter) Events(_ http.Header, body []byte) ([]Event, error) {
 	default:
 		return nil, nil
 	}
-	if d.ClientOrderID == "" {
-		return []Event{mk(t)}, nil
-	}
-	return []Event{link, mk(t)}, nil
+	ev := Event{Type: t, PlatformID: d.ExternalOrderID, StoreRef: d.Store.MerchantSuppliedID, Rider: firstNonEmpty(d.Dasher.ID, d.ExternalOrderID+"#dasher"), At: d.CreatedAt}
+	return linked(ev, d.ClientOrderID), nil
 }

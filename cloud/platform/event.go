@@ -1,8 +1,10 @@
 package platform
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -42,16 +44,47 @@ type Event struct {
 	At            time.Time // when it happened, by the platform's clock
 }
 
+// Webhook is one delivery as the receiver got it.
+type Webhook struct {
+	Header http.Header
+	Body   []byte
+	// URL is the URL the platform called, without its query: scheme
+	// (https unless the request came in plain, or X-Forwarded-Proto
+	// says otherwise), host and path. Meituan signs it.
+	URL string
+}
+
 // Inbound reads one platform's webhooks.
 type Inbound interface {
 	// Platform is the platform's name.
 	Platform() string
-	// Verify checks the request's signature with the store's credentials
+	// Verify checks the delivery's signature with the store's credentials
 	// and returns the platform's delivery id (unique per delivery, for
 	// replay refusal).
-	Verify(h http.Header, body []byte, c Credentials, now time.Time) (deliveryID string, err error)
-	// Events decodes the body.
-	Events(h http.Header, body []byte) ([]Event, error)
+	Verify(w Webhook, c Credentials, now time.Time) (deliveryID string, err error)
+	// Events decodes the delivery.
+	Events(w Webhook) ([]Event, error)
+}
+
+// Resolver is an Inbound whose order events do not carry the ticket's
+// code (Uber Eats' orders.notification): Resolve asks the platform's API
+// for the order and returns the event completed with the code and, when
+// the platform shares them, the customer's phone and locale.
+type Resolver interface {
+	Resolve(ctx context.Context, client *http.Client, c Credentials, ev Event, now time.Time) (Event, error)
+}
+
+// Acknowledger is an Inbound whose platform wants a body in the 200 that
+// accepts a delivery (Meituan: {"data":"ok"}).
+type Acknowledger interface {
+	Ack() []byte
+}
+
+// bodyID is the delivery id of a platform that names none: the SHA-256 of
+// the body, so the same body twice is a replay.
+func bodyID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // ErrSignature is a missing or wrong webhook signature.
@@ -77,4 +110,29 @@ func validHexMAC(sig, key string, parts ...[]byte) bool {
 	}
 	want, _ := hex.DecodeString(hexMAC(key, parts...))
 	return hmac.Equal(want, got)
+}
+
+// validMAC is validHexMAC that also takes the MAC in standard Base64.
+func validMAC(sig, key string, parts ...[]byte) bool {
+	if validHexMAC(sig, key, parts...) {
+		return true
+	}
+	got, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil || len(got) == 0 || key == "" {
+		return false
+	}
+	want, _ := hex.DecodeString(hexMAC(key, parts...))
+	return hmac.Equal(want, got)
+}
+
+// linked is ev preceded, when the platform named the order's code, by the
+// event that links the order to its ticket (OrderAccepted with the code),
+// so a courier event can be the first Passline hears of an order.
+func linked(ev Event, code string) []Event {
+	if code == "" {
+		return []Event{ev}
+	}
+	link := ev
+	link.Type, link.OrderCode, link.Rider, link.TravelSeconds = OrderAccepted, code, "", 0
+	return []Event{link, ev}
 }

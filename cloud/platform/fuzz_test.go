@@ -14,7 +14,7 @@ import (
 // check arbitrary bodies, seeded with the fixtures: none may panic, and a
 // body that decodes yields events with a platform order id.
 func FuzzWebhookBodies(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*/*.json")
+	files, _ := filepath.Glob("testdata/*/*.*")
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)
@@ -24,8 +24,8 @@ func FuzzWebhookBodies(f *testing.F) {
 	cred := platform.Credentials{WebhookSecret: "w", ClientSecret: "c"}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, in := range inbound {
-			_, _ = in.Verify(http.Header{"Authorization": {"w"}}, body, cred, time.Now())
-			events, err := in.Events(http.Header{}, body)
+			_, _ = in.Verify(platform.Webhook{Header: http.Header{"Authorization": {"w"}}, Body: body, URL: "https://cloud/x"}, cred, time.Now())
+			events, err := in.Events(platform.Webhook{Header: http.Header{}, Body: body})
 			if err != nil {
 				continue
 			}

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"crypto/md5"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,14 @@ import (
 // implementations describe; the endpoint name is Passline's best
 // knowledge, not checked against Meituan's page: verify both before
 // production (cloud/platform/testdata/meituan says the same). Predictions
-// are not sent: no estimate field is known. No inbound receiver is built.
+// are not sent: no estimate field is known.
+//
+// Inbound, Meituan pushes (推送) form posts to the URLs the developer
+// registers, one per push type, signed with the same sig rule over the
+// URL Meituan called; Passline tells them apart by their params (see
+// Events) and answers {"data":"ok"}. The push params are also unverified
+// against Meituan's pages; cloud/platform/testdata/meituan names what each
+// fixture rests on.
 type MeituanAdapter struct{}
 
 // NewMeituan returns the Meituan adapter.
@@ -124,14 +132,91 @@ func (a *MeituanAdapter) CheckResponse(body []byte) error {
 	return errors.New("meituan refused without a reason")
 }
 
-// Verify: no Meituan receiver is built.
-func (a *MeituanAdapter) Verify(http.Header, []byte, Credentials, time.Time) (string, error) {
-	return "", fmt.Errorf("meituan webhooks are not supported: %w", ErrSignature)
+// Meituan's pushes (推送) Passline reads, and how fresh a push must be.
+const (
+	meituanPushMaxAge = 10 * time.Minute
+	meituanLocale     = "zh-CN"
+)
+
+// Verify checks a push's sig (the MD5 rule of MeituanSign over the URL
+// Meituan called and the form's params) and that its timestamp is within
+// 10 minutes of now. A push names no delivery id; its sig, which covers
+// the timestamp, is one.
+func (a *MeituanAdapter) Verify(w Webhook, c Credentials, now time.Time) (string, error) {
+	form, err := url.ParseQuery(string(w.Body))
+	if err != nil {
+		return "", fmt.Errorf("meituan push: %w", ErrSignature)
+	}
+	sig := form.Get("sig")
+	if sig == "" || c.ClientSecret == "" || form.Get("app_id") != c.ClientID {
+		return "", ErrSignature
+	}
+	want := MeituanSign(w.URL, form, c.ClientSecret)
+	if subtle.ConstantTimeCompare([]byte(strings.ToLower(sig)), []byte(want)) != 1 {
+		return "", ErrSignature
+	}
+	sec, err := strconv.ParseInt(form.Get("timestamp"), 10, 64)
+	if d := now.Sub(time.Unix(sec, 0)); err != nil || d > meituanPushMaxAge || d < -meituanPushMaxAge {
+		return "", fmt.Errorf("meituan push timestamp %q is not within %v of now: %w", form.Get("timestamp"), meituanPushMaxAge, ErrSignature)
+	}
+	return sig, nil
 }
 
-// Events: no Meituan receiver is built.
-func (a *MeituanAdapter) Events(http.Header, []byte) ([]Event, error) {
-	return nil, errors.New("meituan webhooks are not supported")
+// Meituan delivery statuses (logistics_status) Passline applies: rider
+// accepted, rider at the store, rider picked up.
+var meituanCourier = map[string]EventType{
+	"10": RiderAssigned,
+	"15": RiderArrived,
+	"20": PickedUp,
+}
+
+// Events decodes a push by its params: an order push (wm_order_id_view:
+// placed, or accepted when status is 4, with the recipient's phone and the
+// zh-CN locale), a delivery status push (logistics_status) or a
+// cancellation push (reason_code). app_poi_code is the store.
+func (a *MeituanAdapter) Events(w Webhook) ([]Event, error) {
+	form, err := url.ParseQuery(string(w.Body))
+	if err != nil {
+		return nil, fmt.Errorf("meituan push: %w", err)
+	}
+	id := form.Get("order_id")
+	if id == "" {
+		return nil, errors.New("meituan push: no order_id")
+	}
+	ev := Event{PlatformID: id, StoreRef: form.Get("app_poi_code"), At: meituanTime(form, "ctime", "time", "timestamp")}
+	switch {
+	case form.Has("logistics_status"):
+		t, ok := meituanCourier[form.Get("logistics_status")]
+		if !ok {
+			return nil, nil
+		}
+		ev.Type, ev.Rider = t, firstNonEmpty(form.Get("dispatcher_mobile"), id+"#rider")
+		return linked(ev, form.Get("wm_order_id_view")), nil
+	case form.Has("reason_code"):
+		ev.Type = Cancelled
+	case form.Has("wm_order_id_view"):
+		ev.Type, ev.OrderCode = OrderPlaced, form.Get("wm_order_id_view")
+		if form.Get("status") == "4" {
+			ev.Type = OrderAccepted
+		}
+		ev.CustomerPhone, ev.Locale = form.Get("recipient_phone"), meituanLocale
+	default:
+		return nil, nil
+	}
+	return []Event{ev}, nil
+}
+
+// Ack is the body Meituan wants with a push's 200.
+func (a *MeituanAdapter) Ack() []byte { return []byte(`{"data":"ok"}`) }
+
+// meituanTime is the first of the named Unix-seconds params that is set.
+func meituanTime(form url.Values, names ...string) time.Time {
+	for _, n := range names {
+		if sec, err := strconv.ParseInt(form.Get(n), 10, 64); err == nil && sec > 0 {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	return time.Time{}
 }
 
 func readCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }

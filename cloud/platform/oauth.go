@@ -3,7 +3,9 @@ package platform
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -60,4 +62,29 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// getJSON GETs u, authorized by auth, and decodes a 200's JSON body into
+// v; any other status is an error carrying the platform's reason.
+func getJSON(ctx context.Context, client *http.Client, u string, auth func(*http.Request) error, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	if err := auth(req); err != nil {
+		return fmt.Errorf("authorize: %w", err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", req.URL.Path, resp.Status, Reason(body))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %w", req.URL.Path, err)
+	}
+	return nil
 }

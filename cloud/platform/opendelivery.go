@@ -95,17 +95,31 @@ func (a *OpenDeliveryAdapter) Authorize(_ context.Context, client *http.Client, 
 	return nil
 }
 
-// Verify checks X-App-Signature over the body with the webhook secret; the
-// delivery id is eventId.
-func (a *OpenDeliveryAdapter) Verify(h http.Header, body []byte, c Credentials, _ time.Time) (string, error) {
-	if !validHexMAC(h.Get(OpenDeliveryHeaderSignature), c.WebhookSecret, body) {
+// Open Delivery webhook headers (https://api-docs.mykeeta.com/en/apis/opendelivery/development-guides/orders/webhook).
+const (
+	OpenDeliveryHeaderMerchant = "X-App-MerchantId"
+	OpenDeliveryHeaderApp      = "X-App-Id"
+)
+
+// OpenDeliveryHookSign is the X-App-Signature of a webhook body: the hex
+// HMAC-SHA256 of the body keyed with the client secret.
+func OpenDeliveryHookSign(clientSecret string, body []byte) string {
+	return hexMAC(clientSecret, body)
+}
+
+// Verify checks X-App-Signature, the HMAC-SHA256 of the body keyed with
+// the client secret, hex or Base64 (Keeta's English page names no
+// encoding, its Portuguese page says Base64). The delivery id is the order
+// event's eventId; a logistics event names none, so it is the body's hash.
+func (a *OpenDeliveryAdapter) Verify(w Webhook, c Credentials, _ time.Time) (string, error) {
+	if !validMAC(w.Header.Get(OpenDeliveryHeaderSignature), c.ClientSecret, w.Body) {
 		return "", ErrSignature
 	}
 	var ev openDeliveryEvent
-	if err := json.Unmarshal(body, &ev); err != nil || ev.EventID == "" {
-		return "", fmt.Errorf("open delivery event without eventId")
+	if err := json.Unmarshal(w.Body, &ev); err != nil {
+		return "", fmt.Errorf("open delivery webhook: %w", err)
 	}
-	return ev.EventID, nil
+	return firstNonEmpty(ev.EventID, bodyID(w.Body)), nil
 }
 
 type openDeliveryEvent struct {
@@ -115,10 +129,51 @@ type openDeliveryEvent struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// Events decodes an order event.
-func (a *OpenDeliveryAdapter) Events(_ http.Header, body []byte) ([]Event, error) {
+// openDeliveryLogistic is the Tracking Event webhook's DeliveryOrderEvent
+// (POST {webhook}/v1/newLogisticEvent).
+type openDeliveryLogistic struct {
+	DeliveryID     string `json:"deliveryId"`
+	OrderID        string `json:"orderId"`
+	OrderDisplayID string `json:"orderDisplayId"`
+	Merchant       struct {
+		ID string `json:"id"`
+	} `json:"merchant"`
+	Event struct {
+		Type     string    `json:"type"`
+		Datetime time.Time `json:"datetime"`
+	} `json:"event"`
+	ETA struct {
+		PickupEtaDatetime time.Time `json:"pickupEtaDatetime"`
+	} `json:"eta"`
+	DeliveryPerson struct {
+		ID string `json:"id"`
+	} `json:"deliveryPerson"`
+}
+
+// Open Delivery's delivery event types Passline applies.
+var openDeliveryCourier = map[string]EventType{
+	"ACCEPTED":            RiderAssigned,
+	"PICKUP_ONGOING":      RiderAssigned,
+	"ARRIVED_AT_MERCHANT": RiderArrived,
+	"ORDER_PICKED":        PickedUp,
+}
+
+// Events decodes an order event (CONFIRMED, DISPATCHED = picked up,
+// CANCELLED on known orders) or a logistics Tracking Event, which carries
+// the order's display id (the ticket's code, so it links the order) and
+// drives assignment, arrival and pickup. X-App-MerchantId (and a logistics
+// event's merchant.id) is the store.
+func (a *OpenDeliveryAdapter) Events(w Webhook) ([]Event, error) {
+	var l openDeliveryLogistic
+	if err := json.Unmarshal(w.Body, &l); err != nil {
+		return nil, fmt.Errorf("open delivery webhook: %w", err)
+	}
+	merchant := w.Header.Get(OpenDeliveryHeaderMerchant)
+	if l.DeliveryID != "" {
+		return openDeliveryLogisticEvents(l, merchant)
+	}
 	var ev openDeliveryEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
+	if err := json.Unmarshal(w.Body, &ev); err != nil {
 		return nil, fmt.Errorf("open delivery event: %w", err)
 	}
 	if ev.OrderID == "" {
@@ -135,5 +190,24 @@ func (a *OpenDeliveryAdapter) Events(_ http.Header, body []byte) ([]Event, error
 	default:
 		return nil, nil
 	}
-	return []Event{{Type: t, PlatformID: ev.OrderID, At: ev.CreatedAt}}, nil
+	return []Event{{Type: t, PlatformID: ev.OrderID, StoreRef: merchant, At: ev.CreatedAt}}, nil
+}
+
+func openDeliveryLogisticEvents(l openDeliveryLogistic, merchant string) ([]Event, error) {
+	if l.OrderID == "" {
+		return nil, fmt.Errorf("open delivery tracking event: no orderId")
+	}
+	if l.Merchant.ID != "" && merchant != "" && l.Merchant.ID != merchant {
+		return nil, fmt.Errorf("open delivery tracking event: merchant.id %s is not X-App-MerchantId %s", l.Merchant.ID, merchant)
+	}
+	t, ok := openDeliveryCourier[l.Event.Type]
+	if !ok {
+		return nil, nil
+	}
+	ev := Event{Type: t, PlatformID: l.OrderID, StoreRef: firstNonEmpty(merchant, l.Merchant.ID), At: l.Event.Datetime,
+		Rider: firstNonEmpty(l.DeliveryPerson.ID, l.DeliveryID)}
+	if t == RiderAssigned && l.ETA.PickupEtaDatetime.After(l.Event.Datetime) {
+		ev.TravelSeconds = int(l.ETA.PickupEtaDatetime.Sub(l.Event.Datetime).Seconds())
+	}
+	return linked(ev, l.OrderDisplayID), nil
 }

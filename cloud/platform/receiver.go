@@ -34,7 +34,10 @@ type Receiver struct {
 	Seen        Seen
 	// Assign hands a rider assignment to the relay (relay.Relay.Assign),
 	// which releases the decisions that waited for it.
-	Assign  func(ctx context.Context, a wire.Assignment) error
+	Assign func(ctx context.Context, a wire.Assignment) error
+	// Client makes a Resolver's order look-ups; nil means one that follows
+	// no redirects. Give it the SSRF-guarded dialer in production.
+	Client  *http.Client
 	Metrics *ReceiverMetrics
 	Now     func() time.Time
 	Log     *slog.Logger
@@ -104,6 +107,9 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		rc.Metrics.inc(p, "applied")
 		w.WriteHeader(http.StatusOK)
+		if a, ok := rc.Inbound.(Acknowledger); ok {
+			_, _ = w.Write(a.Ack())
+		}
 		return
 	case errors.As(err, &ref):
 	default:
@@ -133,11 +139,12 @@ func (rc *Receiver) serve(r *http.Request) error {
 	if !ok {
 		return refuse(http.StatusNotFound, "unknown_store", "store %s is not connected to %s", store, p)
 	}
-	id, err := rc.Inbound.Verify(r.Header, body, cred, rc.now())
+	hook := Webhook{Header: r.Header, Body: body, URL: requestURL(r)}
+	id, err := rc.Inbound.Verify(hook, cred, rc.now())
 	if err != nil {
 		return refuse(http.StatusUnauthorized, "bad_signature", "%v", err)
 	}
-	events, err := rc.Inbound.Events(r.Header, body)
+	events, err := rc.Inbound.Events(hook)
 	if err != nil {
 		return refuse(http.StatusBadRequest, "invalid", "%v", err)
 	}
@@ -160,6 +167,20 @@ func (rc *Receiver) serve(r *http.Request) error {
 		return err
 	}
 	return nil
+}
+
+// requestURL is the URL the platform called, without the query: https
+// unless the request came in plain (or a proxy's X-Forwarded-Proto says
+// otherwise).
+func requestURL(r *http.Request) string {
+	scheme := "https"
+	if r.TLS == nil {
+		scheme = "http"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host + r.URL.EscapedPath()
 }
 
 // replayKey is the Seen key of a delivery: its id is the platform's, so
@@ -192,6 +213,12 @@ func (rc *Receiver) apply(ctx context.Context, store string, cred Credentials, e
 			return refuse(http.StatusNotFound, "unknown_order", "unknown order")
 		}
 		if !known {
+			if ev.OrderCode == "" {
+				if ev, err = rc.resolve(ctx, cred, ev); err != nil {
+					return err
+				}
+				events[i] = ev
+			}
 			if err := checkOrderCode(ev.OrderCode); err != nil {
 				return refuse(http.StatusBadRequest, "invalid", "%v", err)
 			}
@@ -206,6 +233,26 @@ func (rc *Receiver) apply(ctx context.Context, store string, cred Credentials, e
 		}
 	}
 	return nil
+}
+
+// resolve asks the platform for what an order event lacks (its code), when
+// the Inbound can; a failure is retryable (503), so the platform resends.
+func (rc *Receiver) resolve(ctx context.Context, cred Credentials, ev Event) (Event, error) {
+	res, ok := rc.Inbound.(Resolver)
+	if !ok {
+		return ev, nil
+	}
+	client := rc.Client
+	if client == nil {
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := res.Resolve(ctx, client, cred, ev, rc.now())
+	if err != nil {
+		return ev, fmt.Errorf("look up %s order %s: %s", rc.Inbound.Platform(), ev.PlatformID, redact(err.Error(), cred))
+	}
+	return out, nil
 }
 
 func checkOrderCode(code string) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -96,12 +97,12 @@ func UberSign(clientSecret string, body []byte) string {
 
 // Verify checks X-Uber-Signature with the client secret; the delivery id
 // is the body's event_id.
-func (a *UberEatsAdapter) Verify(h http.Header, body []byte, c Credentials, _ time.Time) (string, error) {
-	if !validHexMAC(h.Get(UberHeaderSignature), c.ClientSecret, body) {
+func (a *UberEatsAdapter) Verify(w Webhook, c Credentials, _ time.Time) (string, error) {
+	if !validHexMAC(w.Header.Get(UberHeaderSignature), c.ClientSecret, w.Body) {
 		return "", ErrSignature
 	}
 	var ev uberEvent
-	if err := json.Unmarshal(body, &ev); err != nil || ev.EventID == "" {
+	if err := json.Unmarshal(w.Body, &ev); err != nil || ev.EventID == "" {
 		return "", fmt.Errorf("uber eats webhook without event_id")
 	}
 	return ev.EventID, nil
@@ -112,28 +113,85 @@ type uberEvent struct {
 	EventType string `json:"event_type"`
 	EventTime int64  `json:"event_time"`
 	Meta      struct {
-		UserID     string `json:"user_id"`
-		ResourceID string `json:"resource_id"`
-		Status     string `json:"status"`
+		UserID        string `json:"user_id"`
+		ResourceID    string `json:"resource_id"`
+		Status        string `json:"status"`
+		CourierTripID string `json:"courier_trip_id"`
 	} `json:"meta"`
 }
 
-// Events decodes an Uber Eats webhook. Passline applies orders.cancel to a
-// known order; orders.notification carries no ticket code (the order's
-// display id needs a GET of the order, which the receiver does not make),
-// so Uber orders are linked to tickets by the POS, not by the webhook.
-func (a *UberEatsAdapter) Events(_ http.Header, body []byte) ([]Event, error) {
+// Uber's courier statuses on delivery.state_changed, as Uber documents
+// them for its delivery webhooks: assigned and on the way, at the store,
+// on the way to the customer (picked up).
+var uberCourier = map[string]EventType{
+	"EN_ROUTE_TO_PICKUP":  RiderAssigned,
+	"ARRIVED_AT_PICKUP":   RiderArrived,
+	"EN_ROUTE_TO_DROPOFF": PickedUp,
+}
+
+// Events decodes an Uber Eats webhook: orders.notification (placed; the
+// ticket code comes from Resolve), orders.release (the courier reached the
+// store's geofence: near), delivery.state_changed (courier assigned, at
+// the store, picked up), orders.cancel and orders.failure (cancelled).
+// Other event types change nothing Passline keeps.
+func (a *UberEatsAdapter) Events(w Webhook) ([]Event, error) {
 	var ev uberEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
+	if err := json.Unmarshal(w.Body, &ev); err != nil {
 		return nil, fmt.Errorf("uber eats webhook: %w", err)
 	}
 	if ev.Meta.ResourceID == "" {
 		return nil, fmt.Errorf("uber eats webhook: no meta.resource_id")
 	}
-	at := time.Unix(ev.EventTime, 0).UTC()
+	out := Event{PlatformID: ev.Meta.ResourceID, StoreRef: ev.Meta.UserID, At: time.Unix(ev.EventTime, 0).UTC()}
 	switch ev.EventType {
-	case "orders.cancel":
-		return []Event{{Type: Cancelled, PlatformID: ev.Meta.ResourceID, StoreRef: ev.Meta.UserID, At: at}}, nil
+	case "orders.notification":
+		out.Type = OrderPlaced
+	case "orders.release":
+		out.Type = RiderNear
+	case "delivery.state_changed":
+		t, ok := uberCourier[ev.Meta.Status]
+		if !ok {
+			return nil, nil
+		}
+		out.Type, out.Rider = t, firstNonEmpty(ev.Meta.CourierTripID, ev.Meta.ResourceID+"#courier")
+	case "orders.cancel", "orders.failure":
+		out.Type = Cancelled
+	default:
+		return nil, nil
 	}
-	return nil, nil
+	return []Event{out}, nil
+}
+
+// uberOrder is the part of GET /v2/eats/order/{order_id} Passline reads.
+type uberOrder struct {
+	ID        string `json:"id"`
+	DisplayID string `json:"display_id"`
+	Store     struct {
+		ID string `json:"id"`
+	} `json:"store"`
+	Eater struct {
+		Phone     string `json:"phone"`
+		PhoneCode string `json:"phone_code"`
+	} `json:"eater"`
+}
+
+// Resolve reads the order (GET /v2/eats/order/{order_id}, scope
+// eats.order) for its display_id, the code the ticket prints, and the
+// eater's phone.
+func (a *UberEatsAdapter) Resolve(ctx context.Context, client *http.Client, c Credentials, ev Event, now time.Time) (Event, error) {
+	u := strings.TrimRight(firstNonEmpty(c.BaseURL, uberBaseURL), "/") + "/v2/eats/order/" + url.PathEscape(ev.PlatformID)
+	var o uberOrder
+	if err := getJSON(ctx, client, u, func(req *http.Request) error {
+		return a.Authorize(ctx, client, req, Call{}, c, now)
+	}, &o); err != nil {
+		return ev, err
+	}
+	if o.DisplayID == "" {
+		return ev, fmt.Errorf("uber eats order %s has no display_id", ev.PlatformID)
+	}
+	ev.OrderCode, ev.CustomerPhone = o.DisplayID, o.Eater.Phone
+	if ev.StoreRef == "" {
+		ev.StoreRef = o.Store.ID
+	}
+	return ev, nil
 }

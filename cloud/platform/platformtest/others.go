@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -23,7 +24,11 @@ import (
 // /v1/delivery/order/{order_id}/ready with {} and POST
 // .../update-ready-time with a future ready_for_pickup_time. An
 // update-ready-time after the order's ready answers 400, as Uber does once
-// the order is READY_TO_HANDOFF.
+// the order is READY_TO_HANDOFF. GET /v2/eats/order/{order_id} answers the
+// order as https://developer.uber.com/docs/eats/references/api/v2/get-eats-order-orderid
+// shows it: display_id is the id's last five characters in upper case (as
+// in Uber's example, f9f3...5bc953 → BC953) and the eater's phone is
+// UberEaterPhone.
 func UberEats(t *testing.T, clientID, secret, token string) *Fake {
 	ready := map[string]bool{}
 	var f *Fake
@@ -40,6 +45,16 @@ func UberEats(t *testing.T, clientID, secret, token string) *Fake {
 			ready[r.PathValue("order_id")] = true
 			f.mu.Unlock()
 			return 200, `{"status":"ok"}`, ""
+		},
+		"GET /v2/eats/order/{order_id}": func(r *http.Request, _ []byte) (int, string, string) {
+			if !BearerIs(r, token) {
+				return 401, `{"code":"unauthorized","message":"invalid token"}`, "bad bearer token"
+			}
+			id := r.PathValue("order_id")
+			b, _ := json.Marshal(map[string]any{"id": id, "display_id": strings.ToUpper(id[max(len(id)-5, 0):]),
+				"current_state": "CREATED", "store": map[string]string{"id": "uber-store-77"},
+				"eater": map[string]string{"first_name": "Kim", "phone": UberEaterPhone, "phone_code": "555 55"}})
+			return 200, string(b), ""
 		},
 		"POST /v1/delivery/order/{order_id}/update-ready-time": func(r *http.Request, body []byte) (int, string, string) {
 			if !BearerIs(r, token) {
@@ -66,6 +81,10 @@ func UberEats(t *testing.T, clientID, secret, token string) *Fake {
 	})
 	return f
 }
+
+// UberEaterPhone is the eater's phone on every order the UberEats fake
+// answers.
+const UberEaterPhone = "+15555550123"
 
 // DoorDash fakes the Marketplace order events endpoint
 // (cloud/platform/testdata/doordash): PATCH
