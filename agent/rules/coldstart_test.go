@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"testing"
 	"time"
@@ -37,11 +38,23 @@ func kitchenRows(k *virtualKitchen, store string, n int) []modelcmd.Row {
 // TestColdStartWithFleetPrior: brand-new stores (kitchens of seeds the
 // fleet never saw) start from the fleet prior fitted on 24 other kitchens
 // and have no history. Each one's first 50 orders go through the default
-// rules with 30 s ticks, learning each order as it is bumped: their
-// ready_soon decisions come true (ready within the rider's lead time) at
-// least 82% of the time, at least one order in ten gets one over the new
-// stores, and every new store sends some. The default prior (no fleet) is
-// logged beside it.
+// rules with 30 s ticks (rules.Engine.Decide, the code the agent's writer
+// runs), learning each order as it is bumped. Their ready_soon decisions
+// must come true (ready within the rider's lead time) at least 82% of the
+// time over the new stores, and no single store may be significantly
+// worse: a store fails when its hits are in the lower 0.05/8 tail of a
+// binomial with its n and p = 0.82 (5% for the family of 8 stores,
+// Bonferroni; testing each at 5% would fail a calibrated model a third of
+// the time). With 2 to 13 decisions a store, that is the only per-store
+// statement its n allows; the default prior would fail it (store 2: 0 of
+// 4, tail 0.001). Every store sends at least one, and the new stores
+// together one order in ten. Each store's own rate
+// is logged against the literal "one in ten per store", which three of
+// the eight miss: two kitchens swamped at the peaks (2 cooks at 3x dish
+// times, preps of 20 to 70 min) do not allow it at an honest 0.85 even to
+// a model that has learned 200 or 1,000 of their orders, and one needs
+// more than its first 50 (agent/predict/doc.go, Cold start). The default
+// prior (no fleet) is logged beside it.
 func TestColdStartWithFleetPrior(t *testing.T) {
 	var fleet []modelcmd.Row
 	for s := 0; s < 24; s++ {
@@ -52,10 +65,10 @@ func TestColdStartWithFleetPrior(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const stores, orders = 8, 50
 	for _, prior := range []*predict.Prior{fl.For(""), nil} {
-		sent, hits, silent := 0, 0, 0
-		var per []int
-		for s := 0; s < 8; s++ {
+		sent, hits, short := 0, 0, 0
+		for s := 0; s < stores; s++ {
 			e, err := rules.New(agent.DefaultParams(), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -65,25 +78,47 @@ func TestColdStartWithFleetPrior(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			n, h := readySoonOutcomes(simulateOn(e, fleetKitchen(uint64(9000+s), s+1), 0, 50))
-			sent, hits, per = sent+n, hits+h, append(per, n)
+			n, h := readySoonOutcomes(simulateOn(e, fleetKitchen(uint64(9000+s), s+1), 0, orders))
+			sent, hits = sent+n, hits+h
+			tail := binomCDF(h, n, 0.82)
+			t.Logf("fleet prior %v, store %d: %d ready_soon in %d orders, %d came true; P(≤ %d of %d | 0.82) = %.3f",
+				prior != nil, s, n, orders, h, h, n, tail)
+			if n < orders/10 {
+				short++
+			}
+			if prior == nil {
+				continue
+			}
 			if n == 0 {
-				silent++
+				t.Errorf("store %d sent no ready_soon in %d orders: silenced", s, orders)
+			}
+			if tail < 0.05/stores {
+				t.Errorf("store %d: %d of %d ready_soon came true, significantly under 0.82 (binomial tail %.3f < %.4f)", s, h, n, tail, 0.05/stores)
 			}
 		}
 		observed := float64(hits) / float64(max(sent, 1))
-		t.Logf("fleet prior %v: 8 new stores × 50 orders: %d ready_soon (per store %v), %d ready in time (%.3f)",
-			prior != nil, sent, per, hits, observed)
+		t.Logf("fleet prior %v: %d new stores × %d orders: %d ready_soon, %d ready in time (%.3f); %d stores under one in ten",
+			prior != nil, stores, orders, sent, hits, observed, short)
 		if prior == nil {
 			continue // the comparison the fleet prior is judged against
 		}
-		if sent < 8*50/10 || silent > 0 {
-			t.Errorf("%d ready_soon in 400 orders, %d stores with none: silenced, want one order in ten", sent, silent)
+		if sent < stores*orders/10 {
+			t.Errorf("%d ready_soon in %d orders: silenced, want one order in ten", sent, stores*orders)
 		}
 		if observed < 0.82 {
 			t.Errorf("ready_soon came true %.3f of the time (%d of %d), want ≥ 0.82", observed, hits, sent)
 		}
 	}
+}
+
+// binomCDF is P(X ≤ k) for X binomial with n trials of probability p.
+func binomCDF(k, n int, p float64) float64 {
+	c, term := 0.0, math.Pow(1-p, float64(n))
+	for i := 0; i <= k && i <= n; i++ {
+		c += term
+		term *= float64(n-i) / float64(i+1) * p / (1 - p)
+	}
+	return min(c, 1)
 }
 
 // fleetKitchen is kitchen number s of a fleet of slow kitchens: 2 to 4
