@@ -12,6 +12,7 @@ import (
 type Observation struct {
 	Store    string
 	Category string
+	City     string // the store's city tag; may be empty
 	Features Features
 	LogPrep  float64
 }
@@ -83,7 +84,41 @@ func FitFleet(obs []Observation) (Fleet, error) {
 			off[i] = g.offset(obs[i].Store, obs[i].Category)
 		}
 	}
-	return g.fleet(beta, len(obs)), nil
+	fl := g.fleet(beta, len(obs))
+	if cities := g.cityOffsets(obs); len(cities) > 0 {
+		for _, p := range fl {
+			p.Cities = cities
+		}
+	}
+	return fl, nil
+}
+
+// fitCityPrior is how many pseudo-stores of offset 0 a city's offset is
+// shrunk with: a city of 5 stores gets half its stores' mean offset.
+const fitCityPrior = 5.0
+
+// cityOffsets are, per city tag, the mean of its stores' shrunken offsets
+// from their category, shrunk toward 0 with fitCityPrior pseudo-stores:
+// how much slower or faster the city's kitchens are than their category
+// elsewhere. None when no order has a city.
+func (g *groups) cityOffsets(obs []Observation) map[string]float64 {
+	cityOf := map[string]string{}
+	for i := range obs {
+		if obs[i].City != "" {
+			cityOf[obs[i].Store] = obs[i].City
+		}
+	}
+	sum, n := map[string]float64{}, map[string]float64{}
+	for st, city := range cityOf {
+		cat := g.storeOf[st]
+		sum[city] += g.offset(st, cat) - g.catOffset(cat)
+		n[city]++
+	}
+	out := map[string]float64{}
+	for city, s := range sum {
+		out[city] = min(max(s/(n[city]+fitCityPrior), -hierClip), hierClip)
+	}
+	return out
 }
 
 // ridge solves (XᵀX + λI) β = Xᵀ(y − off), the intercept unpenalised.

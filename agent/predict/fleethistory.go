@@ -123,7 +123,7 @@ func observations(rows []history.Row) []Observation {
 	NewReplay(nil).Run(rows, Hooks{Ready: func(i int, f *Features) {
 		r := &rows[i]
 		if p := r.Prep(); p >= MinPrep && p <= MaxPrep {
-			obs = append(obs, Observation{Store: r.Store, Category: r.Category, Features: *f, LogPrep: math.Log(p.Seconds())})
+			obs = append(obs, Observation{Store: r.Store, Category: r.Category, City: r.City, Features: *f, LogPrep: math.Log(p.Seconds())})
 		}
 	}})
 	return obs

@@ -102,8 +102,12 @@ type Prior struct {
 	// does not fully.
 	// One map per DecisionHorizons, or none.
 	Decide [CalibClasses][]DecisionMap `json:"decide"`
-	Stores int                         `json:"stores"` // stores the prior was fitted on
-	Orders int                         `json:"orders"` // orders the prior was fitted on
+	// Cities are offsets of log prep time per city tag, relative to the
+	// category, fitted from the stores of each city and shrunk toward 0 by
+	// how few there are; a store of a city not listed gets none (ForCity).
+	Cities map[string]float64 `json:"cities,omitempty"`
+	Stores int                `json:"stores"` // stores the prior was fitted on
+	Orders int                `json:"orders"` // orders the prior was fitted on
 }
 
 // PriorVersion is the Prior format this build reads and writes.
@@ -139,6 +143,11 @@ func (p *Prior) Validate() error {
 	if !finite(p.Tau) || p.Tau < 0 || p.Tau > maxSigma {
 		return fmt.Errorf("prior tau %v is not in [0, %v]", p.Tau, maxSigma)
 	}
+	for c, v := range p.Cities {
+		if !finite(v) || math.Abs(v) > hierClip || c == "" || len(c) > 64 {
+			return fmt.Errorf("prior city offset %q = %v is out of range", c, v)
+		}
+	}
 	for c, g := range p.Calib {
 		if err := validCalib(g); err != nil {
 			return fmt.Errorf("prior calibration of class %d: %w", c, err)
@@ -167,6 +176,20 @@ func ParsePrior(b []byte) (*Prior, error) {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// ForCity is the prior for a store of city: p with the city's offset
+// added to its intercept and no city table, or p itself when it has no
+// offset for the city.
+func (p *Prior) ForCity(city string) *Prior {
+	off, ok := p.Cities[city]
+	if !ok || off == 0 {
+		return p
+	}
+	c := *p
+	c.Beta[0] += off
+	c.Cities = nil // applied: a second ForCity changes nothing
+	return &c
 }
 
 // mean is the prior's expected log prep time for pooled inputs x, before

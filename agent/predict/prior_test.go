@@ -1,6 +1,7 @@
 package predict_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -25,6 +26,7 @@ func TestPriorRefusesMalformed(t *testing.T) {
 		"short calib":   func(p *predict.Prior) { p.Calib[1] = []float64{0.5} },
 		"falling calib": func(p *predict.Prior) { p.Calib[0][3], p.Calib[0][4] = 0.9, 0.1 },
 		"maps count":    func(p *predict.Prior) { p.Decide[0] = []predict.DecisionMap{{}} },
+		"city offset":   func(p *predict.Prior) { p.Cities = map[string]float64{"x": math.NaN()} },
 		"decision map xy": func(p *predict.Prior) {
 			p.Decide[2] = make([]predict.DecisionMap, len(predict.DecisionHorizons))
 			p.Decide[2][0].X = []float64{0.5}
@@ -146,6 +148,62 @@ func TestFitFleetRecoversSpreads(t *testing.T) {
 	}
 	if fl.For("unknown") != fl[predict.DefaultCategory] {
 		t.Error("an unknown category does not get the fleet default")
+	}
+}
+
+// TestFitFleetLearnsCityOffsets: stores of city "slow" are 0.3 slower in
+// log prep time than their category, those of "fast" 0.3 faster; the fit
+// recovers the difference (shrunk a little toward 0 for the number of
+// stores), a new store of each city starts from its city's centre, and a
+// fleet whose orders have no city gets no city table.
+func TestFitFleetLearnsCityOffsets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	var obs []predict.Observation
+	for s := 0; s < 80; s++ {
+		city, eff := "fast", -0.3
+		if s%2 == 1 {
+			city, eff = "slow", 0.3
+		}
+		eff += 0.15 * rng.NormFloat64()
+		for i := 0; i < 25; i++ {
+			obs = append(obs, predict.Observation{Store: fmt.Sprintf("s%02d", s), Category: "a", City: city,
+				Features: predict.Features{Items: 1, At: at}, LogPrep: math.Log(500) + eff + 0.35*rng.NormFloat64()})
+		}
+	}
+	fl, err := predict.FitFleet(obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fl.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p := fl.For("a")
+	d := p.Cities["slow"] - p.Cities["fast"]
+	if d < 0.45 || d > 0.65 {
+		t.Errorf("slow city is %.3f slower than fast in the prior (offsets %v), want about 0.6 less shrinkage", d, p.Cities)
+	}
+	f := predict.Features{Items: 1, At: at}
+	med := func(pr *predict.Prior) float64 {
+		m, err := predict.NewWithPrior(pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Predict(&f).Median().Seconds()
+	}
+	slow, fast, none := med(p.ForCity("slow")), med(p.ForCity("fast")), med(p.ForCity("elsewhere"))
+	t.Logf("new store median: slow city %.0f s, fast city %.0f s, unknown city %.0f s", slow, fast, none)
+	if r := slow / fast; r < math.Exp(0.45) || r > math.Exp(0.65) {
+		t.Errorf("new store in the slow city starts at %.2f× the fast city's median, want about %.2f×", r, math.Exp(0.6))
+	}
+	if p.ForCity("slow").ForCity("slow").Beta[0] != p.ForCity("slow").Beta[0] {
+		t.Error("a city offset applied twice")
+	}
+	for i := range obs {
+		obs[i].City = ""
+	}
+	if fl, _ := predict.FitFleet(obs); fl.For("a").Cities != nil {
+		t.Errorf("a fleet without cities has city offsets %v", fl.For("a").Cities)
 	}
 }
 

@@ -42,7 +42,7 @@ func (rp *Replay) model(r *history.Row) *Model {
 	if rp.fleet != nil {
 		// A fleet is validated when it is fitted or read, so this does not
 		// fail; if it did, the store would keep the default prior.
-		_ = m.SetPrior(rp.fleet.For(r.Category))
+		_ = m.SetPrior(rp.fleet.For(r.Category).ForCity(r.City))
 	}
 	rp.Models[r.Store] = m
 	return m

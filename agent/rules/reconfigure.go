@@ -30,12 +30,16 @@ func (e *Engine) Params() agent.Params {
 	return e.params
 }
 
-// SetPrior makes p the fleet prior of the engine's model, between two
+// SetPrior makes p, with the offset of the store's city (StoreTags.City)
+// when it has one, the fleet prior of the engine's model, between two
 // decisions; what the model learned is kept and reread against it. A
 // malformed prior is refused and the current one kept.
 func (e *Engine) SetPrior(p *predict.Prior) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if p != nil {
+		p = p.ForCity(e.tags.City)
+	}
 	return e.model.SetPrior(p)
 }
 

@@ -2,10 +2,12 @@ package rules_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/passline/passline/agent"
+	"github.com/passline/passline/agent/predict"
 	"github.com/passline/passline/agent/rules"
 	"github.com/passline/passline/wire"
 )
@@ -41,5 +43,25 @@ func TestReconfigureKeepsModelAndRefusesBadRules(t *testing.T) {
 	}
 	if !fires() || e.Params().LeadTime != 12*time.Minute {
 		t.Fatal("refused reconfigure changed the engine")
+	}
+}
+
+// TestSetPriorAppliesStoreCity: a fleet prior's offset for the store's
+// city moves the engine's prior; a city the prior does not know leaves it.
+func TestSetPriorAppliesStoreCity(t *testing.T) {
+	p := predict.DefaultPrior()
+	p.Cities = map[string]float64{"slow": 0.2}
+	for city, want := range map[string]float64{"slow": p.Beta[0] + 0.2, "other": p.Beta[0], "": p.Beta[0]} {
+		e, err := rules.New(agent.DefaultParams(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetStoreTags(rules.StoreTags{Category: "thai", City: city})
+		if err := e.SetPrior(p); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Prior().Beta[0]; math.Abs(got-want) > 1e-12 {
+			t.Errorf("city %q: prior intercept %v, want %v", city, got, want)
+		}
 	}
 }
