@@ -22,6 +22,7 @@ func (m *Main) startConfigSync(ctx context.Context) error {
 	w := configsync.New(m.Uplink.Conn(), m.Config, retuner{apply, m.Writer})
 	w.Log = m.Log.With("component", "configsync")
 	m.ConfigSync = w
+	m.running.PushFunc("config sync", w.Close)
 	return w.Run(ctx)
 }
 
@@ -37,6 +38,7 @@ func (m *Main) startPriorSync(ctx context.Context) error {
 	w := priorsync.New(m.Uplink.Conn(), m.Config.Category, set)
 	w.Log = m.Log.With("component", "priorsync")
 	m.PriorSync = w
+	m.running.PushFunc("prior sync", w.Close)
 	return w.Run(ctx)
 }
 

@@ -44,5 +44,6 @@ func (m *Main) startGPIO(ctx context.Context) error {
 			Station: p.Station, Position: p.Position, ActiveLow: p.ActiveLow})
 	}
 	m.GPIO = s
+	m.running.PushFunc("gpio", s.Close)
 	return s.Run(ctx)
 }

@@ -143,6 +143,11 @@ func (m *Main) startHTTP(context.Context) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	srv.RegisterOnShutdown(stopBoard)
 	m.httpSrv = srv
+	m.running.Push("http", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
 	go func() { // srv, not m.httpSrv: Close clears the field
 		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			m.Log.Error("http server stopped", "err", err)

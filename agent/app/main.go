@@ -6,7 +6,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,6 +24,7 @@ import (
 	"github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/agent/priorsync"
 	"github.com/passline/passline/agent/uplink"
+	"github.com/passline/passline/internal/service"
 )
 
 // Main is the agent program.
@@ -65,6 +65,7 @@ type Main struct {
 	httpSrv    *http.Server
 	httpLn     net.Listener
 	started    time.Time
+	running    service.Stack        // what Run started, for Close
 	ackLatency prometheus.Histogram // fed by the uplink (observeAck)
 }
 
@@ -111,6 +112,7 @@ func (m *Main) openDB(context.Context) error {
 		return err
 	}
 	m.DB = db
+	m.running.Push("state db", db.Close)
 	if m.Decider != nil {
 		return nil
 	}
@@ -134,6 +136,7 @@ func (m *Main) startWriter(ctx context.Context) error {
 	m.Registry = prometheus.NewRegistry()
 	w.Observe = m.observer()
 	m.Writer = w
+	m.running.PushFunc("writer", w.Close)
 	return w.Run(ctx)
 }
 
@@ -156,6 +159,12 @@ func (m *Main) startUplink(ctx context.Context) error {
 	}
 	m.Uplink = u
 	m.Writer.Notify = u.Kick
+	m.running.Push("uplink", func() error {
+		m.Writer.Close() // its last batch reaches the outbox before the flush (the writer's own Close is then a no-op)
+		m.flush(2 * time.Second)
+		u.Close()
+		return nil
+	})
 	return u.Run(ctx)
 }
 
@@ -182,6 +191,7 @@ func (m *Main) startBroker(context.Context) error {
 		return err
 	}
 	m.Broker = b
+	m.running.Push("mqtt broker", b.Close)
 	return nil
 }
 
@@ -206,6 +216,7 @@ func (m *Main) startSource(ctx context.Context) error {
 	m.Source = &mqtt.Source{URL: m.mqttURL(), ClientID: c.ClientID, Username: c.Username, Password: c.Password, TLS: ctls,
 		Store: m.Config.Store, Offer: m.Writer.OfferWait, Log: m.Log.With("component", "mqtt"),
 		Room: func() bool { return m.Writer.QueueLen() < m.Config.Ingest.Queue/2 }}
+	m.running.PushFunc("mqtt source", m.Source.Close)
 	return m.Source.Run(ctx)
 }
 
@@ -273,41 +284,11 @@ func (m *Main) HTTPAddr() string {
 // committed stay unacked: with the broker's session, or with their
 // publisher when the embedded broker stops.
 func (m *Main) Close() error {
-	var errs []error
-	if m.httpSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		errs = append(errs, m.httpSrv.Shutdown(ctx))
-		cancel()
-		m.httpSrv, m.httpLn = nil, nil
-	}
-	if m.GPIO != nil {
-		m.GPIO.Close()
-	}
-	if m.Source != nil {
-		m.Source.Close()
-	}
-	if m.Broker != nil {
-		errs = append(errs, m.Broker.Close())
-	}
-	if m.ConfigSync != nil {
-		m.ConfigSync.Close()
-	}
-	if m.PriorSync != nil {
-		m.PriorSync.Close()
-	}
-	if m.Writer != nil {
-		m.Writer.Close()
-	}
-	if m.Uplink != nil {
-		m.flush(2 * time.Second)
-		m.Uplink.Close()
-	}
-	if m.DB != nil {
-		errs = append(errs, m.DB.Close())
-	}
+	err := m.running.Close()
+	m.httpSrv, m.httpLn = nil, nil
 	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker = nil, nil, nil, nil, nil, nil
 	m.ConfigSync, m.PriorSync = nil, nil
-	return errors.Join(errs...)
+	return err
 }
 
 // flush kicks the uplink and waits up to d for an empty outbox.

@@ -69,8 +69,9 @@ type Main struct {
 	kpiStore    natsjs.KPIStore
 	kpiConsumer *natsjs.KPIConsumer
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started service.Stack // what Run started but the embedded server, for Close and Crash
 }
 
 // NewMain returns a Main with the default config.
@@ -141,6 +142,7 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	if err := m.startWatches(runCtx, b, set, log); err != nil {
 		return err
 	}
+	m.started.Push("background", func() error { m.cancel(); m.wg.Wait(); return nil })
 	metrics := relay.NewMetrics(m.Registry)
 	breakers := breaker.NewCollector()
 	m.Registry.MustRegister(breakers)
@@ -160,6 +162,7 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	channels = append(append(append(channels, addons...), platformChans...), m.Channels...)
 	m.fanout = relay.NewFanout(channels, c.Relay.ChannelWorkers, c.Relay.ChannelTimeout, c.Relay.ChannelTimeouts, metrics)
 	m.fanout.Start(runCtx)
+	m.started.PushFunc("fanout", m.fanout.Close)
 	m.orders = natsjs.Orders{KV: b.Orders, JS: m.js}
 	m.pending = natsjs.Pending{KV: b.Pending, JS: m.js}
 	if err := m.startLimits(breakers); err != nil {
@@ -202,10 +205,12 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	if err := m.consumer.Start(runCtx); err != nil {
 		return err
 	}
+	m.started.PushFunc("consumer", m.consumer.Close)
 	m.assignSub, err = natsjs.SubscribeAssignments(m.nc, m.relay.Assign, log)
 	if err != nil {
 		return err
 	}
+	m.started.Push("assignments", m.assignSub.Unsubscribe)
 	m.startSweeper(runCtx, log)
 	return nil
 }
@@ -217,12 +222,18 @@ func (m *Main) startWatches(ctx context.Context, b *natsjs.Buckets, set *templat
 	if err := m.templates.Start(ctx); err != nil {
 		return err
 	}
+	m.started.PushFunc("templates", m.templates.Close)
 	m.profiles = &natsjs.Profiles{KV: b.Stores, Log: log}
 	if err := m.profiles.Start(ctx); err != nil {
 		return err
 	}
+	m.started.PushFunc("profiles", m.profiles.Close)
 	m.assigns = &natsjs.AssignmentCache{Store: natsjs.Assignments{KV: b.Assign}, TTL: m.Config.Relay.AssignmentTTL, Log: log}
-	return m.assigns.Start(ctx)
+	if err := m.assigns.Start(ctx); err != nil {
+		return err
+	}
+	m.started.PushFunc("assignments cache", m.assigns.Close)
+	return nil
 }
 
 // startSweeper drops decisions that expired waiting for a rider.
@@ -284,6 +295,11 @@ func (m *Main) startHTTP() (err error) {
 			m.Logger.Error("http server", "err", err)
 		}
 	}()
+	m.started.Push("http", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return m.httpSrv.Shutdown(ctx)
+	})
 	m.Logger.Info("passline-cloud serving", "nats", m.NATSURL(), "http", m.HTTPAddr())
 	return nil
 }
@@ -292,43 +308,10 @@ func (m *Main) startHTTP() (err error) {
 // (messages in hand finish), stop channels and watchers, drain NATS, stop
 // the embedded server. Unacked decisions are redelivered to another replica.
 func (m *Main) Close() error {
-	var errs []error
-	if m.httpSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		errs = append(errs, m.httpSrv.Shutdown(ctx))
-		cancel()
-	}
-	if m.assignSub != nil {
-		errs = append(errs, m.assignSub.Unsubscribe())
-	}
-	if m.consumer != nil {
-		m.consumer.Close()
-	}
-	if m.kpiConsumer != nil {
-		m.kpiConsumer.Close()
-	}
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.wg.Wait()
-	if m.fanout != nil {
-		m.fanout.Close()
-	}
-	if m.templates != nil {
-		m.templates.Close()
-	}
-	if m.profiles != nil {
-		m.profiles.Close()
-	}
-	if m.assigns != nil {
-		m.assigns.Close()
-	}
-	for _, nc := range m.conns {
-		errs = append(errs, drain(nc))
-	}
+	err := m.started.Close()
 	if m.server != nil {
 		m.server.Shutdown()
 	}
 	*m = Main{Config: m.Config, Logger: m.Logger, Channels: m.Channels, Phraser: m.Phraser, Gate: m.Gate}
-	return errors.Join(errs...)
+	return err
 }

@@ -25,7 +25,11 @@ func (m *Main) startKPIs(ctx, runCtx context.Context) error {
 	metrics := natsjs.NewKPIMetrics(m.Registry)
 	m.kpiConsumer = &natsjs.KPIConsumer{JS: m.js, Streams: natsjs.DecisionStreams(c.Stream.Partitions),
 		Recorder: m.kpis, Log: m.Logger.WithGroup("kpi"), Metrics: metrics}
-	return m.kpiConsumer.Start(runCtx)
+	if err := m.kpiConsumer.Start(runCtx); err != nil {
+		return err
+	}
+	m.started.PushFunc("kpi consumer", m.kpiConsumer.Close)
+	return nil
 }
 
 // storeKPIs is what GET /v1/stores/{store}/kpis answers.

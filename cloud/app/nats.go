@@ -63,6 +63,13 @@ func (m *Main) startNATS(ctx context.Context) error {
 	if ctls != nil {
 		opts = append(opts, nats.Secure(ctls))
 	}
+	m.started.Push("nats", func() error {
+		var errs []error
+		for _, nc := range m.conns {
+			errs = append(errs, drain(nc))
+		}
+		return errors.Join(errs...)
+	})
 	for range c.Relay.Connections {
 		nc, err := nats.Connect(url, opts...)
 		if err != nil {
@@ -218,28 +225,12 @@ func drain(nc *nats.Conn) error {
 }
 
 // Crash stops the relay as a killed process would, for tests: the NATS
-// connection is closed first, so decisions in hand are neither acked nor
-// marked and go to another replica after AckWait. The embedded server, if
-// any, is left running.
+// connections are closed first, so decisions in hand are neither acked nor
+// marked and go to another replica after AckWait; then the rest stops as
+// in Close. The embedded server, if any, is left running until Close.
 func (m *Main) Crash() {
 	for _, nc := range m.conns {
 		nc.Close()
 	}
-	if m.httpSrv != nil {
-		_ = m.httpSrv.Close()
-	}
-	if m.consumer != nil {
-		m.consumer.Close()
-	}
-	if m.kpiConsumer != nil {
-		m.kpiConsumer.Close()
-	}
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.wg.Wait()
-	m.fanout.Close()
-	m.templates.Close()
-	m.profiles.Close()
-	m.assigns.Close()
+	_ = m.started.Close()
 }

@@ -185,6 +185,7 @@ func TestRun(t *testing.T) {
 func TestStackClosesInReverseOnce(t *testing.T) {
 	var order []string
 	var s service.Stack
+	s.PushFunc("db", func() { order = append(order, "db") })
 	for _, name := range []string{"mqtt", "http", "sim"} {
 		s.Push(name, func() error {
 			order = append(order, name)
@@ -195,13 +196,13 @@ func TestStackClosesInReverseOnce(t *testing.T) {
 		})
 	}
 	err := s.Close()
-	if want := []string{"sim", "http", "mqtt"}; !slices.Equal(order, want) {
+	if want := []string{"sim", "http", "mqtt", "db"}; !slices.Equal(order, want) {
 		t.Fatalf("closed %v, want %v", order, want)
 	}
 	if err == nil || !strings.Contains(err.Error(), "close http: shutdown timed out") {
 		t.Fatalf("err %v", err)
 	}
-	if err := s.Close(); err != nil || len(order) != 3 {
+	if err := s.Close(); err != nil || len(order) != 4 {
 		t.Fatalf("second Close: %v, closed %v", err, order)
 	}
 }

@@ -23,6 +23,11 @@ func (s *Stack) Push(name string, close func() error) {
 	s.closers = append(s.closers, namedCloser{name, close})
 }
 
+// PushFunc is Push for a stop that cannot fail.
+func (s *Stack) PushFunc(name string, stop func()) {
+	s.Push(name, func() error { stop(); return nil })
+}
+
 // Close runs every pushed close, last pushed first, even when one fails,
 // and empties the stack, so a second Close does nothing. Its error joins
 // every failure, each prefixed "close {name}".
