@@ -48,6 +48,10 @@ func (s *Sessions) Start(ctx context.Context, session func(context.Context) erro
 	s.loop.Go(ctx, func(ctx context.Context) { Reconnect(ctx, s.What, session, s.Retry, s.Health, s.Log) })
 }
 
+// Alive is nil while sessions keep being started (see Loop.Alive); a
+// device that is away is not an error, as Reconnect keeps retrying it.
+func (s *Sessions) Alive() error { return s.loop.Alive() }
+
 // Stop ends the running session (interrupt, when set, unblocks a read the
 // context cannot reach), waits for it, and reports the device offline if
 // Start had run.

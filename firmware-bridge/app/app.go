@@ -42,6 +42,7 @@ type Main struct {
 	httpLn  net.Listener
 	cancel  context.CancelFunc
 	started service.Stack
+	checks  []namedCheck // started drivers that report their loops (Alive)
 }
 
 // NewMain returns a Main with the default config; set Config before Run.
@@ -112,5 +113,6 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	m.checks = nil
 	return m.started.Close()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/passline/passline/firmware-bridge/evdev"
 	bgpio "github.com/passline/passline/firmware-bridge/gpio"
 	"github.com/passline/passline/firmware-bridge/scale"
+	"github.com/passline/passline/internal/service"
 	"github.com/passline/passline/wire"
 )
 
@@ -38,12 +39,15 @@ func (m *Main) startDrivers(ctx context.Context) error {
 }
 
 // start starts d and registers its Close under name, which also prefixes
-// a start error.
+// a start error, and its Alive when it has one.
 func (m *Main) start(ctx context.Context, name string, d bridge.Driver) error {
 	if err := d.Start(ctx); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	m.started.Push(name, d.Close)
+	if c, ok := d.(service.Checker); ok {
+		m.checks = append(m.checks, namedCheck{name, c})
+	}
 	return nil
 }
 

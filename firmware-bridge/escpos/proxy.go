@@ -38,15 +38,14 @@ type Proxy struct {
 	Logger    *slog.Logger
 	Now       func() time.Time // nil means time.Now
 
-	ln        net.Listener
-	health    *bridge.Health
-	queue     chan printed
-	cancel    context.CancelFunc
-	acceptor  sync.WaitGroup // the accept loop
-	conns     sync.WaitGroup // one per POS connection
-	publisher sync.WaitGroup // the publish loop
-	mu        sync.Mutex
-	open      map[net.Conn]struct{}
+	ln         net.Listener
+	health     *bridge.Health
+	queue      chan printed
+	accepting  bridge.Loop    // the accept loop; its context ends every POS connection
+	conns      sync.WaitGroup // one per POS connection
+	publishing bridge.Loop    // the publish loop
+	mu         sync.Mutex
+	open       map[net.Conn]struct{}
 
 	parsed, unparsed, dropped, jobs, bytes atomic.Int64
 }
@@ -92,11 +91,8 @@ func (p *Proxy) Start(ctx context.Context) error {
 	p.health = &bridge.Health{Pub: p.Pub, Device: wire.DevicePrinter, Store: p.Store, DeviceID: p.DeviceID, Now: p.Now}
 	p.queue = make(chan printed, 64)
 	p.open = map[net.Conn]struct{}{}
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.acceptor.Add(1)
-	go p.accept(ctx)
-	p.publisher.Add(1)
-	go p.publishLoop()
+	p.accepting.Go(ctx, p.accept)
+	p.publishing.Go(ctx, func(context.Context) { p.publishLoop() }) // ends when Close closes the queue
 	p.Logger.Info("print proxy listening", "addr", ln.Addr().String(), "printer", p.Printer)
 	return nil
 }
@@ -107,17 +103,15 @@ func (p *Proxy) Close() error {
 	if p.ln == nil {
 		return nil
 	}
-	p.cancel()
-	err := p.ln.Close()
-	p.acceptor.Wait() // no connection is added after this
+	var err error
+	p.accepting.Stop(func() { err = p.ln.Close() }) // no connection is added after this
 	p.mu.Lock()
 	for c := range p.open {
 		_ = c.Close()
 	}
 	p.mu.Unlock()
 	p.conns.Wait()
-	close(p.queue) // no session is left to enqueue
-	p.publisher.Wait()
+	p.publishing.Stop(func() { close(p.queue) }) // no session is left to enqueue
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
@@ -131,8 +125,13 @@ func (p *Proxy) now() time.Time {
 	return time.Now()
 }
 
+// Alive is nil while the proxy accepts POS connections and publishes
+// tickets (bridge.Loop.Alive).
+func (p *Proxy) Alive() error {
+	return errors.Join(p.accepting.Alive(), p.publishing.Alive())
+}
+
 func (p *Proxy) accept(ctx context.Context) {
-	defer p.acceptor.Done()
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {

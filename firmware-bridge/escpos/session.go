@@ -98,7 +98,6 @@ func (p *Proxy) enqueue(text string) {
 }
 
 func (p *Proxy) publishLoop() {
-	defer p.publisher.Done()
 	for t := range p.queue {
 		ev := p.event(t)
 		if err := p.Pub.Publish(wire.DevicePrinter, ev); err != nil {

@@ -64,6 +64,10 @@ func (d *Driver) Start(ctx context.Context) error {
 	return nil
 }
 
+// Alive is nil while the bar's sessions keep running, the bar plugged in
+// or not (bridge.Sessions.Alive).
+func (d *Driver) Alive() error { return d.run.Alive() }
+
 // Close stops reading, releases the device and reports the bar offline.
 func (d *Driver) Close() error {
 	d.run.Stop(d.unblock)

@@ -97,6 +97,9 @@ func (b *Buttons) Start(ctx context.Context) error {
 	return nil
 }
 
+// Alive is nil while the buttons are polled (bridge.Loop.Alive).
+func (b *Buttons) Alive() error { return b.loop.Alive() }
+
 // Close stops polling and reports the buttons offline.
 func (b *Buttons) Close() error {
 	if b.loop.Stop(nil) {

@@ -160,6 +160,9 @@ func (o *Outputs) expire(now time.Time) {
 	}
 }
 
+// Alive is nil while commands are applied (bridge.Loop.Alive).
+func (o *Outputs) Alive() error { return o.loop.Alive() }
+
 // Close turns every output off and stops.
 func (o *Outputs) Close() error {
 	o.loop.Stop(nil)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,15 @@ type Options struct {
 	// WillRefresh is how often the connection is renewed to restamp the
 	// last will; 0 means daily.
 	WillRefresh time.Duration
-	Logger      *slog.Logger
+	// MaxReconnectInterval caps the wait between reconnect attempts; 0
+	// means 30 s.
+	MaxReconnectInterval time.Duration
+	// StallAfter is how long the link may be down with no connection
+	// attempt begun before Alive reports the client stalled; 0 means twice
+	// MaxReconnectInterval plus ConnectTimeout, which paho's retrying
+	// never exceeds.
+	StallAfter time.Duration
+	Logger     *slog.Logger
 }
 
 // Handler receives a command. It runs on paho's delivery goroutine: it must
@@ -68,6 +77,7 @@ type Client struct {
 	published, failed, queued, dropped atomic.Int64
 	backlog                            atomic.Int64 // queued in the current outage
 	online                             atomic.Bool
+	lastSign                           atomic.Int64 // unix ns: link seen up, lost, or a connection attempt begun
 }
 
 // New returns an unconnected client.
@@ -89,6 +99,7 @@ func (c *Client) StatusTopic() string {
 // paho keeps retrying in the background and events wait in its store.
 // It also starts the last-will refresh, which runs until Close.
 func (c *Client) Connect(ctx context.Context) error {
+	c.sign()
 	cl, err := c.newPaho()
 	if err != nil {
 		return err
@@ -129,13 +140,15 @@ func (c *Client) newPaho() (paho.Client, error) {
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
 		SetAutoReconnect(true).
-		SetMaxReconnectInterval(30*time.Second).
+		SetMaxReconnectInterval(c.maxReconnect()).
 		SetOrderMatters(false).
 		SetBinaryWill(c.StatusTopic(), will, 1, true).
 		SetDefaultPublishHandler(c.deliver).
 		SetOnConnectHandler(c.onConnect).
 		SetTLSConfig(c.opts.TLS).
+		SetConnectionAttemptHandler(func(_ *url.URL, tc *tls.Config) *tls.Config { c.sign(); return tc }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			c.sign()
 			c.online.Store(false)
 			c.log.Warn("broker connection lost", "url", c.opts.URL, "err", err)
 		})
@@ -218,6 +231,47 @@ func (c *Client) onConnect(cl paho.Client) {
 
 func (c *Client) status(online bool, detail string) wire.Event {
 	return bridge.StatusEvent(c.opts.Store, c.opts.DeviceID, online, detail, time.Now())
+}
+
+// maxReconnect is Options.MaxReconnectInterval or its default.
+func (c *Client) maxReconnect() time.Duration {
+	if c.opts.MaxReconnectInterval > 0 {
+		return c.opts.MaxReconnectInterval
+	}
+	return 30 * time.Second
+}
+
+// sign records a sign of life of the broker link: seen up, lost, or a
+// connection attempt begun.
+func (c *Client) sign() { c.lastSign.Store(time.Now().UnixNano()) }
+
+// Alive is nil while the broker link is up, or down with paho still
+// trying: a connection attempt began (or the link was seen up) within
+// StallAfter. An error means the client stopped trying, as when paho
+// wedges on a lost connection, which only a restart cures; a broker that
+// stays away while paho keeps retrying is not an error, so a restart never
+// throws away the events queued meanwhile.
+func (c *Client) Alive() error {
+	if !c.cmu.TryRLock() {
+		return nil // a last-will refresh is swapping the connection, within ConnectTimeout
+	}
+	cl := c.client
+	c.cmu.RUnlock()
+	if cl == nil {
+		return errors.New("mqtt: not connected yet")
+	}
+	if cl.IsConnectionOpen() {
+		c.sign()
+		return nil
+	}
+	stall := c.opts.StallAfter
+	if stall <= 0 {
+		stall = 2 * (c.maxReconnect() + c.opts.ConnectTimeout)
+	}
+	if quiet := time.Since(time.Unix(0, c.lastSign.Load())); quiet > stall {
+		return fmt.Errorf("mqtt: link to %s down and no connection attempt for %s (limit %s)", c.opts.URL, quiet.Round(time.Millisecond), stall)
+	}
+	return nil
 }
 
 // Connected reports whether the broker connection is up right now.

@@ -68,6 +68,10 @@ func (d *Driver) Start(ctx context.Context) error {
 	return nil
 }
 
+// Alive is nil while the scale's sessions keep running, the scale
+// present or not (bridge.Sessions.Alive).
+func (d *Driver) Alive() error { return d.run.Alive() }
+
 // Close stops reading, closes the port and reports the scale offline.
 func (d *Driver) Close() error {
 	d.run.Stop(nil)

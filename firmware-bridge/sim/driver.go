@@ -92,6 +92,9 @@ func (d *Driver) Close() error {
 	return nil
 }
 
+// Alive is nil while the kitchens are being stepped (bridge.Loop.Alive).
+func (d *Driver) Alive() error { return d.loop.Alive() }
+
 // Counts returns how many events were published and how many failed.
 func (d *Driver) Counts() (published, failed int) {
 	d.mu.Lock()
