@@ -94,10 +94,18 @@ func Connect(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 // server on a test machine may be an older distribution package.
 func SkipIfServerTooOld(tb testing.TB, url string) {
 	tb.Helper()
-	nc, _ := Connect(tb, url)
-	if err := natsjs.CheckServer(nc); err != nil {
+	if err := ServerTooOld(tb, url); err != nil {
 		tb.Skipf("skipping the relay on the real nats-server: %v", err)
 	}
+}
+
+// ServerTooOld is natsjs.CheckServer's answer for the nats-server at url:
+// nil when the relay runs on it, an error wrapping natsjs.ErrServerTooOld
+// naming the version found otherwise.
+func ServerTooOld(tb testing.TB, url string) error {
+	tb.Helper()
+	nc, _ := Connect(tb, url)
+	return natsjs.CheckServer(nc)
 }
 
 // Decision is a valid decision of kind for store/order, created now,
