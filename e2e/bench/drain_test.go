@@ -17,6 +17,7 @@ import (
 	agentmqtt "github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/cloud/natsd"
 	"github.com/passline/passline/cloud/relaytest"
+	"github.com/passline/passline/internal/freeport"
 	"github.com/passline/passline/wire"
 )
 
@@ -48,7 +49,7 @@ func outboxDrain(b *testing.B, name string, separate bool) {
 		b.Fatal(err)
 	}
 	defer broker.Close()
-	natsAddr := freeAddr(b)
+	natsAddr := freeport.Addr(b)
 	m := agentapp.NewMain()
 	m.Config = agentConfig(store, dir, broker.URL(), "nats://"+natsAddr)
 	m.Config.Outbox.MaxEntries = max(m.Config.Outbox.MaxEntries, n)

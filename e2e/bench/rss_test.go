@@ -5,7 +5,6 @@ package bench_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	agentapp "github.com/passline/passline/agent/app"
 	agentmqtt "github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/internal/freeport"
 	"github.com/passline/passline/wire"
 )
 
@@ -40,7 +40,7 @@ func BenchmarkAgentRSS(b *testing.B) {
 	}
 	defer ns.Shutdown()
 
-	store, dir, httpAddr := "rss1", b.TempDir(), freeAddr(b)
+	store, dir, httpAddr := "rss1", b.TempDir(), freeport.Addr(b)
 	cfgPath := filepath.Join(dir, "agent.yaml")
 	yaml := fmt.Sprintf("store: %s\ndata_dir: %s\nlog_level: warn\nmqtt:\n  url: %s\nnats:\n  url: %s\nhttp:\n  listen: %s\ningest:\n  auto_start: true\n",
 		store, filepath.Join(dir, "state"), broker.URL(), ns.ClientURL(), httpAddr)
@@ -134,14 +134,4 @@ func agentStatus(addr string) (agentapp.Status, error) {
 		return st, fmt.Errorf("status: %s", resp.Status)
 	}
 	return st, json.NewDecoder(resp.Body).Decode(&st)
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(tb testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/passline/passline/internal/freeport"
 )
 
 // cluster is a 3-node JetStream cluster in this process. Nodes do not
@@ -28,7 +30,7 @@ func startCluster(t *testing.T) *cluster {
 	dir := t.TempDir()
 	ports := make([][2]int, 3)
 	for i := range 3 {
-		ports[i] = [2]int{freePort(t), freePort(t)}
+		ports[i] = [2]int{freeport.Port(t), freeport.Port(t)}
 		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[i][1])})
 	}
 	for i := range 3 {

@@ -1,7 +1,6 @@
 package chaos_test
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	agentmqtt "github.com/passline/passline/agent/mqtt"
+	"github.com/passline/passline/internal/freeport"
 )
 
 // broker is the stores' MQTT broker in this process, with sessions and
@@ -22,7 +22,7 @@ type broker struct {
 
 func startBroker(t *testing.T) *broker {
 	t.Helper()
-	br := &broker{addr: freeAddr(t), persist: filepath.Join(t.TempDir(), "broker.db")}
+	br := &broker{addr: freeport.Addr(t), persist: filepath.Join(t.TempDir(), "broker.db")}
 	if err := br.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,15 +126,3 @@ func (p *proxy) restore() {
 	p.cutOff = false
 	p.mu.Unlock()
 }
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func freeAddr(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", freePort(t)) }

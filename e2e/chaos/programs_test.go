@@ -10,6 +10,7 @@ import (
 	"time"
 
 	agentapp "github.com/passline/passline/agent/app"
+	"github.com/passline/passline/internal/freeport"
 )
 
 // agentProc is one store's passline-agent.
@@ -20,7 +21,7 @@ type agentProc struct {
 
 func newAgent(t *testing.T, bin, dir, store, mqttURL, natsURL string) *agentProc {
 	t.Helper()
-	a := &agentProc{store: store, http: freeAddr(t)}
+	a := &agentProc{store: store, http: freeport.Addr(t)}
 	cfg := fmt.Sprintf("store: %s\ndata_dir: %s\nlog_level: warn\nmqtt:\n  url: %s\n  client_id: %s-agent\nnats:\n  url: %s\n  replicas: 3\n  replay_after: 30s\nhttp:\n  listen: %s\ningest:\n  auto_start: true\nretain:\n  finished_ttl: 1h\n",
 		store, filepath.Join(dir, "state"), mqttURL, store, natsURL, a.http)
 	path := filepath.Join(dir, "agent.yaml")

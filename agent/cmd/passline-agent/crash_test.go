@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"github.com/passline/passline/agent/app"
 	"github.com/passline/passline/agent/bolt"
 	at "github.com/passline/passline/agent/internal/agenttest"
+	"github.com/passline/passline/internal/freeport"
 )
 
 // TestCrashLosesNothing SIGKILLs the real binary at random moments while a
@@ -34,7 +34,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		kills, _ = strconv.Atoi(v)
 	}
 	t.Run("embedded", func(t *testing.T) {
-		addr := freeAddr(t)
+		addr := freeport.Addr(t)
 		crashLoop(t, kills, "tcp://"+addr, "embedded: {enabled: true, listen: "+strconv.Quote(addr)+"}")
 	})
 	t.Run("external", func(t *testing.T) {
@@ -52,7 +52,7 @@ func crashLoop(t *testing.T, kills int, mqttURL, mqttConf string) {
 	store := fmt.Sprintf("crash-%d", rand.IntN(1_000_000))
 	n := at.StartNATS(t, t.TempDir(), -1)
 	dir := t.TempDir()
-	httpAddr := freeAddr(t)
+	httpAddr := freeport.Addr(t)
 	cfgPath := writeConfig(t, dir, store, mqttConf, n.URL(), httpAddr)
 
 	// The broker keeps messages for the agent's session only once the
@@ -107,15 +107,6 @@ func crashLoop(t *testing.T, kills int, mqttURL, mqttConf string) {
 		}
 	}
 	checkState(t, filepath.Join(dir, "state.db"), acked)
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func mqttConnected(addr string) bool {

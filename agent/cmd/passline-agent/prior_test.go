@@ -12,6 +12,7 @@ import (
 	"github.com/passline/passline/agent/app"
 	at "github.com/passline/passline/agent/internal/agenttest"
 	"github.com/passline/passline/agent/priorsync"
+	"github.com/passline/passline/internal/freeport"
 	"github.com/passline/passline/wire"
 )
 
@@ -23,7 +24,7 @@ import (
 func TestFleetPriorReachesAgentProcess(t *testing.T) {
 	n := at.StartNATS(t, t.TempDir(), -1)
 	priors := at.PriorBucket(t, n.URL())
-	dir, mqttAddr, httpAddr := t.TempDir(), freeAddr(t), freeAddr(t)
+	dir, mqttAddr, httpAddr := t.TempDir(), freeport.Addr(t), freeport.Addr(t)
 	cfg := writeConfig(t, dir, "s1", "embedded: {enabled: true, listen: "+strconv.Quote(mqttAddr)+"}", n.URL(), httpAddr)
 	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	at "github.com/passline/passline/agent/internal/agenttest"
+	"github.com/passline/passline/internal/freeport"
 )
 
 // TestHealthyStartLogsNoError starts the real agent twice on its embedded
@@ -19,8 +20,8 @@ import (
 func TestHealthyStartLogsNoError(t *testing.T) {
 	n := at.StartNATS(t, t.TempDir(), -1)
 	dir := t.TempDir()
-	httpAddr := freeAddr(t)
-	mqttAddr := freeAddr(t)
+	httpAddr := freeport.Addr(t)
+	mqttAddr := freeport.Addr(t)
 	cfg := writeConfig(t, dir, "healthy", "embedded: {enabled: true, persist: true, listen: "+strconv.Quote(mqttAddr)+"}", n.URL(), httpAddr)
 	rewriteLevel(t, cfg, "info")
 	for i := 0; i < 2; i++ {

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/passline/passline/internal/freeport"
 )
 
 // Mosquitto is a real mosquitto process owned by one test: its own config,
@@ -57,7 +59,7 @@ func StartMosquitto(tb testing.TB) *Mosquitto {
 			tb.Skip("mosquitto binary not found (apt-get install mosquitto): skipping the real-broker restart test")
 		}
 	}
-	m := &Mosquitto{tb: tb, bin: bin, dir: tb.TempDir(), port: freePort(tb)}
+	m := &Mosquitto{tb: tb, bin: bin, dir: tb.TempDir(), port: freeport.Port(tb)}
 	conf := fmt.Sprintf(mosquittoConf, m.port, m.dir, filepath.Join(m.dir, "mosquitto.log"))
 	if err := os.WriteFile(m.conf(), []byte(conf), 0o600); err != nil {
 		tb.Fatal(err)
@@ -131,15 +133,4 @@ func (m *Mosquitto) Restart(pause time.Duration) {
 func (m *Mosquitto) Log() string {
 	b, _ := os.ReadFile(filepath.Join(m.dir, "mosquitto.log"))
 	return string(b)
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -3,13 +3,13 @@ package natsdtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/passline/passline/cloud/natsd"
+	"github.com/passline/passline/internal/freeport"
 )
 
 // Cluster is a JetStream cluster of embedded servers (cloud/natsd) on
@@ -30,7 +30,7 @@ func StartCluster(tb testing.TB, nodes int, mappings map[string]string) *Cluster
 	var routes []string
 	clientPorts, routePorts := make([]int, nodes), make([]int, nodes)
 	for i := range nodes {
-		clientPorts[i], routePorts[i] = freePort(tb), freePort(tb)
+		clientPorts[i], routePorts[i] = freeport.Port(tb), freeport.Port(tb)
 		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", routePorts[i]))
 	}
 	dir := tb.TempDir()
@@ -58,16 +58,6 @@ func StartCluster(tb testing.TB, nodes int, mappings map[string]string) *Cluster
 	}
 	c.waitJetStream()
 	return c
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // waitJetStream waits until the cluster has elected a JetStream meta leader.
