@@ -17,6 +17,7 @@
 package breaker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -106,21 +107,11 @@ func (c Config) Validate(prefix string) error {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Failures == 0 {
-		c.Failures = d.Failures
-	}
-	if c.MinRequests == 0 {
-		c.MinRequests = d.MinRequests
-	}
-	if c.Window == 0 {
-		c.Window = d.Window
-	}
-	if c.CoolDown == 0 {
-		c.CoolDown = d.CoolDown
-	}
-	if c.HalfOpenProbes == 0 {
-		c.HalfOpenProbes = d.HalfOpenProbes
-	}
+	c.Failures = cmp.Or(c.Failures, d.Failures)
+	c.MinRequests = cmp.Or(c.MinRequests, d.MinRequests)
+	c.Window = cmp.Or(c.Window, d.Window)
+	c.CoolDown = cmp.Or(c.CoolDown, d.CoolDown)
+	c.HalfOpenProbes = cmp.Or(c.HalfOpenProbes, d.HalfOpenProbes)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,18 +52,10 @@ func (r Retry) Validate(prefix string) error {
 
 func (r Retry) withDefaults() Retry {
 	d := DefaultRetry()
-	if r.Attempts == 0 {
-		r.Attempts = d.Attempts
-	}
-	if r.Initial == 0 {
-		r.Initial = d.Initial
-	}
-	if r.Max == 0 {
-		r.Max = d.Max
-	}
-	if r.Multiplier == 0 {
-		r.Multiplier = d.Multiplier
-	}
+	r.Attempts = cmp.Or(r.Attempts, d.Attempts)
+	r.Initial = cmp.Or(r.Initial, d.Initial)
+	r.Max = cmp.Or(r.Max, d.Max)
+	r.Multiplier = cmp.Or(r.Multiplier, d.Multiplier)
 	return r
 }
 
