@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/passline/passline/internal/sse"
 )
 
 //go:embed static
@@ -99,12 +101,10 @@ func (h *Handler) encode(ctx context.Context) ([]byte, error) {
 // snapshot is sent only when it differs from the last one sent, ignoring
 // the clocks (the page advances those itself).
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any server WriteTimeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	rc, err := sse.Start(w)
+	if err != nil {
+		return
+	}
 	st := &stream{h: h, w: w, rc: rc, keep: or(h.KeepAlive, 15*time.Second)}
 	tick := time.NewTicker(or(h.Interval, 500*time.Millisecond))
 	defer tick.Stop()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/passline/passline/internal/sse"
 	"github.com/passline/passline/wire"
 )
 
@@ -122,12 +123,10 @@ func (h *RiderEvents) stream(w http.ResponseWriter, r *http.Request, cons jetstr
 		close(stop)
 		cc.Stop()
 	}()
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	rc, err := sse.Start(w)
+	if err != nil {
+		return
+	}
 	_, _ = w.Write([]byte("retry: 2000\n\n"))
 	if rc.Flush() != nil {
 		return

@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/passline/passline/internal/sse"
 )
 
 // Summary is what the operations page shows. Decisions per second and
@@ -168,7 +170,7 @@ func (h *Handler) summary(w http.ResponseWriter, _ *http.Request) {
 
 // opsEvents sends a summary at once and then every OpsInterval.
 func (h *Handler) opsEvents(w http.ResponseWriter, r *http.Request) {
-	rc := sse(w)
+	rc, _ := sse.Start(w) // a client gone shows at the next flush
 	t := time.NewTicker(or(h.OpsInterval, 2*time.Second))
 	defer t.Stop()
 	for {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/passline/passline/internal/sse"
 	"github.com/passline/passline/wire"
 )
 
@@ -70,7 +71,7 @@ func (h *Handler) riderEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer stop()
-	rc := sse(w)
+	rc, _ := sse.Start(w) // a client gone shows at the next flush
 	keep := time.NewTicker(or(h.KeepAlive, 15*time.Second))
 	defer keep.Stop()
 	fmt.Fprintf(w, "event: hello\ndata: %q\n\n", rider)

@@ -146,18 +146,6 @@ func (h *Handler) log() *slog.Logger {
 	return h.Log
 }
 
-// sse starts an event stream response and returns its controller.
-func sse(w http.ResponseWriter) *http.ResponseController {
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	_ = rc.Flush()
-	return rc
-}
-
 func or(d, def time.Duration) time.Duration {
 	if d <= 0 {
 		return def
