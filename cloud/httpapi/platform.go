@@ -54,68 +54,67 @@ func (p PlatformRoutes) pathParams(w http.ResponseWriter, r *http.Request, withP
 	return store, name, true
 }
 
-// Put stores the store's credentials on one platform.
-func (p PlatformRoutes) Put() http.Handler {
+// route serves one route: it checks the path values (and the platform
+// when withPlatform), then runs fn; an error from fn means the credential
+// store failed: it is logged and answered 503 "could not <what>; retry".
+func (p PlatformRoutes) route(withPlatform bool, what string, fn func(w http.ResponseWriter, r *http.Request, store, name string) error) http.Handler {
 	log := orDefault(p.Log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		store, name, ok := p.pathParams(w, r, true)
+		store, name, ok := p.pathParams(w, r, withPlatform)
 		if !ok {
 			return
 		}
+		if err := fn(w, r, store, name); err != nil {
+			log.Error("platform credentials: could not "+what, "store", store, "platform", name, "err", err)
+			WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "could not %s; retry", what))
+		}
+	})
+}
+
+// Put stores the store's credentials on one platform.
+func (p PlatformRoutes) Put() http.Handler {
+	log := orDefault(p.Log)
+	return p.route(true, "store the credentials", func(w http.ResponseWriter, r *http.Request, store, name string) error {
 		c := platform.Credentials{Platform: name} // Decode validates
 		if e := Decode(w, r, &c, MaxBody); e != nil {
 			WriteError(w, e)
-			return
+			return nil
 		}
 		if c.Platform != "" && c.Platform != name {
 			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: "platform", Message: "platform must match the path or be left out"})
-			return
+			return nil
 		}
 		c.Platform, c.UpdatedAt = name, time.Now().UTC()
 		if err := c.Validate(); err != nil {
 			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeInvalidField, Message: err.Error()})
-			return
+			return nil
 		}
 		if err := p.Store.Put(r.Context(), store, c); err != nil {
-			log.Error("put platform credentials", "store", store, "platform", name, "err", err)
-			WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "could not store the credentials; retry"))
-			return
+			return err
 		}
 		log.Info("platform credentials set", "store", store, "platform", name)
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
 // Delete removes the store's credentials on one platform.
 func (p PlatformRoutes) Delete() http.Handler {
-	log := orDefault(p.Log)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		store, name, ok := p.pathParams(w, r, true)
-		if !ok {
-			return
-		}
+	return p.route(true, "delete the credentials", func(w http.ResponseWriter, r *http.Request, store, name string) error {
 		if err := p.Store.Delete(r.Context(), store, name); err != nil {
-			log.Error("delete platform credentials", "store", store, "platform", name, "err", err)
-			WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "could not delete the credentials; retry"))
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
 // List says which platforms the store is connected to.
 func (p PlatformRoutes) List() http.Handler {
-	log := orDefault(p.Log)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		store, _, ok := p.pathParams(w, r, false)
-		if !ok {
-			return
-		}
+	return p.route(false, "read the connections", func(w http.ResponseWriter, r *http.Request, store, _ string) error {
 		got, err := p.Store.Connected(r.Context(), store)
 		if err != nil {
-			log.Error("list platform credentials", "store", store, "err", err)
-			WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "could not read the connections; retry"))
-			return
+			return err
 		}
 		out := make([]PlatformConnection, 0, len(platform.Names))
 		for _, n := range platform.Names {
@@ -124,5 +123,6 @@ func (p PlatformRoutes) List() http.Handler {
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Platform < out[j].Platform })
 		WriteJSON(w, http.StatusOK, out)
+		return nil
 	})
 }

@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,12 +39,13 @@ import (
 // X-Deliveroo-Sequence-Guid + " " + body)
 // (https://api-docs.deliveroo.com/docs/securing-webhooks).
 type DeliverooAdapter struct {
-	tokens clientTokens
+	platformName
+	*clientCredentials
 }
 
 // NewDeliveroo returns the Deliveroo adapter.
 func NewDeliveroo() *DeliverooAdapter {
-	return &DeliverooAdapter{tokens: clientTokens{style: oauth2.AuthStyleInHeader}}
+	return &DeliverooAdapter{platformName{Deliveroo, deliverooBaseURL}, newClientCredentials(oauth2.AuthStyleInHeader, deliverooTokenURL)}
 }
 
 // Deliveroo's documented values.
@@ -62,12 +62,6 @@ const (
 	deliverooFutureMax = 5 * time.Minute
 	deliverooMaxDelay  = 10 // minutes; delay is one of 0, 2, 4, 6, 8, 10
 )
-
-// Platform is "deliveroo".
-func (*DeliverooAdapter) Platform() string { return Deliveroo }
-
-// BaseURL is Deliveroo's production API root.
-func (*DeliverooAdapter) BaseURL() string { return deliverooBaseURL }
 
 // DeliverooPrepStage is the prep_stage request body.
 type DeliverooPrepStage struct {
@@ -127,11 +121,6 @@ func deliverooDelay(u Update, now time.Time) (int, bool) {
 	m := int((late + time.Minute - 1) / time.Minute)
 	m += m % 2
 	return min(m, deliverooMaxDelay), true
-}
-
-// Authorize adds a client-credentials bearer token.
-func (a *DeliverooAdapter) Authorize(_ context.Context, client *http.Client, req *http.Request, _ Call, c Credentials, _ time.Time) error {
-	return a.tokens.bearer(client, req, firstNonEmpty(c.TokenURL, deliverooTokenURL), c.Scopes, c)
 }
 
 // Deliveroo webhook headers.

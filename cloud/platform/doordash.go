@@ -39,21 +39,15 @@ import (
 // Manager: the receiver compares the Authorization header with the store's
 // webhook secret. The docs name no delivery id, so a delivery's id is the
 // SHA-256 of its body (the same status of the same order twice is a replay).
-type DoorDashAdapter struct{}
+type DoorDashAdapter struct{ platformName }
 
 // NewDoorDash returns the DoorDash adapter.
-func NewDoorDash() *DoorDashAdapter { return &DoorDashAdapter{} }
+func NewDoorDash() *DoorDashAdapter { return &DoorDashAdapter{platformName{DoorDash, doordashBaseURL}} }
 
 const (
 	doordashBaseURL = "https://openapi.doordash.com"
 	doordashJWTLife = 5 * time.Minute // DoorDash allows up to 30
 )
-
-// Platform is "doordash".
-func (*DoorDashAdapter) Platform() string { return DoorDash }
-
-// BaseURL is DoorDash's API root.
-func (*DoorDashAdapter) BaseURL() string { return doordashBaseURL }
 
 // Plan sends the Order Ready Signal for a real ready and nothing else.
 func (a *DoorDashAdapter) Plan(u Update, _ Credentials, _ time.Time) (Call, bool) {

@@ -44,21 +44,15 @@ import (
 // Events) and answers {"data":"ok"}. The push params are also unverified
 // against Meituan's pages; cloud/platform/testdata/meituan names what each
 // fixture rests on.
-type MeituanAdapter struct{}
+type MeituanAdapter struct{ platformName }
 
 // NewMeituan returns the Meituan adapter.
-func NewMeituan() *MeituanAdapter { return &MeituanAdapter{} }
+func NewMeituan() *MeituanAdapter { return &MeituanAdapter{platformName{Meituan, meituanBaseURL}} }
 
 const meituanBaseURL = "https://waimaiopen.meituan.com"
 
 // MeituanMealCompletePath is the meal-ready report's path.
 const MeituanMealCompletePath = "/api/v1/order/preparationMealComplete"
-
-// Platform is "meituan".
-func (*MeituanAdapter) Platform() string { return Meituan }
-
-// BaseURL is Meituan's API root.
-func (*MeituanAdapter) BaseURL() string { return meituanBaseURL }
 
 // Plan reports a real ready; the form is signed in Authorize, which knows
 // the final URL.

@@ -55,6 +55,40 @@ func (t *clientTokens) bearer(client *http.Client, req *http.Request, tokenURL s
 	return nil
 }
 
+// platformName gives an adapter its Platform and BaseURL.
+type platformName struct{ name, base string }
+
+// Platform is the platform's name, one of Names.
+func (p platformName) Platform() string { return p.name }
+
+// BaseURL is the platform's API root, used when the store's credentials
+// name none; "" when every store names its own (Open Delivery).
+func (p platformName) BaseURL() string { return p.base }
+
+// clientCredentials authorizes calls with an OAuth 2 client-credentials
+// bearer token: from the credentials' token URL, else the platform's
+// (tokenURL), else {base URL}/oauth/token; for the credentials' scopes,
+// else the platform's documented ones.
+type clientCredentials struct {
+	tokens   clientTokens
+	tokenURL string
+	scopes   []string
+}
+
+func newClientCredentials(style oauth2.AuthStyle, tokenURL string, scopes ...string) *clientCredentials {
+	return &clientCredentials{tokens: clientTokens{style: style}, tokenURL: tokenURL, scopes: scopes}
+}
+
+// Authorize adds the bearer token.
+func (o *clientCredentials) Authorize(_ context.Context, client *http.Client, req *http.Request, _ Call, c Credentials, _ time.Time) error {
+	scopes := c.Scopes
+	if len(scopes) == 0 {
+		scopes = o.scopes
+	}
+	tokenURL := firstNonEmpty(c.TokenURL, o.tokenURL, strings.TrimRight(c.BaseURL, "/")+"/oauth/token")
+	return o.tokens.bearer(client, req, tokenURL, scopes, c)
+}
+
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
 		if v != "" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -37,27 +36,17 @@ import (
 // code, so Open Delivery orders are linked to tickets by the POS; the
 // order API carries no rider events.
 type OpenDeliveryAdapter struct {
-	tokens clientTokens
+	platformName       // no default base URL: every Open Delivery platform has its own
+	*clientCredentials // token at {base}/oauth/token, scope od.all
 }
 
 // NewOpenDelivery returns the Open Delivery adapter.
 func NewOpenDelivery() *OpenDeliveryAdapter {
-	return &OpenDeliveryAdapter{tokens: clientTokens{style: oauth2.AuthStyleInParams}}
+	return &OpenDeliveryAdapter{platformName{OpenDelivery, ""}, newClientCredentials(oauth2.AuthStyleInParams, "", "od.all")}
 }
 
 // OpenDeliveryHeaderSignature carries Open Delivery's request signature.
 const OpenDeliveryHeaderSignature = "X-App-Signature"
-
-// OpenDeliveryScopes are the scopes requested when the credentials name
-// none.
-var OpenDeliveryScopes = []string{"od.all"}
-
-// Platform is "opendelivery".
-func (*OpenDeliveryAdapter) Platform() string { return OpenDelivery }
-
-// BaseURL is empty: every Open Delivery platform has its own, set in the
-// store's credentials.
-func (*OpenDeliveryAdapter) BaseURL() string { return "" }
 
 // Plan sends readyForPickup for a real ready only.
 func (a *OpenDeliveryAdapter) Plan(u Update, c Credentials, _ time.Time) (Call, bool) {
@@ -82,13 +71,8 @@ func OpenDeliverySign(secret, rawURL string, body []byte) string {
 }
 
 // Authorize adds the bearer token and X-App-Signature.
-func (a *OpenDeliveryAdapter) Authorize(_ context.Context, client *http.Client, req *http.Request, call Call, c Credentials, _ time.Time) error {
-	scopes := c.Scopes
-	if len(scopes) == 0 {
-		scopes = OpenDeliveryScopes
-	}
-	tokenURL := firstNonEmpty(c.TokenURL, strings.TrimRight(c.BaseURL, "/")+"/oauth/token")
-	if err := a.tokens.bearer(client, req, tokenURL, scopes, c); err != nil {
+func (a *OpenDeliveryAdapter) Authorize(ctx context.Context, client *http.Client, req *http.Request, call Call, c Credentials, now time.Time) error {
+	if err := a.clientCredentials.Authorize(ctx, client, req, call, c, now); err != nil {
 		return err
 	}
 	req.Header.Set(OpenDeliveryHeaderSignature, OpenDeliverySign(c.ClientSecret, req.URL.String(), call.Body))

@@ -34,12 +34,13 @@ import (
 // delivery id, meta.user_id the store, meta.resource_id the order
 // (https://developer.uber.com/docs/eats/references/api/webhooks.orders-notification).
 type UberEatsAdapter struct {
-	tokens clientTokens
+	platformName
+	*clientCredentials // scope eats.order unless the credentials name others
 }
 
 // NewUberEats returns the Uber Eats adapter.
 func NewUberEats() *UberEatsAdapter {
-	return &UberEatsAdapter{tokens: clientTokens{style: oauth2.AuthStyleInParams}}
+	return &UberEatsAdapter{platformName{UberEats, uberBaseURL}, newClientCredentials(oauth2.AuthStyleInParams, uberTokenURL, "eats.order")}
 }
 
 const (
@@ -48,15 +49,6 @@ const (
 	// UberHeaderSignature carries the webhook signature.
 	UberHeaderSignature = "X-Uber-Signature"
 )
-
-// UberScopes are the scopes requested when the credentials name none.
-var UberScopes = []string{"eats.order"}
-
-// Platform is "ubereats".
-func (*UberEatsAdapter) Platform() string { return UberEats }
-
-// BaseURL is Uber's API root.
-func (*UberEatsAdapter) BaseURL() string { return uberBaseURL }
 
 // Plan maps u onto /ready or /update-ready-time.
 func (a *UberEatsAdapter) Plan(u Update, _ Credentials, now time.Time) (Call, bool) {
@@ -78,16 +70,6 @@ func (a *UberEatsAdapter) Plan(u Update, _ Credentials, now time.Time) (Call, bo
 		return Call{Endpoint: "update-ready-time", Method: http.MethodPost, Path: base + "/update-ready-time", Body: b}, true
 	}
 	return Call{}, false
-}
-
-// Authorize adds a client-credentials bearer token for the eats.order
-// scope (or the credentials' scopes).
-func (a *UberEatsAdapter) Authorize(_ context.Context, client *http.Client, req *http.Request, _ Call, c Credentials, _ time.Time) error {
-	scopes := c.Scopes
-	if len(scopes) == 0 {
-		scopes = UberScopes
-	}
-	return a.tokens.bearer(client, req, firstNonEmpty(c.TokenURL, uberTokenURL), scopes, c)
 }
 
 // UberSign is the X-Uber-Signature of body.
