@@ -43,6 +43,13 @@ func (fl Fleet) SetCalibration(calib [CalibClasses][]float64) {
 	}
 }
 
+// setOwn sets the typical own-model coefficients of every prior.
+func (fl Fleet) setOwn(own map[string]float64) {
+	for _, p := range fl {
+		p.Own = own
+	}
+}
+
 // SetDecisionMaps sets the size-class decision maps of every prior.
 func (fl Fleet) SetDecisionMaps(d [CalibClasses][]DecisionMap) {
 	for _, p := range fl {

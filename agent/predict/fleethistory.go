@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/passline/passline/history"
@@ -21,12 +22,13 @@ import (
 // P(ready within d | elapsed) against outcome at the checkpoints below,
 // per size class, for the decision maps (FitDecisions).
 func FitHistory(rows []history.Row) (Fleet, error) {
-	obs := observations(rows)
+	obs, models := observations(rows)
 	fl, err := FitFleet(obs)
 	if err != nil {
 		return nil, err
 	}
-	folds := crossFolds(rows, obs)
+	fl.setOwn(ownCoefficients(models, func(string) bool { return true }))
+	folds := crossFolds(rows, obs, models)
 	var pits [CalibClasses][]float64
 	for _, f := range folds {
 		NewReplay(f.prior).Run(f.held, Hooks{Accept: func(i int, ft *Features, m *Model) {
@@ -65,7 +67,7 @@ type fold struct {
 	prior Fleet
 }
 
-func crossFolds(rows []history.Row, obs []Observation) []fold {
+func crossFolds(rows []history.Row, obs []Observation, models map[string]*Model) []fold {
 	var out []fold
 	for k := uint32(0); k < 2; k++ {
 		var train []Observation
@@ -78,6 +80,7 @@ func crossFolds(rows []history.Row, obs []Observation) []fold {
 		if err != nil {
 			continue // too few orders outside the fold: no corrections from it
 		}
+		part.setOwn(ownCoefficients(models, func(st string) bool { return storeFold(st) != k }))
 		f := fold{prior: part}
 		for _, r := range rows {
 			if storeFold(r.Store) == k {
@@ -117,16 +120,49 @@ func addDecisions(ds []decisions, p Prediction, actual time.Duration) {
 }
 
 // observations are the orders of rows a model would learn, with the
-// features the replay gives them (kitchen load at accept included).
-func observations(rows []history.Row) []Observation {
+// features the replay gives them (kitchen load at accept included), and
+// each store's model after learning them all.
+func observations(rows []history.Row) ([]Observation, map[string]*Model) {
 	var obs []Observation
-	NewReplay(nil).Run(rows, Hooks{Ready: func(i int, f *Features) {
+	rp := NewReplay(nil)
+	rp.Run(rows, Hooks{Ready: func(i int, f *Features) {
 		r := &rows[i]
 		if p := r.Prep(); p >= MinPrep && p <= MaxPrep {
 			obs = append(obs, Observation{Store: r.Store, Category: r.Category, City: r.City, Features: *f, LogPrep: math.Log(p.Seconds())})
 		}
 	}})
-	return obs
+	return obs, rp.Models
+}
+
+// ownMinOrders is how many orders a store's model must have learned for
+// its coefficients to count in the fleet's typical ones.
+const ownMinOrders = 100
+
+// ownCoefficients are, for the own regression's inputs the pooled prior
+// does not have (SKU and station effort, distinct items, open items), the
+// median coefficient over the stores in that have learned ownMinOrders:
+// what a kitchen of the fleet typically learns them to be. Nil when no
+// store qualifies.
+func ownCoefficients(models map[string]*Model, in func(store string) bool) map[string]float64 {
+	vals := map[string][]float64{}
+	for st, m := range models {
+		if !in(st) || m.Learned() < ownMinOrders {
+			continue
+		}
+		c := m.Coefficients()
+		for _, name := range ownOnly {
+			vals[name] = append(vals[name], c[name])
+		}
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	out := map[string]float64{}
+	for name, v := range vals {
+		sort.Float64s(v)
+		out[name] = min(max(v[len(v)/2], -maxBeta), maxBeta)
+	}
+	return out
 }
 
 func storeFold(store string) uint32 {

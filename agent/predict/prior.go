@@ -106,6 +106,12 @@ type Prior struct {
 	// category, fitted from the stores of each city and shrunk toward 0 by
 	// how few there are; a store of a city not listed gets none (ForCity).
 	Cities map[string]float64 `json:"cities,omitempty"`
+	// Own are what the fleet's kitchens typically learn the store model's
+	// other inputs to weigh (SKU and station effort, distinct items, open
+	// items), by input name: the store's ridge regression starts from them
+	// instead of 0, so a new store uses its SKUs' efforts as soon as it
+	// has seen them. Empty: 0.
+	Own    map[string]float64 `json:"own,omitempty"`
 	Stores int                `json:"stores"` // stores the prior was fitted on
 	Orders int                `json:"orders"` // orders the prior was fitted on
 }
@@ -142,6 +148,11 @@ func (p *Prior) Validate() error {
 	}
 	if !finite(p.Tau) || p.Tau < 0 || p.Tau > maxSigma {
 		return fmt.Errorf("prior tau %v is not in [0, %v]", p.Tau, maxSigma)
+	}
+	for name, v := range p.Own {
+		if !ownInput(name) || !finite(v) || math.Abs(v) > maxBeta {
+			return fmt.Errorf("prior own coefficient %q = %v: unknown input or out of range", name, v)
+		}
 	}
 	for c, v := range p.Cities {
 		if !finite(v) || math.Abs(v) > hierClip || c == "" || len(c) > 64 {
@@ -216,5 +227,22 @@ func (p *Prior) ownBeta() [dims]float64 {
 	for i, j := range ownIndex {
 		b[j] = p.Beta[i]
 	}
+	for j, name := range featureNames {
+		if v, ok := p.Own[name]; ok && ownInput(name) {
+			b[j] = v
+		}
+	}
 	return b
+}
+
+// ownOnly name the own regression's inputs the pooled prior does not have.
+var ownOnly = []string{"log1p_distinct", "sku_effort_max", "sku_effort_mean", "station_effort", "log1p_open_items", "log1p_station_open"}
+
+func ownInput(name string) bool {
+	for _, n := range ownOnly {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }

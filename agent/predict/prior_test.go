@@ -27,6 +27,7 @@ func TestPriorRefusesMalformed(t *testing.T) {
 		"falling calib": func(p *predict.Prior) { p.Calib[0][3], p.Calib[0][4] = 0.9, 0.1 },
 		"maps count":    func(p *predict.Prior) { p.Decide[0] = []predict.DecisionMap{{}} },
 		"city offset":   func(p *predict.Prior) { p.Cities = map[string]float64{"x": math.NaN()} },
+		"own input":     func(p *predict.Prior) { p.Own = map[string]float64{"intercept": 1} },
 		"decision map xy": func(p *predict.Prior) {
 			p.Decide[2] = make([]predict.DecisionMap, len(predict.DecisionHorizons))
 			p.Decide[2][0].X = []float64{0.5}

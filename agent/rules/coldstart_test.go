@@ -49,11 +49,9 @@ func kitchenRows(k *virtualKitchen, store string, n int) []modelcmd.Row {
 // statement its n allows; the default prior would fail it (store 2: 0 of
 // 4, tail 0.001). Every store sends at least one, and the new stores
 // together one order in ten. Each store's own rate
-// is logged against the literal "one in ten per store", which three of
-// the eight miss: two kitchens swamped at the peaks (2 cooks at 3x dish
-// times, preps of 20 to 70 min) do not allow it at an honest 0.85 even to
-// a model that has learned 200 or 1,000 of their orders, and one needs
-// more than its first 50 (agent/predict/doc.go, Cold start). The default
+// is logged against the literal "one in ten per store", which two of the
+// eight miss (3 each in their first lunch, in kitchens swamped at the
+// peak; agent/predict/doc.go, Cold start). The default
 // prior (no fleet) is logged beside it.
 func TestColdStartWithFleetPrior(t *testing.T) {
 	var fleet []modelcmd.Row

@@ -7,7 +7,7 @@
 //	passline-cloud store add STORE
 //	passline-cloud nats init|relay ...
 //	passline-cloud partitions -to N
-//	passline-cloud model fit --history FILE.csv [--publish]
+//	passline-cloud model fit --history FILE.csv|--from-stream [--publish]
 package main
 
 import (
@@ -41,8 +41,9 @@ Usage:
   passline-cloud partitions -to N         record a new DECISIONS partition count
                                           (partitions --help)
   passline-cloud model fit --history FILE fit the prep-time model's fleet prior
-                                          per store category and publish it
-                                          (model --help)
+  passline-cloud model fit --from-stream  per store category, from a history CSV
+                                          or the synced ready decisions, and
+                                          publish it (model --help)
   passline-cloud --help                   this text
 
 run reads its YAML config (default /etc/passline/cloud.yaml; ${VAR} is
