@@ -44,6 +44,10 @@ type Driver struct {
 	ignored atomic.Int64
 }
 
+// Alive is nil while the bar's sessions keep running, the bar plugged in
+// or not (bridge.Sessions.Alive).
+func (d *Driver) Alive() error { return d.run.Alive() }
+
 // Counts returns key presses published and presses of unmapped keys.
 func (d *Driver) Counts() (published, unmapped int64) { return d.presses.Load(), d.ignored.Load() }
 
@@ -63,10 +67,6 @@ func (d *Driver) Start(ctx context.Context) error {
 	d.run.Start(ctx, d.session)
 	return nil
 }
-
-// Alive is nil while the bar's sessions keep running, the bar plugged in
-// or not (bridge.Sessions.Alive).
-func (d *Driver) Alive() error { return d.run.Alive() }
 
 // Close stops reading, releases the device and reports the bar offline.
 func (d *Driver) Close() error {

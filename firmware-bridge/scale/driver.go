@@ -49,6 +49,10 @@ type Driver struct {
 	weights atomic.Int64
 }
 
+// Alive is nil while the scale's sessions keep running, the scale
+// present or not (bridge.Sessions.Alive).
+func (d *Driver) Alive() error { return d.run.Alive() }
+
 // Counts returns lines read, lines that were not weights, weights published.
 func (d *Driver) Counts() (lines, noise, weights int64) {
 	return d.lines.Load(), d.noise.Load(), d.weights.Load()
@@ -67,10 +71,6 @@ func (d *Driver) Start(ctx context.Context) error {
 	d.run.Start(ctx, d.session)
 	return nil
 }
-
-// Alive is nil while the scale's sessions keep running, the scale
-// present or not (bridge.Sessions.Alive).
-func (d *Driver) Alive() error { return d.run.Alive() }
 
 // Close stops reading, closes the port and reports the scale offline.
 func (d *Driver) Close() error {
