@@ -50,3 +50,8 @@ func (errPermanent) Error() string { return "permanent delivery failure" }
 // this id and refused the repeat: the delivery happened, once. Only a
 // channel that keeps its own delivery record returns it.
 var ErrDuplicate = errors.New("already delivered")
+
+// ErrUnknownOrder means no order of that id is known at that store for
+// that rider: never seen, expired from the order view, or assigned to
+// another rider.
+var ErrUnknownOrder = errors.New("unknown order")

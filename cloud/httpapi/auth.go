@@ -187,7 +187,7 @@ func RequireRider(param string, next http.Handler) http.Handler {
 		if rider != "" && c.HasScope(token.RiderScope(rider)) {
 			return nil
 		}
-		return Errorf(http.StatusForbidden, CodeForbidden, "this stream needs scope rider:%s; a token opens only its own rider's stream", rider)
+		return Errorf(http.StatusForbidden, CodeForbidden, "this route needs scope rider:%s; a token acts only for its own rider", rider)
 	})
 }
 

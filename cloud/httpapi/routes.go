@@ -20,6 +20,8 @@ import (
 //	PUT  /v1/stores/{store}/config                          bearer, limit, config:write, store
 //	GET  /v1/stores/{store}/config/status                   bearer, limit, config:write, store
 //	GET  /v1/riders/{rider}/events                          bearer or ?access_token, limit, rider:{rider}
+//	POST /v1/riders/{rider}/orders/{order}/ack              bearer, limit, rider:{rider}
+//	POST /v1/riders/{rider}/orders/{order}/arrived          bearer, limit, rider:{rider}
 //	PUT, DELETE /v1/stores/{store}/platforms/{platform}     bearer, limit, platform:write, store
 //	GET  /v1/stores/{store}/platforms                       bearer, limit, platform:write, store
 //	GET  /healthz, GET /metrics, GET /openapi.yaml          public
@@ -58,9 +60,11 @@ type Routes struct {
 	// ConfigStatus is StoreConfigStatus.
 	ConfigStatus http.Handler
 	Events       http.Handler // *RiderEvents
-	Health       http.Handler
-	Metrics      http.Handler
-	Spec         http.Handler // openapi.Handler()
+	// RiderAck and RiderArrived are RiderAck's and RiderArrived's.
+	RiderAck, RiderArrived http.Handler
+	Health                 http.Handler
+	Metrics                http.Handler
+	Spec                   http.Handler // openapi.Handler()
 
 	// PlatformPut, PlatformDelete and PlatformList are PlatformRoutes'.
 	PlatformPut, PlatformDelete, PlatformList http.Handler
@@ -116,6 +120,8 @@ func (rt *Routes) Handler() http.Handler {
 			return guarded(h, false, scope(token.ScopePlatformWrite), store)
 		}},
 		{"GET /v1/riders/{rider}/events", rt.Events, func(h http.Handler) http.Handler { return guarded(h, true, rider) }},
+		{"POST /v1/riders/{rider}/orders/{order}/ack", rt.RiderAck, func(h http.Handler) http.Handler { return guarded(h, false, rider) }},
+		{"POST /v1/riders/{rider}/orders/{order}/arrived", rt.RiderArrived, func(h http.Handler) http.Handler { return guarded(h, false, rider) }},
 		{"GET /healthz", rt.Health, nil},
 		{"GET /metrics", rt.Metrics, nil},
 		{"GET /openapi.yaml", rt.Spec, nil},

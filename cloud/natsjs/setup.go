@@ -92,6 +92,9 @@ type Buckets struct {
 	// Priors holds the prep-time model's fleet prior per store category
 	// (wire.BucketModelPrior), written by "passline-cloud model fit".
 	Priors jetstream.KeyValue
+	// RiderAcks holds what each order's rider acknowledged
+	// (BucketRiderAcks).
+	RiderAcks jetstream.KeyValue
 }
 
 // Setup creates or updates every stream and bucket the relay uses. It is
@@ -107,7 +110,7 @@ func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Buckets, er
 		return nil, err
 	}
 	streams := decisionStreams(o, parts)
-	streams = append(streams, jetstream.StreamConfig{
+	streams = append(streams, resendStream(o), jetstream.StreamConfig{
 		Name: StreamDLQ, Subjects: []string{SubjectDLQ}, Replicas: o.Replicas,
 		MaxAge: 14 * 24 * time.Hour, Storage: jetstream.FileStorage, Duplicates: time.Hour,
 		Description: "Decisions the relay gave up on, with the reason in a header.",
@@ -281,7 +284,7 @@ func OpenBuckets(ctx context.Context, js jetstream.JetStream) (*Buckets, error) 
 	}{
 		{&b.Delivered, BucketDelivered}, {&b.Assign, BucketAssign}, {&b.Pending, BucketPending}, {&b.ETA, BucketETA},
 		{&b.Orders, BucketOrders}, {&b.Templates, BucketTemplates}, {&b.Stores, BucketStores}, {&b.Riders, BucketRiders},
-		{&b.Priors, wire.BucketModelPrior},
+		{&b.Priors, wire.BucketModelPrior}, {&b.RiderAcks, BucketRiderAcks},
 	} {
 		kv, err := js.KeyValue(ctx, k.name)
 		if err != nil {
@@ -304,6 +307,7 @@ func setupBuckets(ctx context.Context, js jetstream.JetStream, o Options) (*Buck
 		{&b.Stores, BucketStores, 0, 4},
 		{&b.Riders, BucketRiders, 0, 1},
 		priorSpec(&b.Priors),
+		{&b.RiderAcks, BucketRiderAcks, RiderAckTTL, 1},
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/cloud/httpapi"
 	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/natsjs"
@@ -33,6 +34,8 @@ var apiRoutes = []string{
 	"PUT /v1/stores/{store}/config",
 	"GET /v1/stores/{store}/config/status",
 	"GET /v1/riders/{rider}/events",
+	"POST /v1/riders/{rider}/orders/{order}/ack",
+	"POST /v1/riders/{rider}/orders/{order}/arrived",
 	"GET /v1/stores/{store}/platforms",
 	"PUT /v1/stores/{store}/platforms/{platform}",
 	"DELETE /v1/stores/{store}/platforms/{platform}",
@@ -157,6 +160,8 @@ func server(t *testing.T, skip string, insecure bool) (*httptest.Server, *token.
 		Template:     httpapi.Template(putter{}, nil),
 		Config:       httpapi.PutStoreConfig(configs, nil),
 		Events:       &httpapi.RiderEvents{JS: js},
+		RiderAck:     httpapi.RiderAck(noOrders{}, nil),
+		RiderArrived: httpapi.RiderArrived(noOrders{}, nil),
 		ConfigStatus: httpapi.StoreConfigStatus(configs, nil),
 		Health:       status(200), Metrics: status(200), Spec: openapi.Handler(),
 	}
@@ -267,3 +272,12 @@ func (noCreds) Delete(context.Context, string, string) error            { return
 func (noCreds) Connected(context.Context, string) (map[string]time.Time, error) {
 	return map[string]time.Time{}, nil
 }
+
+// noOrders knows no rider's orders: every ack and arrival is a 404.
+type noOrders struct{}
+
+func (noOrders) Ack(context.Context, string, string, string, uint64) error {
+	return cloud.ErrUnknownOrder
+}
+
+func (noOrders) Arrived(context.Context, string, string, string) error { return cloud.ErrUnknownOrder }
