@@ -62,6 +62,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		Spec:    openapi.Handler(),
 	}
 	m.platformRoutes(rt)
+	m.riderRoutes(rt)
 	return rt.Handler(), nil
 }
 

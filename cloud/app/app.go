@@ -68,6 +68,8 @@ type Main struct {
 	kpis        *kpi.Recorder
 	kpiStore    natsjs.KPIStore
 	kpiConsumer *natsjs.KPIConsumer
+	resends     *natsjs.Resends // nil: relay.ready_resend is 0
+	receipts    natsjs.RiderReceipts
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -168,6 +170,7 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	if err := m.startLimits(breakers); err != nil {
 		return err
 	}
+	m.resends = m.newResends(b)
 	var handlers natsjs.Handlers
 	for k, js := range m.jss {
 		bk := b
@@ -189,6 +192,9 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 		if c.Limits.ETAInterval == 0 {
 			r.ETALimit = nil
 		}
+		if m.resends != nil {
+			r.Resends = m.resends
+		}
 		if c.Demo.AutoAssign {
 			r.AutoAssignRiders = c.Demo.Riders
 		}
@@ -206,6 +212,15 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 		return err
 	}
 	m.started.PushFunc("consumer", m.consumer.Close)
+	if m.resends != nil {
+		if err := m.resends.Start(runCtx); err != nil {
+			return err
+		}
+		m.started.PushFunc("ready re-sends", m.resends.Close)
+	}
+	if err := m.startRiderReceipts(ctx, b); err != nil {
+		return err
+	}
 	m.assignSub, err = natsjs.SubscribeAssignments(m.nc, m.relay.Assign, log)
 	if err != nil {
 		return err

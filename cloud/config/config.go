@@ -156,6 +156,11 @@ type Relay struct {
 	// straight to the rider subject: faster, but a crash between delivery
 	// and mark can repeat a message.
 	RiderOutbox bool `yaml:"rider_outbox"`
+	// ReadyResend is how long a ready waits for its rider's ack
+	// (POST /v1/riders/{rider}/orders/{order}/ack) before it is sent once
+	// more, marked resent; 0 turns re-sending off. The pending re-sends
+	// are kept in JetStream (stream RIDER_RESEND), not in a replica.
+	ReadyResend time.Duration `yaml:"ready_resend"`
 }
 
 // Demo simulates the delivery platform for `make demo`.
@@ -184,6 +189,7 @@ func DefaultConfig() Config {
 			Workers: 64, Window: 1024, Connections: 4, ChannelWorkers: 64, ChannelTimeout: 5 * time.Second,
 			IdempotencyTTL: 7 * 24 * time.Hour, AssignmentTTL: 24 * time.Hour, PendingTTL: time.Hour,
 			OrderViewTTL: 24 * time.Hour, OutboxDuplicate: 10 * time.Minute, RiderOutbox: true,
+			ReadyResend: 90 * time.Second,
 		},
 		Demo:     Demo{Riders: 5},
 		Limits:   quota.DefaultConfig(),
@@ -363,6 +369,9 @@ func (c Config) validateRelay() error {
 		if f.d <= 0 {
 			return fieldErr(f.name, "must be positive")
 		}
+	}
+	if r.ReadyResend < 0 || r.ReadyResend > 12*time.Hour {
+		return fieldErr("relay.ready_resend", "%s is not in 0-12h (0 turns re-sending off)", r.ReadyResend)
 	}
 	longest := r.ChannelTimeout
 	for name, d := range r.ChannelTimeouts {

@@ -20,14 +20,15 @@ const (
 	// StreamResend holds each delivered ready until it is due for its
 	// re-send check (work queue: a message is gone once acked).
 	StreamResend = "RIDER_RESEND"
-	// SubjectResend is StreamResend's subjects: passline.resend.{store}.
-	SubjectResend = "passline.resend.*"
+	// SubjectResend is StreamResend's subjects: passline.resend.{store}.ready
+	// (four tokens, so no store id overlaps passline.{store}.decision).
+	SubjectResend = "passline.resend.*.ready"
 	// DurableResend is the consumer every replica shares on StreamResend.
 	DurableResend = "resend"
 )
 
 // ResendSubject is where a store's delivered readies wait.
-func ResendSubject(store string) string { return "passline.resend." + store }
+func ResendSubject(store string) string { return "passline.resend." + store + ".ready" }
 
 // resendStream keeps delivered readies a day at most; its Nats-Msg-Id
 // window drops the schedule of a redelivered decision.
