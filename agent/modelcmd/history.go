@@ -8,15 +8,12 @@ import (
 )
 
 // Row, History and BadRow are the history CSV's (package history), named
-// here as before it moved there.
+// here for the model command's evaluation code.
 type (
 	Row     = history.Row
 	History = history.History
 	BadRow  = history.BadRow
 )
-
-// ReadHistory parses a history CSV (see history.ReadHistory).
-func ReadHistory(r io.Reader) (*History, error) { return history.ReadHistory(r) }
 
 // FitFleet fits a fleet prior per store category from a history, as the
 // cloud does (see predict.FitHistory).
