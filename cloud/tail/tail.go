@@ -14,7 +14,8 @@ import (
 )
 
 // Format renders one notification as a line: local time, rider, store,
-// order short code, kind, text.
+// order short code, kind, text, and "(sent again: not acked)" for the one
+// re-send of a ready its rider did not acknowledge.
 func Format(n wire.Notification) string {
 	code := n.ShortCode
 	if code == "" {
@@ -27,7 +28,11 @@ func Format(n wire.Notification) string {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return fmt.Sprintf("%s  %-10s %-12s %-8s %-10s %s", at.Local().Format("15:04:05"), n.Rider, n.Store, code, n.Kind, n.Text)
+	line := fmt.Sprintf("%s  %-10s %-12s %-8s %-10s %s", at.Local().Format("15:04:05"), n.Rider, n.Store, code, n.Kind, n.Text)
+	if n.Resent {
+		line += "  (sent again: not acked)"
+	}
+	return line
 }
 
 // FormatMsg formats a received message; a payload that is not a valid

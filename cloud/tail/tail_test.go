@@ -27,7 +27,14 @@ func TestFormat(t *testing.T) {
 			t.Errorf("line %q lacks %q", line, want)
 		}
 	}
+	if strings.Contains(line, "sent again") {
+		t.Errorf("first send marked as a re-send: %q", line)
+	}
 	n := note()
+	n.Resent = true
+	if line := tail.Format(n); !strings.HasSuffix(line, "order #23 is ready  (sent again: not acked)") {
+		t.Errorf("re-send: %q", line)
+	}
 	n.ShortCode = ""
 	if line := tail.Format(n); !strings.Contains(line, "…3456789") {
 		t.Errorf("no short code: %q", line)
