@@ -44,6 +44,9 @@ type Order struct {
 	// Seq numbers this order's decisions, so their ids stay unique and stable.
 	Seq     int    `json:"seq"`
 	TraceID string `json:"trace_id,omitempty"`
+	// Marked is the kitchen's flag on the order (a bump bar's mark key, as
+	// on a KDS): the board highlights it. A second mark clears it.
+	Marked bool `json:"marked,omitempty"`
 	// Stale is set when the event that created the order, or its ticket,
 	// was older than the agent's stale horizon when it arrived: the order
 	// is kept and learned from, but no rider is told anything about it.
@@ -66,6 +69,17 @@ type Sent struct {
 	At    time.Time `json:"at"`
 	ETA   time.Time `json:"eta,omitempty"` // the ready time the rider was told, if any
 	Count int       `json:"count"`
+	// Withdrawn is set when a later event took the decision back (a recall
+	// after ready): the kind may be decided again, under a new id, since
+	// Count keeps counting.
+	Withdrawn bool `json:"withdrawn,omitempty"`
+}
+
+// Told reports whether the rider was told a decision of kind that still
+// stands (not withdrawn).
+func (o *Order) Told(kind wire.DecisionKind) bool {
+	s, ok := o.Sent[kind]
+	return ok && !s.Withdrawn
 }
 
 // ItemCount is the number of items (sum of quantities).

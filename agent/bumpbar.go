@@ -9,7 +9,8 @@ import (
 
 // key applies a bump-bar key as a KDS bump bar does: bump finishes the
 // selected order, else the oldest in the station's queue; start starts it;
-// select picks a queue position; recall reopens the station's last bump.
+// select picks a queue position; recall reopens the station's last bump;
+// mark flags the order bump would act on.
 func (k *Kitchen) key(e *wire.Event) (*Change, error) {
 	key := e.Key
 	switch key.Action {
@@ -17,6 +18,8 @@ func (k *Kitchen) key(e *wire.Event) (*Change, error) {
 		return k.selectKey(key)
 	case wire.KeyRecall:
 		return k.recall(key, e)
+	case wire.KeyMark:
+		return k.mark(key, e)
 	}
 	o, from, err := k.target(key, e)
 	if err != nil {
@@ -74,7 +77,24 @@ func (k *Kitchen) selectKey(key *wire.Key) (*Change, error) {
 	return &Change{Order: k.Orders[id], From: k.Orders[id].Status}, nil
 }
 
-// recall reopens the last bumped order: done goes back to started.
+// mark toggles the flag of the order a bump would finish (the named, the
+// selected, else the oldest at the station); the selection stays, so the
+// next bump still finishes that order. The status does not move.
+func (k *Kitchen) mark(key *wire.Key, e *wire.Event) (*Change, error) {
+	if key.OrderID != "" && k.Orders[key.OrderID] == nil {
+		return nil, &Refusal{ReasonUnknownOrder, fmt.Sprintf("mark order %q: not open", key.OrderID)}
+	}
+	o, from, err := k.target(key, e)
+	if err != nil {
+		return nil, err
+	}
+	o.Marked = !o.Marked
+	return &Change{Order: o, From: from}, nil
+}
+
+// recall reopens the last bumped order, within RecallWindow of its bump:
+// done goes back to started, and the order is back in its station's
+// queue. A recall after the window is refused: the order stays ready.
 func (k *Kitchen) recall(key *wire.Key, e *wire.Event) (*Change, error) {
 	id := key.OrderID
 	if id == "" {
@@ -86,6 +106,10 @@ func (k *Kitchen) recall(key *wire.Key, e *wire.Event) (*Change, error) {
 	}
 	if o.Status != wire.StatusDone {
 		return nil, nil
+	}
+	if since := e.At.Sub(o.DoneAt); k.RecallWindow > 0 && since > k.RecallWindow {
+		return nil, &Refusal{ReasonRecallWindow, fmt.Sprintf("recall of order %s at station %q: bumped %s ago, past the %s recall window",
+			o.ID, key.Station, since.Round(time.Second), k.RecallWindow)}
 	}
 	from := o.Status
 	o.Status, o.DoneAt = wire.StatusStarted, time.Time{}

@@ -26,11 +26,11 @@ func (d BasicDecider) Decide(o *Order, t Trigger) []wire.Decision {
 	}
 	switch {
 	case o.Status == wire.StatusCancelled && t.From != wire.StatusCancelled:
-		if _, sent := o.Sent[wire.KindCancelled]; !sent {
+		if !o.Told(wire.KindCancelled) {
 			return []wire.Decision{d.decision(o, t, wire.KindCancelled)}
 		}
 	case Reached(o.Status, wire.StatusDone) && !Reached(t.From, wire.StatusDone):
-		if _, sent := o.Sent[wire.KindReady]; !sent {
+		if !o.Told(wire.KindReady) {
 			return []wire.Decision{d.decision(o, t, wire.KindReady)}
 		}
 	}
@@ -81,7 +81,7 @@ func (o *Order) MarkSent(d wire.Decision) {
 		o.Sent = map[wire.DecisionKind]Sent{}
 	}
 	s := o.Sent[d.Kind]
-	s.ID, s.At, s.Count = d.ID, d.CreatedAt, s.Count+1
+	s.ID, s.At, s.Count, s.Withdrawn = d.ID, d.CreatedAt, s.Count+1, false
 	if d.ETA != nil {
 		s.ETA = *d.ETA
 	}

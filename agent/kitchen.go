@@ -14,6 +14,8 @@ const (
 	ReasonUnparsed     = "unparsed"      // an unparsed ticket: kept for a person to read
 	ReasonStore        = "store"         // an event for another store
 	ReasonDuplicate    = "duplicate"     // the event id was applied before (counted, not kept)
+	ReasonUnknownCode  = "unknown_code"  // a scanned code that names no open order (or several)
+	ReasonRecallWindow = "recall_window" // a recall after the recall window: the order stays ready
 )
 
 // Refusal is an event the state machine will not apply, with the reason.
@@ -51,6 +53,9 @@ type Kitchen struct {
 	LastBumped map[string]string `json:"last_bumped"`
 	// AutoStart marks accepted orders started at once (stores with no start key).
 	AutoStart bool `json:"-"`
+	// RecallWindow is how long after its bump an order may be recalled;
+	// a later recall is refused (ReasonRecallWindow). Zero means no limit.
+	RecallWindow time.Duration `json:"-"`
 	// Closed reports whether an order id is already in history; a late or
 	// repeated event for it changes nothing. Nil means never.
 	Closed func(id string) bool `json:"-"`
@@ -142,6 +147,8 @@ func (k *Kitchen) apply(e *wire.Event) (*Change, error) {
 		return k.weight(e)
 	case wire.EventPOS:
 		return k.pos(e), nil
+	case wire.EventScan:
+		return k.scan(e)
 	}
 	return nil, nil // device status: no order changes
 }

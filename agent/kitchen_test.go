@@ -89,6 +89,47 @@ func TestKitchenLifecycle(t *testing.T) {
 			{ev: pos("4", "o1", wire.StatusCancelled, 3)},
 			{ev: key("5", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 4)},
 		}},
+		{"a scanned order id makes the order ready, once", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: ticket("2", "o2", "grill", 1), order: "o2", want: wire.StatusAccepted},
+			{ev: scan("3", "o2", 90), order: "o2", want: wire.StatusDone},
+			{ev: scan("4", "o2", 95)},
+			{ev: key("5", wire.Key{Action: wire.KeyBump, Station: "grill"}, 96), order: "o1", want: wire.StatusDone},
+		}},
+		{"a scanned pickup number, with or without #, names its order", []step{
+			{ev: shortTicket("1", "o1", "#23", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: shortTicket("2", "o2", "#24", 1), order: "o2", want: wire.StatusAccepted},
+			{ev: scan("3", "24", 90), order: "o2", want: wire.StatusDone},
+			{ev: scan("4", "#23", 91), order: "o1", want: wire.StatusDone},
+		}},
+		{"a shared pickup number means the order still cooking; else it is refused", []step{
+			{ev: shortTicket("1", "o1", "#7", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: shortTicket("2", "o2", "#7", 1), order: "o2", want: wire.StatusAccepted},
+			{ev: scan("3", "#7", 5), refuse: agent.ReasonUnknownCode},
+			{ev: key("4", wire.Key{Action: wire.KeyBump, OrderID: "o1"}, 6), order: "o1", want: wire.StatusDone},
+			{ev: scan("5", "#7", 90), order: "o2", want: wire.StatusDone},
+		}},
+		{"an unknown code moves no order; a closed order's code changes nothing", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: scan("2", "o9", 5), refuse: agent.ReasonUnknownCode},
+			{ev: scan("3", "https://example.com/?o=o1", 6), refuse: agent.ReasonUnknownCode},
+			{ev: pos("4", "o1", wire.StatusPickedUp, 7), order: "o1", want: wire.StatusPickedUp, closed: true},
+			{ev: scan("5", "o1", 8)},
+		}},
+		{"recall within the window reopens; after it, it is refused", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: key("2", wire.Key{Action: wire.KeyBump, Station: "grill"}, 100), order: "o1", want: wire.StatusDone},
+			{ev: key("3", wire.Key{Action: wire.KeyRecall, Station: "grill"}, 219), order: "o1", want: wire.StatusStarted},
+			{ev: key("4", wire.Key{Action: wire.KeyBump, Station: "grill"}, 300), order: "o1", want: wire.StatusDone},
+			{ev: key("5", wire.Key{Action: wire.KeyRecall, Station: "grill"}, 421), refuse: agent.ReasonRecallWindow},
+			{ev: key("6", wire.Key{Action: wire.KeyRecall, OrderID: "o1"}, 422), refuse: agent.ReasonRecallWindow},
+		}},
+		{"a scanned order can be recalled by id within the window", []step{
+			{ev: ticket("1", "o1", "grill", 0), order: "o1", want: wire.StatusAccepted},
+			{ev: scan("2", "o1", 100), order: "o1", want: wire.StatusDone},
+			{ev: key("3", wire.Key{Action: wire.KeyRecall, OrderID: "o1"}, 110), order: "o1", want: wire.StatusStarted},
+			{ev: scan("4", "o1", 150), order: "o1", want: wire.StatusDone},
+		}},
 		{"unparsed ticket and empty recall are refused", []step{
 			{ev: wire.Event{ID: "1", Kind: wire.EventUnparsed, Store: "s1", At: t0, Ticket: &wire.Ticket{Raw: "??"}}, refuse: agent.ReasonUnparsed},
 			{ev: key("2", wire.Key{Action: wire.KeyRecall}, 1), refuse: agent.ReasonUnknownOrder},
@@ -97,6 +138,7 @@ func TestKitchenLifecycle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k := agent.NewKitchen("s1")
+			k.RecallWindow = 2 * time.Minute
 			history := map[string]bool{}
 			k.Closed = func(id string) bool { return history[id] }
 			for i, s := range tt.steps {
@@ -127,6 +169,55 @@ func TestKitchenLifecycle(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func scan(id, code string, sec int) wire.Event {
+	return wire.Event{ID: id, Kind: wire.EventScan, Store: "s1", At: t0.Add(time.Duration(sec) * time.Second), Scan: &wire.Scan{Code: code}}
+}
+
+func shortTicket(id, order, short string, sec int) wire.Event {
+	ev := ticket(id, order, "grill", sec)
+	ev.Ticket.ShortCode = short
+	return ev
+}
+
+// TestMarkFlagsTheOrderBumpWouldFinish: mark toggles the flag of the
+// selected (else oldest) order without moving it or its selection, and a
+// mark naming a closed or unknown order is refused.
+func TestMarkFlagsTheOrderBumpWouldFinish(t *testing.T) {
+	k := agent.NewKitchen("s1")
+	apply := func(ev wire.Event) (*agent.Change, error) {
+		t.Helper()
+		return k.Apply(&ev)
+	}
+	for i, o := range []string{"o1", "o2"} {
+		if _, err := apply(ticket(o, o, "grill", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch, err := apply(key("m1", wire.Key{Action: wire.KeyMark, Station: "grill"}, 5))
+	if err != nil || ch == nil || ch.Order.ID != "o1" || !ch.Order.Marked || ch.From != wire.StatusAccepted || ch.Order.Status != wire.StatusAccepted {
+		t.Fatalf("mark with nothing selected: %+v %v", ch, err)
+	}
+	if _, err := apply(key("s2", wire.Key{Action: wire.KeySelect, Station: "grill", Position: 2}, 6)); err != nil {
+		t.Fatal(err)
+	}
+	if ch, err := apply(key("m2", wire.Key{Action: wire.KeyMark, Station: "grill"}, 7)); err != nil || ch.Order.ID != "o2" || !ch.Order.Marked {
+		t.Fatalf("mark of the selected order: %+v %v", ch, err)
+	}
+	if ch, err := apply(key("b3", wire.Key{Action: wire.KeyBump, Station: "grill"}, 8)); err != nil || ch.Order.ID != "o2" {
+		t.Fatalf("bump after mark finished %+v %v, want the selected o2", ch, err)
+	}
+	if ch, err := apply(key("m4", wire.Key{Action: wire.KeyMark, OrderID: "o1"}, 9)); err != nil || ch.Order.Marked {
+		t.Fatalf("second mark of o1 did not clear it: %+v %v", ch, err)
+	}
+	var ref *agent.Refusal
+	if _, err := apply(key("m5", wire.Key{Action: wire.KeyMark, OrderID: "o9"}, 10)); !errors.As(err, &ref) || ref.Reason != agent.ReasonUnknownOrder {
+		t.Fatalf("mark of an unknown order: %v", err)
+	}
+	if _, ok := k.Orders["o9"]; ok {
+		t.Fatal("mark of an unknown order made a placeholder")
 	}
 }
 

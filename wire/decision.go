@@ -43,6 +43,10 @@ const (
 	// cooking the order (the start key, or the ticket of a store that
 	// starts automatically): Deliveroo hears it as prep stage in_kitchen.
 	FlagCookStart = "cook_start"
+	// FlagRecalled marks the delayed decision that supersedes a ready
+	// after the kitchen recalled (un-bumped) the order: the food is not
+	// ready after all. A new ready follows when the order is bumped again.
+	FlagRecalled = "recalled"
 )
 
 // Decision is one thing the agent decided to tell an order's rider. Its ID

@@ -16,13 +16,14 @@ const (
 	EventKey      EventKind = "key"             // bump bar: a key was pressed
 	EventWeight   EventKind = "weight"          // scale: a stable weight
 	EventPOS      EventKind = "pos_status"      // POS/KDS: an order changed status
+	EventScan     EventKind = "scan"            // barcode scanner: a ticket's code was scanned at packing (ready)
 	EventStatus   EventKind = "status"          // any device: online/offline (retained)
 )
 
 // Valid reports whether k is a known event kind.
 func (k EventKind) Valid() bool {
 	switch k {
-	case EventTicket, EventUnparsed, EventKey, EventWeight, EventPOS, EventStatus:
+	case EventTicket, EventUnparsed, EventKey, EventWeight, EventPOS, EventScan, EventStatus:
 		return true
 	}
 	return false
@@ -55,6 +56,7 @@ type Event struct {
 	Key    *Key          `json:"key,omitempty"`    // key
 	Weight *Weight       `json:"weight,omitempty"` // weight
 	POS    *POSStatus    `json:"pos,omitempty"`    // pos_status
+	Scan   *Scan         `json:"scan,omitempty"`   // scan
 	Status *DeviceStatus `json:"status,omitempty"` // status
 }
 
@@ -86,12 +88,13 @@ const (
 	KeyStart  KeyAction = "start"  // cooking started on the selected or oldest accepted order
 	KeyRecall KeyAction = "recall" // reopen the last bumped order at the station
 	KeySelect KeyAction = "select" // select the order at Position in the station's queue
+	KeyMark   KeyAction = "mark"   // flag (or unflag) the selected or oldest order on the board
 )
 
 // Valid reports whether a is a known action.
 func (a KeyAction) Valid() bool {
 	switch a {
-	case KeyBump, KeyStart, KeyRecall, KeySelect:
+	case KeyBump, KeyStart, KeyRecall, KeySelect, KeyMark:
 		return true
 	}
 	return false
@@ -112,6 +115,17 @@ type Weight struct {
 	Stable  bool    `json:"stable"`
 	OrderID string  `json:"order_id,omitempty"` // set when a bag label was scanned
 }
+
+// Scan is one code read by a barcode scanner: what it typed before Enter,
+// as printed on the ticket (the print proxy's QR code carries the order
+// id; a platform barcode or a pickup number may be scanned too). The agent
+// finds the order the code names; a code naming no open order is refused.
+type Scan struct {
+	Code string `json:"code"`
+}
+
+// MaxScanLen is the longest scanned code: longer input is not a ticket's.
+const MaxScanLen = 128
 
 // OrderStatus is an order's lifecycle state, as the agent keeps it and as a
 // POS may report it.
@@ -178,7 +192,7 @@ func (e *Event) ValidateAt(now time.Time) error {
 		return invalid("trace_id", "longer than %d", MaxTextLen)
 	}
 	bodies := 0
-	for _, set := range []bool{e.Ticket != nil, e.Key != nil, e.Weight != nil, e.POS != nil, e.Status != nil} {
+	for _, set := range []bool{e.Ticket != nil, e.Key != nil, e.Weight != nil, e.POS != nil, e.Scan != nil, e.Status != nil} {
 		if set {
 			bodies++
 		}
@@ -212,6 +226,11 @@ func (e *Event) ValidateAt(now time.Time) error {
 			return invalid("pos", "missing for kind %q", e.Kind)
 		}
 		return e.POS.validate()
+	case EventScan:
+		if e.Scan == nil {
+			return invalid("scan", "missing for kind %q", e.Kind)
+		}
+		return e.Scan.validate()
 	case EventStatus:
 		if e.Status == nil {
 			return invalid("status", "missing for kind %q", e.Kind)
@@ -293,6 +312,18 @@ func (k *Key) validate() error {
 	}
 	if k.OrderID != "" {
 		return checkOrderID("key.order_id", k.OrderID)
+	}
+	return nil
+}
+
+func (s *Scan) validate() error {
+	if s.Code == "" || len(s.Code) > MaxScanLen {
+		return invalid("scan.code", "must be 1-%d bytes", MaxScanLen)
+	}
+	for _, r := range s.Code {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return invalid("scan.code", "%q holds a control character or invalid UTF-8", s.Code)
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ func FuzzDecodeEvent(f *testing.F) {
 	b, _ := ticketEvent(time.Now()).Marshal()
 	f.Add("passline/v1/s1/printer/printer-1/ticket", b)
 	f.Add("passline/v1/s1/bumpbar/b1/key", []byte(`{"v":1,"id":"x","kind":"key","store":"s1","device_id":"b1","at":"2026-11-24T00:00:00Z","key":{"action":"bump"}}`))
+	f.Add("passline/v1/s1/scanner/sc1/scan", []byte(`{"v":1,"id":"x","kind":"scan","store":"s1","device_id":"sc1","at":"2026-11-24T00:00:00Z","scan":{"code":"o-42"}}`))
 	f.Add("x", []byte(`{"v":1}`))
 	f.Add("", []byte(`[`))
 	f.Fuzz(func(t *testing.T, topic string, b []byte) {

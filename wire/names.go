@@ -71,13 +71,14 @@ const (
 	DeviceBumpBar Device = "bumpbar" // USB, GPIO or KDS bump bar: keys
 	DeviceScale   Device = "scale"   // packing scale: weights
 	DevicePOS     Device = "pos"     // POS or KDS speaking MQTT: order status
+	DeviceScanner Device = "scanner" // USB/HID barcode scanner: scanned ticket codes
 	DeviceBridge  Device = "bridge"  // the firmware-bridge itself: health
 )
 
 // Valid reports whether d is a known device kind.
 func (d Device) Valid() bool {
 	switch d {
-	case DevicePrinter, DeviceBumpBar, DeviceScale, DevicePOS, DeviceBridge:
+	case DevicePrinter, DeviceBumpBar, DeviceScale, DevicePOS, DeviceScanner, DeviceBridge:
 		return true
 	}
 	return false

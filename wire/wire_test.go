@@ -37,6 +37,28 @@ func TestEventRoundTrip(t *testing.T) {
 	}
 }
 
+// TestScanEventRoundTrip: a scanner's event travels on its own device
+// topic and keeps the code as typed, pickup-number '#' included.
+func TestScanEventRoundTrip(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	e := wire.Event{ID: "sc-1", Kind: wire.EventScan, Store: "s1", DeviceID: "scanner-1", At: now, Scan: &wire.Scan{Code: "#42"}}
+	b, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := wire.Topic{Store: "s1", Device: wire.DeviceScanner, DeviceID: "scanner-1", Event: wire.EventScan}
+	if tp.String() != "passline/v1/s1/scanner/scanner-1/scan" {
+		t.Fatalf("topic %s", tp)
+	}
+	_, got, err := wire.DecodeEventOn(tp.String(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Scan == nil || got.Scan.Code != "#42" || got.OrderID() != "" {
+		t.Fatalf("decoded %+v", got)
+	}
+}
+
 func TestDecodeEventRefuses(t *testing.T) {
 	now := time.Now().UTC()
 	valid, _ := ticketEvent(now).Marshal()
@@ -84,6 +106,16 @@ func TestDecodeEventRefuses(t *testing.T) {
 			e.Kind, e.Ticket, e.POS = wire.EventPOS, nil, &wire.POSStatus{OrderID: "o1", Status: "eaten"}
 		}), wire.ReasonInvalid, "pos.status"},
 		{"unparsed without raw", mutate(func(e *wire.Event) { e.Kind = wire.EventUnparsed }), wire.ReasonInvalid, "ticket.raw"},
+		{"scan without code", mutate(func(e *wire.Event) {
+			e.Kind, e.Ticket, e.Scan = wire.EventScan, nil, &wire.Scan{}
+		}), wire.ReasonInvalid, "scan.code"},
+		{"scan code with a control character", mutate(func(e *wire.Event) {
+			e.Kind, e.Ticket, e.Scan = wire.EventScan, nil, &wire.Scan{Code: "o-1\x1b"}
+		}), wire.ReasonInvalid, "scan.code"},
+		{"scan code too long", mutate(func(e *wire.Event) {
+			e.Kind, e.Ticket, e.Scan = wire.EventScan, nil, &wire.Scan{Code: strings.Repeat("7", wire.MaxScanLen+1)}
+		}), wire.ReasonInvalid, "scan.code"},
+		{"scan without body", mutate(func(e *wire.Event) { e.Kind = wire.EventScan }), wire.ReasonInvalid, "scan"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -131,7 +131,7 @@ func (m *Main) startWriter(ctx context.Context) error {
 	w := ingest.NewWriter(m.DB, c.Store, c.Ingest.Queue)
 	w.Decider, w.AutoStart, w.MaxBatch = m.Decider, c.Ingest.AutoStart, c.Ingest.MaxBatch
 	w.Tick, w.FinishedTTL, w.OrphanTTL = c.Params.RetryInterval, c.Retain.FinishedTTL, c.Retain.OrphanTTL
-	w.StaleAfter = c.Ingest.StaleAfter
+	w.StaleAfter, w.RecallWindow = c.Ingest.StaleAfter, c.Ingest.RecallWindow
 	w.Log = m.Log.With("component", "ingest")
 	m.Registry = prometheus.NewRegistry()
 	w.Observe = m.observer()

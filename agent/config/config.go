@@ -130,6 +130,11 @@ type Ingest struct {
 	// this when it arrives is recorded (history, dedupe) but produces no
 	// rider decision, nor does an order it creates; 0 turns it off.
 	StaleAfter time.Duration `yaml:"stale_after"`
+	// RecallWindow is how long after its bump (or scan) an order may be
+	// recalled from the bump bar; a later recall is refused, logged and
+	// kept as a reject (recall_window), and the order stays ready. 0 means
+	// no limit.
+	RecallWindow time.Duration `yaml:"recall_window"`
 }
 
 // Outbox bounds the store-and-forward queue of decisions.
@@ -159,7 +164,7 @@ func DefaultConfig() Config {
 		HTTP:   HTTP{Listen: "127.0.0.1:8070"},
 		Params: agent.DefaultParams(),
 		GPIO:   GPIO{DeviceID: "gpio", Debounce: 30 * time.Millisecond},
-		Ingest: Ingest{Queue: 4096, MaxBatch: 512, StaleAfter: 5 * time.Minute},
+		Ingest: Ingest{Queue: 4096, MaxBatch: 512, StaleAfter: 5 * time.Minute, RecallWindow: 2 * time.Minute},
 		Outbox: Outbox{MaxEntries: 100_000, MaxBytes: 64 << 20, TTL: 2 * time.Hour},
 		Retain: Retain{History: 50_000, Rejects: 1_000, Seen: 200_000, FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour},
 		Lock:   3 * time.Second,

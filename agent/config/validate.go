@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"time"
 
 	"github.com/passline/passline/agent/rules"
 	"github.com/passline/passline/wire"
@@ -162,6 +163,9 @@ func (c *Config) validateLimits(bad badFunc) {
 	if c.Ingest.StaleAfter < 0 {
 		bad("ingest.stale_after", "must not be negative")
 	}
+	if c.Ingest.RecallWindow < 0 || c.Ingest.RecallWindow > maxRecallWindow {
+		bad("ingest.recall_window", "must be 0 (no limit) to 24h")
+	}
 	if c.Outbox.MaxEntries < 1 {
 		bad("outbox.max_entries", "must be positive")
 	}
@@ -193,3 +197,6 @@ func loopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// maxRecallWindow bounds ingest.recall_window: a day-old bump is history.
+const maxRecallWindow = 24 * time.Hour

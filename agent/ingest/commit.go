@@ -212,17 +212,19 @@ func jsonOrder(o *agent.Order) ([]byte, error) { return json.Marshal(o) }
 
 // decide runs the Decider, turning a panic into no decisions: a bug in a
 // rule must not crash the agent on every redelivery of the same event. A
-// stale order decides nothing.
+// stale order decides nothing. A recall that takes back a ready is
+// decided first, whatever the Decider (agent.Recalled).
 func (w *Writer) decide(o *agent.Order, t agent.Trigger) (ds []wire.Decision) {
 	if o.Stale {
 		return nil
 	}
+	recalled := agent.Recalled(o, t)
 	defer func() {
 		if r := recover(); r != nil {
 			w.panics.Add(1)
 			w.Log.Error("decider panicked; the event is applied without decisions", "order", o.ID, "panic", r)
-			ds = nil
+			ds = recalled
 		}
 	}()
-	return w.Decider.Decide(o, t)
+	return append(recalled, w.Decider.Decide(o, t)...)
 }

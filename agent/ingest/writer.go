@@ -26,6 +26,9 @@ type Writer struct {
 	Decider agent.Decider
 	// AutoStart marks orders started on accept.
 	AutoStart bool
+	// RecallWindow is how long after a bump a recall may reopen the order
+	// (agent.Kitchen.RecallWindow); zero means no limit.
+	RecallWindow time.Duration
 	// MaxBatch bounds the events committed in one transaction.
 	MaxBatch int
 	// Tick is how often open orders are re-evaluated and expired (Params.RetryInterval).
@@ -154,14 +157,20 @@ func (w *Writer) DeciderPanics() int64 { return w.panics.Load() }
 // CommitFailures counts failed commits (full disk, write errors).
 func (w *Writer) CommitFailures() int64 { return w.failures.Load() }
 
+// setKitchen makes k, loaded from the db, the writer's kitchen, with the
+// writer's settings.
+func (w *Writer) setKitchen(k *agent.Kitchen) {
+	k.AutoStart, k.RecallWindow = w.AutoStart, w.RecallWindow
+	w.k = k
+}
+
 // Run loads the kitchen from the db and starts the writer goroutine.
 func (w *Writer) Run(ctx context.Context) error {
 	k, err := w.DB.LoadKitchen(w.Store)
 	if err != nil {
 		return err
 	}
-	k.AutoStart = w.AutoStart
-	w.k = k
+	w.setKitchen(k)
 	w.lastErr.Store("")
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.stop = ctx.Done()
@@ -239,8 +248,7 @@ func (w *Writer) retry(ctx context.Context, fn func() error) bool {
 		w.lastErr.Store(err.Error())
 		w.Log.Error("state db commit failed; events stay unacked and will be retried", "err", err, "retry_in", backoff)
 		if k, lerr := w.DB.LoadKitchen(w.Store); lerr == nil {
-			k.AutoStart = w.AutoStart
-			w.k = k
+			w.setKitchen(k)
 		} else {
 			w.Log.Error("reload kitchen after failed commit", "err", lerr)
 		}

@@ -148,7 +148,7 @@ func (s *AgentSource) stations(orders []*agent.Order, queued map[string]bool, no
 
 func (s *AgentSource) order(o *agent.Order, model *predict.Model, queued map[string]bool, now time.Time) Order {
 	v := Order{ID: o.ID, ShortCode: o.ShortCode, Status: string(o.Status), Items: o.ItemCount(),
-		AcceptedAt: o.AcceptedAt, Told: told(o, queued), TraceID: o.TraceID}
+		AcceptedAt: o.AcceptedAt, Told: told(o, queued), TraceID: o.TraceID, Marked: o.Marked}
 	if !o.AcceptedAt.IsZero() {
 		v.ElapsedS = max(now.Sub(o.AcceptedAt), 0).Seconds()
 	}
@@ -170,7 +170,7 @@ func (s *AgentSource) order(o *agent.Order, model *predict.Model, queued map[str
 func told(o *agent.Order, queued map[string]bool) []Told {
 	out := []Told{}
 	for kind, sent := range o.Sent {
-		t := Told{Kind: string(kind), At: sent.At, Count: sent.Count, Queued: queued[sent.ID]}
+		t := Told{Kind: string(kind), At: sent.At, Count: sent.Count, Queued: queued[sent.ID], Withdrawn: sent.Withdrawn}
 		if !sent.ETA.IsZero() {
 			eta := sent.ETA
 			t.ETA = &eta

@@ -30,10 +30,11 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 		{Store: "s1", ID: "a", ShortCode: "#1", Status: wire.StatusStarted, Station: "wok", TicketSeen: true,
 			AcceptedAt: now.Add(-4 * time.Minute), Items: []wire.Item{{SKU: "noodles", Qty: 2, Station: "wok"}},
 			Sent: map[wire.DecisionKind]agent.Sent{wire.KindETA: {ID: "a-1", At: now.Add(-time.Minute), ETA: now.Add(3 * time.Minute), Count: 2}}},
-		{Store: "s1", ID: "b", ShortCode: "#2", Status: wire.StatusAccepted, Station: "wok", TicketSeen: true,
+		{Store: "s1", ID: "b", ShortCode: "#2", Status: wire.StatusAccepted, Station: "wok", TicketSeen: true, Marked: true,
 			AcceptedAt: now.Add(-6 * time.Minute), Items: []wire.Item{{SKU: "rice", Qty: 1, Station: "wok"}}},
 		{Store: "s1", ID: "c", Status: wire.StatusDone, TicketSeen: true, AcceptedAt: now.Add(-9 * time.Minute),
-			Items: []wire.Item{{SKU: "tea", Qty: 1}}},
+			Items: []wire.Item{{SKU: "tea", Qty: 1}},
+			Sent:  map[wire.DecisionKind]agent.Sent{wire.KindReady: {ID: "c-1", At: now.Add(-2 * time.Minute), Count: 1, Withdrawn: true}}},
 		{Store: "s1", ID: "gone", Status: wire.StatusPickedUp, Station: "wok", AcceptedAt: now.Add(-20 * time.Minute)},
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
@@ -68,6 +69,9 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 	if len(wok) != 2 || wok[0].ID != "b" || wok[1].ID != "a" {
 		t.Fatalf("wok orders = %+v, want b then a (oldest first), picked-up order left out", wok)
 	}
+	if !wok[0].Marked || wok[1].Marked {
+		t.Fatalf("marked: b %v a %v, want only b (marked from the bump bar)", wok[0].Marked, wok[1].Marked)
+	}
 	a := wok[1]
 	if a.ElapsedS != 240 || len(a.Told) != 1 || a.Told[0].Kind != "eta" || a.Told[0].ETA == nil || a.Told[0].Count != 2 || !a.Told[0].Queued {
 		t.Fatalf("order a = %+v", a)
@@ -79,8 +83,8 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 	if p.Early.Before(now) && p.Early.Before(a.AcceptedAt.Add(4*time.Minute)) {
 		t.Fatalf("band starts before the elapsed time: %+v", p)
 	}
-	if c := b.Stations[0].Orders[0]; c.ID != "c" || c.Prediction != nil {
-		t.Fatalf("done order = %+v, want no prediction", c)
+	if c := b.Stations[0].Orders[0]; c.ID != "c" || c.Prediction != nil || len(c.Told) != 1 || !c.Told[0].Withdrawn {
+		t.Fatalf("done order = %+v, want no prediction and its recalled ready shown withdrawn", c)
 	}
 	if b.Outbox.Depth != 1 {
 		t.Errorf("outbox = %+v, want depth 1", b.Outbox)

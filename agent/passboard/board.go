@@ -51,6 +51,8 @@ type Order struct {
 	// Told is what the order's rider has been told, oldest first.
 	Told    []Told `json:"told"`
 	TraceID string `json:"trace_id,omitempty"`
+	// Marked is the kitchen's flag (a bump bar's mark key): highlighted.
+	Marked bool `json:"marked,omitempty"`
 }
 
 // Prediction is the model's ready time with an 80 % band.
@@ -70,6 +72,9 @@ type Told struct {
 	// Queued is true while the decision waits in the outbox: the rider
 	// has not been told yet.
 	Queued bool `json:"queued,omitempty"`
+	// Withdrawn is true for a ready the kitchen recalled: the rider was
+	// told it is delayed after all.
+	Withdrawn bool `json:"withdrawn,omitempty"`
 }
 
 // Link is one connection's state.

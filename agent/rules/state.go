@@ -110,8 +110,7 @@ func (st *evalState) pReady(d float64) float64 {
 }
 
 func (st *evalState) sent(kind string) bool {
-	_, ok := st.o.Sent[wire.DecisionKind(kind)]
-	return ok
+	return st.o.Told(wire.DecisionKind(kind))
 }
 
 func (st *evalState) sinceSent(kind string) float64 {

@@ -122,7 +122,7 @@ func PublishRaw(tb testing.TB, c paho.Client, topic string, b []byte) {
 func Topic(ev wire.Event) string {
 	dev := map[wire.EventKind]wire.Device{wire.EventTicket: wire.DevicePrinter, wire.EventUnparsed: wire.DevicePrinter,
 		wire.EventKey: wire.DeviceBumpBar, wire.EventWeight: wire.DeviceScale, wire.EventPOS: wire.DevicePOS,
-		wire.EventStatus: wire.DeviceBridge}[ev.Kind]
+		wire.EventScan: wire.DeviceScanner, wire.EventStatus: wire.DeviceBridge}[ev.Kind]
 	return wire.Topic{Store: ev.Store, Device: dev, DeviceID: ev.DeviceID, Event: ev.Kind}.String()
 }
 
@@ -140,6 +140,11 @@ func Bump(store, order string, at time.Time) wire.Event {
 // Key builds a bump-bar key event.
 func Key(store, id string, k wire.Key, at time.Time) wire.Event {
 	return wire.Event{V: wire.Version, ID: id, Kind: wire.EventKey, Store: store, DeviceID: "bar1", At: at, Key: &k}
+}
+
+// Scan builds a barcode scanner's event for a scanned code.
+func Scan(store, id, code string, at time.Time) wire.Event {
+	return wire.Event{V: wire.Version, ID: id, Kind: wire.EventScan, Store: store, DeviceID: "scanner1", At: at, Scan: &wire.Scan{Code: code}}
 }
 
 // ConfigBuckets creates KV PASSLINE_CONFIG and PASSLINE_CONFIG_STATUS on

@@ -28,6 +28,7 @@
     var c = el("article", "card");
     c.dataset.order = o.id;
     c.dataset.status = o.status;
+    if (o.marked) c.classList.add("marked");
     var top = el("div", "row");
     top.appendChild(el("div", "code", o.short_code || o.id));
     var el2 = el("div", "elapsed");
@@ -67,7 +68,7 @@
       var txt = x.kind.replace("_", " ") + " " + hhmm(x.at);
       if (x.eta && x.kind !== "ready") txt += " → " + hhmm(x.eta);
       if (x.queued) txt += " · waiting to send";
-      var chip = el("span", "chip " + x.kind + (x.queued ? " queued" : ""), txt);
+      var chip = el("span", "chip " + x.kind + (x.queued ? " queued" : "") + (x.withdrawn ? " withdrawn" : ""), txt);
       chip.dataset.kind = x.kind;
       told.appendChild(chip);
     });
