@@ -26,6 +26,7 @@ func (m *Main) startDrivers(ctx context.Context) error {
 		{m.Config.ESCPOS.Enabled, m.startESCPOS},
 		{m.Config.Scale.Enabled, m.startScale},
 		{m.Config.Evdev.Enabled, m.startEvdev},
+		{m.Config.Scanner.Enabled, m.startScanner},
 		{m.Config.GPIO.Enabled, m.startGPIO},
 	} {
 		if !d.on {
@@ -61,9 +62,13 @@ func (m *Main) startESCPOS(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("escpos.%w", err)
 	}
+	sc, err := escpos.ParseScanCode(c.ScanCode)
+	if err != nil {
+		return fmt.Errorf("escpos.scan_code: %w", err)
+	}
 	p := &escpos.Proxy{
 		Listen: c.Listen, Printer: c.Printer, DialTimeout: c.DialTimeout, IdleTimeout: c.IdleTimeout,
-		CodePage: cp, Extractor: x, Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID,
+		CodePage: cp, Extractor: x, ScanCode: sc, Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID,
 		Logger: m.Logger.With("driver", "escpos"),
 	}
 	if err := m.start(ctx, "escpos", p); err != nil {
@@ -95,6 +100,15 @@ func (m *Main) startEvdev(ctx context.Context) error {
 		Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "evdev"),
 	}
 	return m.start(ctx, "evdev", d)
+}
+
+func (m *Main) startScanner(ctx context.Context) error {
+	c := m.Config.Scanner
+	d := &evdev.Driver{
+		Device: c.Device, Scanner: &evdev.Scanner{Gap: c.Gap}, Retry: c.Retry,
+		Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "scanner"),
+	}
+	return m.start(ctx, "scanner", d)
 }
 
 func (m *Main) pin(field, name string) (gpio.PinIO, error) {

@@ -79,6 +79,7 @@ var (
 	descJobs       = prometheus.NewDesc("passline_bridge_print_jobs_total", "POS connections the print proxy served.", nil, nil)
 	descBytes      = prometheus.NewDesc("passline_bridge_print_bytes_total", "Bytes the print proxy forwarded to the printer.", nil, nil)
 	descTickets    = prometheus.NewDesc("passline_bridge_print_tickets_total", "Tickets read by the print proxy, by result.", []string{"result"}, nil)
+	descScanCodes  = prometheus.NewDesc("passline_bridge_print_scan_codes_total", "Scannable codes (QR or Code128 of the order id) the print proxy added to tickets.", nil, nil)
 )
 
 // mqttCollector reads the MQTT client's link state and counters.
@@ -110,7 +111,7 @@ type proxyCollector struct{ p *escpos.Proxy }
 
 // Describe implements prometheus.Collector.
 func (pc proxyCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descJobs, descBytes, descTickets} {
+	for _, d := range []*prometheus.Desc{descJobs, descBytes, descTickets, descScanCodes} {
 		ch <- d
 	}
 }
@@ -123,6 +124,7 @@ func (pc proxyCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descTickets, prometheus.CounterValue, float64(st.Parsed), "parsed")
 	ch <- prometheus.MustNewConstMetric(descTickets, prometheus.CounterValue, float64(st.Unparsed), "unparsed")
 	ch <- prometheus.MustNewConstMetric(descTickets, prometheus.CounterValue, float64(st.Dropped), "dropped")
+	ch <- prometheus.MustNewConstMetric(descScanCodes, prometheus.CounterValue, float64(st.Codes))
 }
 
 func b2f(b bool) float64 {

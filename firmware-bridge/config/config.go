@@ -25,14 +25,15 @@ type Config struct {
 	// DeviceID is the bridge's own id in its status topic (and last will).
 	DeviceID string `yaml:"device_id"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string `yaml:"log_level"`
-	MQTT     MQTT   `yaml:"mqtt"`
-	Sim      Sim    `yaml:"sim"`
-	ESCPOS   ESCPOS `yaml:"escpos"`
-	Scale    Scale  `yaml:"scale"`
-	Evdev    Evdev  `yaml:"evdev"`
-	GPIO     GPIO   `yaml:"gpio"`
-	HTTP     HTTP   `yaml:"http"`
+	LogLevel string  `yaml:"log_level"`
+	MQTT     MQTT    `yaml:"mqtt"`
+	Sim      Sim     `yaml:"sim"`
+	ESCPOS   ESCPOS  `yaml:"escpos"`
+	Scale    Scale   `yaml:"scale"`
+	Evdev    Evdev   `yaml:"evdev"`
+	Scanner  Scanner `yaml:"scanner"`
+	GPIO     GPIO    `yaml:"gpio"`
+	HTTP     HTTP    `yaml:"http"`
 }
 
 // HTTP is the bridge's own HTTP listener: GET /metrics (Prometheus).
@@ -83,6 +84,11 @@ type ESCPOS struct {
 	DialTimeout time.Duration    `yaml:"dial_timeout"`
 	IdleTimeout time.Duration    `yaml:"idle_timeout"` // a silent POS connection is closed after this
 	Patterns    []escpos.Pattern `yaml:"patterns"`
+	// ScanCode prints a scannable code of the order id before the cut of
+	// every ticket a pattern reads, for the barcode scanner at the pass
+	// (scanner): qr, code128 (printers without QR), or off (the default,
+	// for every pattern). When on, a pattern's scan_code overrides it.
+	ScanCode string `yaml:"scan_code"`
 }
 
 // Scale is a continuous-output serial scale.
@@ -113,6 +119,21 @@ type Evdev struct {
 	// recall, or select:N.
 	Keys  map[string]string `yaml:"keys"`
 	Retry time.Duration     `yaml:"retry"`
+}
+
+// Scanner is a USB/HID barcode scanner at the pass, read through Linux
+// input events like the bump bar: it types the code on the ticket (the
+// print proxy's QR code, escpos.scan_code) and Enter, and each code is
+// published as a scan event, which the agent takes as the order's ready
+// report. Set the scanner to a US keyboard layout and Enter as suffix.
+type Scanner struct {
+	Enabled  bool   `yaml:"enabled"`
+	DeviceID string `yaml:"device_id"`
+	Device   string `yaml:"device"` // /dev/input/by-id/usb-...-event-kbd
+	// Gap is the longest pause between two characters of one code; keys
+	// typed before a longer pause are dropped (a stray key press).
+	Gap   time.Duration `yaml:"gap"`
+	Retry time.Duration `yaml:"retry"`
 }
 
 // GPIO is buttons and outputs on the box's header.
@@ -150,11 +171,12 @@ func DefaultConfig() Config {
 			URL: "tcp://127.0.0.1:1883", KeepAlive: 30 * time.Second,
 			ConnectTimeout: 10 * time.Second, PublishTimeout: 5 * time.Second,
 		},
-		Sim:    Sim{Seed: 1, Tick: 100 * time.Millisecond, Kitchen: sim.DefaultConfig()},
-		ESCPOS: ESCPOS{DeviceID: "printer-1", Listen: ":9100", CodePage: "cp437", DialTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute},
-		Scale:  Scale{DeviceID: "scale-1", Baud: 9600, StableReadings: 3, ToleranceGrams: 2, MinGrams: 20, Retry: 2 * time.Second},
-		Evdev:  Evdev{DeviceID: "bumpbar-1", Preset: "bump10", Retry: 2 * time.Second},
-		GPIO:   GPIO{DeviceID: "gpio-1", Debounce: 30 * time.Millisecond, Poll: 5 * time.Millisecond},
+		Sim:     Sim{Seed: 1, Tick: 100 * time.Millisecond, Kitchen: sim.DefaultConfig()},
+		ESCPOS:  ESCPOS{DeviceID: "printer-1", Listen: ":9100", CodePage: "cp437", DialTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute},
+		Scale:   Scale{DeviceID: "scale-1", Baud: 9600, StableReadings: 3, ToleranceGrams: 2, MinGrams: 20, Retry: 2 * time.Second},
+		Evdev:   Evdev{DeviceID: "bumpbar-1", Preset: "bump10", Retry: 2 * time.Second},
+		Scanner: Scanner{DeviceID: "scanner-1", Gap: time.Second, Retry: 2 * time.Second},
+		GPIO:    GPIO{DeviceID: "gpio-1", Debounce: 30 * time.Millisecond, Poll: 5 * time.Millisecond},
 	}
 }
 
@@ -200,13 +222,13 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
-	for _, check := range []func() error{c.validateMQTT, c.validateSim, c.validateESCPOS, c.validateScale, c.validateEvdev, c.validateGPIO} {
+	for _, check := range []func() error{c.validateMQTT, c.validateSim, c.validateESCPOS, c.validateScale, c.validateEvdev, c.validateScanner, c.validateGPIO} {
 		if err := check(); err != nil {
 			return err
 		}
 	}
-	if !c.Sim.Enabled && !c.ESCPOS.Enabled && !c.Scale.Enabled && !c.Evdev.Enabled && !c.GPIO.Enabled {
-		return errors.New("sim.enabled: no driver is enabled; enable sim, escpos, scale, evdev or gpio")
+	if !c.Sim.Enabled && !c.ESCPOS.Enabled && !c.Scale.Enabled && !c.Evdev.Enabled && !c.Scanner.Enabled && !c.GPIO.Enabled {
+		return errors.New("sim.enabled: no driver is enabled; enable sim, escpos, scale, evdev, scanner or gpio")
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ func (c *Config) validateESCPOS() error {
 	if _, err := escpos.NewExtractor(e.Patterns); err != nil {
 		return fmt.Errorf("escpos.%w", err)
 	}
+	if _, err := escpos.ParseScanCode(e.ScanCode); err != nil {
+		return fmt.Errorf("escpos.scan_code: %w", err)
+	}
 	return nil
 }
 
@@ -76,6 +79,28 @@ func (c *Config) validateEvdev() error {
 	}
 	if _, err := evdev.NewKeyMap(e.Preset, e.Keys); err != nil {
 		return fmt.Errorf("evdev.keys: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) validateScanner() error {
+	s := c.Scanner
+	if !s.Enabled {
+		return nil
+	}
+	switch {
+	case !wire.ValidToken(s.DeviceID):
+		return fmt.Errorf("scanner.device_id: %q is not a device id", s.DeviceID)
+	case s.Device == "":
+		return fmt.Errorf("scanner.device: missing (e.g. /dev/input/by-id/usb-...-event-kbd)")
+	case c.Evdev.Enabled && s.Device == c.Evdev.Device:
+		return fmt.Errorf("scanner.device: %s is the bump bar's evdev.device; the scanner is a device of its own", s.Device)
+	case c.Evdev.Enabled && s.DeviceID == c.Evdev.DeviceID:
+		return fmt.Errorf("scanner.device_id: %q is the bump bar's evdev.device_id", s.DeviceID)
+	case s.Gap <= 0 || s.Gap > 10*time.Second:
+		return fmt.Errorf("scanner.gap: %s is not in (0, 10s]", s.Gap)
+	case s.Retry <= 0:
+		return fmt.Errorf("scanner.retry: must be positive")
 	}
 	return nil
 }

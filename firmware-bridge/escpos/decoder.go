@@ -64,7 +64,28 @@ func (d *Decoder) reset() {
 // Write consumes the next piece of the stream and returns the text of every
 // ticket a paper cut completed in it.
 func (d *Decoder) Write(p []byte) []string {
+	cuts, _ := d.WriteCuts(p)
 	var tickets []string
+	for _, c := range cuts {
+		tickets = append(tickets, c.Text)
+	}
+	return tickets
+}
+
+// Cut is a paper cut that ended a ticket holding text.
+type Cut struct {
+	Text string // the ticket's decoded text
+	// At is where the cut command starts, as an offset into the bytes
+	// held over from the previous WriteCuts followed by this one's p.
+	At int
+}
+
+// WriteCuts consumes the next piece of the stream like Write and reports
+// where each cut command that ended a ticket starts. held is how many
+// bytes at the end of (held-over bytes + p) are an incomplete command the
+// next write completes: a caller that forwards the stream and wants to put
+// bytes before a cut (the print proxy) keeps those back until then.
+func (d *Decoder) WriteCuts(p []byte) (cuts []Cut, held int) {
 	b := p
 	if len(d.pending) > 0 {
 		b = append(d.pending, p...)
@@ -79,7 +100,7 @@ func (d *Decoder) Write(p []byte) []string {
 		case d.untilNUL:
 			j := bytes.IndexByte(b[i:], 0)
 			if j < 0 {
-				return tickets
+				return cuts, 0
 			}
 			d.untilNUL = false
 			i += j + 1
@@ -93,20 +114,20 @@ func (d *Decoder) Write(p []byte) []string {
 			n, cut, ok := d.command(b[i:])
 			if !ok {
 				d.pending = append([]byte(nil), b[i:]...)
-				return tickets
+				return cuts, len(b) - i
 			}
-			i += n
 			if cut {
 				if t := d.Flush(); t != "" {
-					tickets = append(tickets, t)
+					cuts = append(cuts, Cut{Text: t, At: i})
 				}
 			}
+			i += n
 		default:
 			d.control(b[i])
 			i++
 		}
 	}
-	return tickets
+	return cuts, 0
 }
 
 // Flush ends the current ticket (the connection closed without a cut) and

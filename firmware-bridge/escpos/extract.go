@@ -31,6 +31,9 @@ func NewExtractor(patterns []Pattern) (*Extractor, error) {
 		if p.OrderID == "" {
 			return nil, fmt.Errorf("patterns[%d].order_id: missing", i)
 		}
+		if _, err := ParseScanCode(p.ScanCode); err != nil {
+			return nil, fmt.Errorf("patterns[%d].scan_code: %w", i, err)
+		}
 		if p.PromisedAt != "" && p.TimeLayout == "" {
 			return nil, fmt.Errorf("patterns[%d].time_layout: needed with promised_at (e.g. \"15:04\")", i)
 		}
@@ -64,6 +67,12 @@ func NewExtractor(patterns []Pattern) (*Extractor, error) {
 // such a ticket as unparsed, with its raw text. now is when the ticket was
 // printed; it anchors promised times that carry only a time of day.
 func (x *Extractor) Extract(text string, now time.Time) (wire.Ticket, bool) {
+	t, _, ok := x.Read(text, now)
+	return t, ok
+}
+
+// Read is Extract that also returns the pattern that read the ticket.
+func (x *Extractor) Read(text string, now time.Time) (wire.Ticket, *Pattern, bool) {
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	for i := range x.patterns {
 		p := &x.patterns[i]
@@ -72,16 +81,16 @@ func (x *Extractor) Extract(text string, now time.Time) (wire.Ticket, bool) {
 		}
 		id := token(group(p.orderID, text))
 		if id == "" {
-			return wire.Ticket{}, false
+			return wire.Ticket{}, nil, false
 		}
 		t := wire.Ticket{OrderID: id, Channel: clip(p.Channel), ShortCode: clip(group(p.shortCode, text))}
 		t.Items = p.items(text)
 		if at, ok := p.promisedAt(text, now); ok {
 			t.PromisedAt = &at
 		}
-		return t, true
+		return t, &p.Pattern, true
 	}
-	return wire.Ticket{}, false
+	return wire.Ticket{}, nil, false
 }
 
 func (p *compiled) items(text string) []wire.Item {

@@ -26,4 +26,9 @@ type Pattern struct {
 	SKUs map[string]string `yaml:"skus"`
 	// Stations maps SKUs to kitchen stations.
 	Stations map[string]string `yaml:"stations"`
+	// ScanCode overrides the printer's escpos.scan_code for tickets this
+	// pattern reads, when the printer's is on: "off" where the template
+	// has no room for a code (or already prints one the scanner reads),
+	// "qr" or "code128"; empty means the printer's setting.
+	ScanCode string `yaml:"scan_code"`
 }

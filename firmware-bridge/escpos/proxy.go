@@ -16,7 +16,9 @@ import (
 
 // Proxy sits between the POS and the ticket printer. Every byte the POS
 // sends goes to the printer unchanged and every byte the printer answers
-// (status) goes back unchanged; when the printer cannot be reached the
+// (status) goes back unchanged, with one addition when ScanCode is on: a
+// scannable code of the order id, just before the paper cut of each
+// ticket a pattern reads (see ScanCode.Commands). When the printer cannot be reached the
 // POS's connection is reset, so the POS sees the printer's failure. On the
 // way, tickets are decoded and published: a ticket event when a pattern
 // reads it, an unparsed-ticket event with the raw text when none does.
@@ -32,11 +34,15 @@ type Proxy struct {
 	Linger    time.Duration
 	CodePage  CodePage
 	Extractor *Extractor
-	Pub       bridge.Publisher
-	Store     string
-	DeviceID  string
-	Logger    *slog.Logger
-	Now       func() time.Time // nil means time.Now
+	// ScanCode is the code printed on readable tickets; "" or ScanOff
+	// prints none on any. When it is on, a pattern's own scan_code may
+	// pick the other kind or turn it off for that template.
+	ScanCode ScanCode
+	Pub      bridge.Publisher
+	Store    string
+	DeviceID string
+	Logger   *slog.Logger
+	Now      func() time.Time // nil means time.Now
 
 	ln         net.Listener
 	health     *bridge.Health
@@ -47,24 +53,28 @@ type Proxy struct {
 	mu         sync.Mutex
 	open       map[net.Conn]struct{}
 
-	parsed, unparsed, dropped, jobs, bytes atomic.Int64
+	parsed, unparsed, dropped, jobs, bytes, codes atomic.Int64
 }
 
 type printed struct {
-	text string
-	at   time.Time
+	text   string
+	at     time.Time
+	ticket *wire.Ticket // read already (to print its code), or nil
 }
 
 // Stats are the proxy's counters.
 type Stats struct {
 	Jobs, Parsed, Unparsed, Dropped int64
-	Bytes                           int64 // forwarded to the printer
+	Bytes                           int64 // from the POS, forwarded to the printer
+	Codes                           int64 // scannable codes added to tickets
 }
 
 // Stats returns the counters: POS connections served, tickets published
-// parsed and unparsed, and tickets dropped because the queue was full.
+// parsed and unparsed, tickets dropped because the queue was full, and
+// scannable codes printed.
 func (p *Proxy) Stats() Stats {
-	return Stats{Jobs: p.jobs.Load(), Parsed: p.parsed.Load(), Unparsed: p.unparsed.Load(), Dropped: p.dropped.Load(), Bytes: p.bytes.Load()}
+	return Stats{Jobs: p.jobs.Load(), Parsed: p.parsed.Load(), Unparsed: p.unparsed.Load(), Dropped: p.dropped.Load(),
+		Bytes: p.bytes.Load(), Codes: p.codes.Load()}
 }
 
 // Addr is the address the proxy listens on (after Start).

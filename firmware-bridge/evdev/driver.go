@@ -21,12 +21,16 @@ const eviocgrab = 0x40044590
 
 var _ bridge.Driver = (*Driver)(nil)
 
-// Driver reads one input device and publishes its mapped key presses.
-// When the device is missing or unplugged it reports the bump bar offline
-// and tries again every Retry until Close.
+// Driver reads one input device: a bump bar, whose mapped key presses it
+// publishes as key events, or, with Scanner set, a barcode scanner, whose
+// typed codes it publishes as scan events (the ticket's code scanned at
+// packing: a ready report). When the device is missing or unplugged it
+// reports the device offline and tries again every Retry until Close.
 type Driver struct {
-	Device     string // /dev/input/by-id/...-event-kbd
-	Keys       KeyMap
+	Device string // /dev/input/by-id/...-event-kbd
+	Keys   KeyMap // a bump bar's keys; unused with Scanner
+	// Scanner, when set, makes the device a barcode scanner.
+	Scanner    *Scanner
 	Station    string
 	RecordSize int // 0 means NativeRecordSize
 	Retry      time.Duration
@@ -44,12 +48,21 @@ type Driver struct {
 	ignored atomic.Int64
 }
 
-// Alive is nil while the bar's sessions keep running, the bar plugged in
-// or not (bridge.Sessions.Alive).
+// Alive is nil while the device's sessions keep running, the device
+// plugged in or not (bridge.Sessions.Alive).
 func (d *Driver) Alive() error { return d.run.Alive() }
 
-// Counts returns key presses published and presses of unmapped keys.
-func (d *Driver) Counts() (published, unmapped int64) { return d.presses.Load(), d.ignored.Load() }
+// Counts returns the events published (key presses, or scanned codes) and
+// the input ignored (presses of unmapped keys, or codes discarded).
+func (d *Driver) Counts() (published, ignored int64) { return d.presses.Load(), d.ignored.Load() }
+
+// kind is the device kind the driver publishes as, and its name in logs.
+func (d *Driver) kind() (wire.Device, string) {
+	if d.Scanner != nil {
+		return wire.DeviceScanner, "barcode scanner"
+	}
+	return wire.DeviceBumpBar, "bump bar"
+}
 
 // Start runs the read loop until Close.
 func (d *Driver) Start(ctx context.Context) error {
@@ -62,13 +75,14 @@ func (d *Driver) Start(ctx context.Context) error {
 	if _, err := NewDecoder(d.RecordSize); err != nil {
 		return err
 	}
-	d.health = &bridge.Health{Pub: d.Pub, Device: wire.DeviceBumpBar, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
-	d.run = bridge.Sessions{What: "bump bar", Health: d.health, Retry: d.Retry, Log: d.Logger.With("device", d.Device)}
+	dev, what := d.kind()
+	d.health = &bridge.Health{Pub: d.Pub, Device: dev, Store: d.Store, DeviceID: d.DeviceID, Now: d.Now}
+	d.run = bridge.Sessions{What: what, Health: d.health, Retry: d.Retry, Log: d.Logger.With("device", d.Device)}
 	d.run.Start(ctx, d.session)
 	return nil
 }
 
-// Close stops reading, releases the device and reports the bar offline.
+// Close stops reading, releases the device and reports it offline.
 func (d *Driver) Close() error {
 	d.run.Stop(d.unblock)
 	return nil
@@ -106,14 +120,15 @@ func (d *Driver) session(ctx context.Context) error {
 		d.Logger.Debug("could not grab the input device; its keys also reach the console", "device", d.Device, "err", err)
 	}
 	if err := d.health.Set(true, ""); err != nil {
-		d.Logger.Warn("publish bump bar status", "err", err)
+		_, what := d.kind()
+		d.Logger.Warn("publish "+what+" status", "err", err)
 	}
 	dec, _ := NewDecoder(d.RecordSize)
 	buf := make([]byte, 64*d.RecordSize)
 	for {
 		n, err := f.Read(buf)
 		for _, ev := range dec.Write(buf[:n]) {
-			d.key(ev)
+			d.input(ev)
 		}
 		if err == io.EOF {
 			return fmt.Errorf("%s: device gone (EOF)", d.Device)
@@ -124,7 +139,19 @@ func (d *Driver) session(ctx context.Context) error {
 	}
 }
 
-func (d *Driver) key(ev InputEvent) {
+func (d *Driver) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// input handles one input event as a bump bar or a scanner.
+func (d *Driver) input(ev InputEvent) {
+	if d.Scanner != nil {
+		d.scan(ev)
+		return
+	}
 	if !ev.Pressed() {
 		return
 	}
@@ -134,12 +161,28 @@ func (d *Driver) key(ev InputEvent) {
 		d.Logger.Debug("unmapped key", "code", ev.Code)
 		return
 	}
-	now := time.Now()
-	if d.Now != nil {
-		now = d.Now()
+	d.publish(wire.DeviceBumpBar, a.Event(d.Store, d.DeviceID, d.Station, int(ev.Code), d.now()))
+}
+
+// scan publishes a code the scanner finished typing.
+func (d *Driver) scan(ev InputEvent) {
+	now := d.now()
+	code, ok, done := d.Scanner.Feed(ev, now)
+	if !done {
+		return
 	}
-	if err := d.Pub.Publish(wire.DeviceBumpBar, a.Event(d.Store, d.DeviceID, d.Station, int(ev.Code), now)); err != nil {
-		d.Logger.Warn("publish key", "code", ev.Code, "err", err)
+	if !ok {
+		d.ignored.Add(1)
+		d.Logger.Warn("scanned code discarded: empty, too long, interrupted, or holding a key that types no character", "length", len(code))
+		return
+	}
+	d.publish(wire.DeviceScanner, wire.Event{ID: bridge.NewEventID(d.DeviceID, now), Kind: wire.EventScan,
+		Store: d.Store, DeviceID: d.DeviceID, At: now, Scan: &wire.Scan{Code: code}})
+}
+
+func (d *Driver) publish(dev wire.Device, ev wire.Event) {
+	if err := d.Pub.Publish(dev, ev); err != nil {
+		d.Logger.Warn("publish "+string(ev.Kind), "err", err)
 		return
 	}
 	d.presses.Add(1)

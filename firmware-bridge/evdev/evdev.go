@@ -1,8 +1,9 @@
-// Package evdev reads a USB HID bump bar through Linux input events
-// (/dev/input/...): key presses are mapped to bump bar actions with a
-// KeyMap and published as key events. Most bump bars are plain USB
-// keyboards; the driver grabs the device (EVIOCGRAB) so its keys do not
-// also type into a console.
+// Package evdev reads USB HID keyboards of the kitchen through Linux input
+// events (/dev/input/...): a bump bar, whose key presses are mapped to bump
+// bar actions with a KeyMap and published as key events, and a barcode
+// scanner, whose typed codes (Scanner) are published as scan events. Both
+// are plain USB keyboards to Linux; the driver grabs the device
+// (EVIOCGRAB) so its keys do not also type into a console.
 package evdev
 
 import (
