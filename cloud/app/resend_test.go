@@ -129,3 +129,43 @@ func TestUnackedReadyIsResentOnce(t *testing.T) {
 	t.Logf("3 readies, delay %s: resent %v, acked %v, duplicate %v; settled %s after publishing", cfg.Relay.ReadyResend,
 		resends(t, "resent", first, third), resends(t, "acked", first, third), resends(t, "duplicate", first, third), took.Round(time.Millisecond))
 }
+
+// TestManyUnackedReadiesResentOnceEach: 100 readies nobody acks, two
+// replicas sharing the re-send consumer: each reaches its rider exactly
+// twice, and the replicas together re-send 100.
+func TestManyUnackedReadiesResentOnceEach(t *testing.T) {
+	cfg := relaytest.Config(t.TempDir())
+	cfg.Relay.ReadyResend = time.Second
+	first := relaytest.MustRun(t, cfg)
+	rc := relaytest.Config(t.TempDir())
+	rc.Relay.ReadyResend = time.Second
+	rc.NATS.Embedded.Enabled, rc.NATS.URL = false, first.NATSURL()
+	second := relaytest.MustRun(t, rc)
+	nc, js := relaytest.Connect(t, first.NATSURL())
+	riders := relaytest.Subscribe(t, nc)
+	ctx := context.Background()
+	const n = 100
+	for i := range n {
+		order := fmt.Sprintf("m%d", i)
+		if err := relaytest.Assign(nc, "s1", order, fmt.Sprintf("r%d", i%7)); err != nil {
+			t.Fatal(err)
+		}
+		d := relaytest.Decision("s1."+order+".ready.1", "s1", order, wire.KindReady)
+		d.Seq = 1
+		if err := relaytest.Publish(ctx, js, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if !relaytest.WaitFor(30*time.Second, func() bool { return resends(t, "resent", first, second) == n }) {
+		t.Fatalf("re-sent %v of %d", resends(t, "resent", first, second), n)
+	}
+	took := time.Since(start)
+	time.Sleep(2 * cfg.Relay.ReadyResend) // a second re-send would be due by now
+	distinct, total, dups, bad := riders.Counts()
+	if distinct != n || total != 2*n || dups != n || bad != 0 {
+		t.Fatalf("rider messages: %d decisions, %d messages, %d repeats, %d unreadable; want %d, %d, %d, 0", distinct, total, dups, bad, n, 2*n, n)
+	}
+	t.Logf("%d unacked readies, 2 replicas, delay %s: every one re-sent once (by the first %v, the second %v), all within %s of publishing",
+		n, cfg.Relay.ReadyResend, resends(t, "resent", first), resends(t, "resent", second), took.Round(time.Millisecond))
+}
