@@ -131,6 +131,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startKPIs(ctx, runCtx); err != nil {
 		return err
 	}
+	m.startPriorRefit(runCtx)
 	return m.startHTTP()
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/platform"
+	"github.com/passline/passline/cloud/priorfit"
 	"github.com/passline/passline/cloud/quota"
 	"github.com/passline/passline/cloud/sms"
 	"github.com/passline/passline/cloud/token"
@@ -61,6 +62,11 @@ type Config struct {
 	// webhook receiver per platform, credentials per store set through
 	// the API); off while platform.seal_key is empty.
 	Platform platform.Config `yaml:"platform"`
+
+	// Model re-fits the prep-time model's fleet prior from the ready
+	// decisions agents sync (cloud/priorfit); off while
+	// model.refit_interval is 0.
+	Model priorfit.Config `yaml:"model"`
 }
 
 // NATS says which NATS to use: an external cluster at URL, or an embedded
@@ -197,6 +203,7 @@ func DefaultConfig() Config {
 		Webhook:  webhook.DefaultConfig(),
 		SMS:      sms.DefaultConfig(),
 		Platform: platform.DefaultConfig(),
+		Model:    priorfit.DefaultConfig(),
 		Locale:   "zh-CN",
 		LogLevel: "info",
 	}
@@ -223,7 +230,7 @@ func (c Config) Validate() error {
 	checks := []func() error{c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
 		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") },
 		func() error { return c.Webhook.Validate("webhook") }, c.validateEgress, func() error { return c.SMS.Validate("sms") }, c.validateAuth,
-		func() error { return c.Platform.Validate("platform") }}
+		func() error { return c.Platform.Validate("platform") }, func() error { return c.Model.Validate("model") }}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err

@@ -2,8 +2,10 @@ package natsjs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -42,4 +44,25 @@ func PublishPriors(ctx context.Context, js jetstream.JetStream, replicas int, pr
 		revs[k] = rev
 	}
 	return revs, nil
+}
+
+// PriorPublishedAt is when the prior under key of KV
+// PASSLINE_MODEL_PRIOR was last put; ok is false when there is none (or
+// no bucket yet).
+func PriorPublishedAt(ctx context.Context, js jetstream.JetStream, key string) (at time.Time, ok bool, err error) {
+	kv, err := js.KeyValue(ctx, wire.BucketModelPrior)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("open %s: %w", wire.BucketModelPrior, err)
+	}
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("get prior %s: %w", key, err)
+	}
+	return e.Created(), true, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,10 +9,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/passline/passline/agent/predict"
-	"github.com/passline/passline/cloud/natsjs"
+	"github.com/passline/passline/cloud/priorfit"
 	"github.com/passline/passline/history"
 )
 
@@ -56,33 +53,9 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if (*historyPath == "") == !*fromStream {
 		return errors.New("model fit: give one of --history FILE and --from-stream")
 	}
-	var rows []history.Row
-	if *fromStream {
-		nc, js, err := nf.connect()
-		if err != nil {
-			return fmt.Errorf("model fit: %w", err)
-		}
-		rows, err = streamRows(ctx, js, *since, stderr)
-		nc.Close()
-		if err != nil {
-			return fmt.Errorf("model fit: %w", err)
-		}
-	} else {
-		h, err := history.ReadFile(*historyPath, stderr)
-		if err != nil {
-			return fmt.Errorf("model fit: %w", err)
-		}
-		rows = h.Rows
-	}
-	fl, err := predict.FitHistory(rows)
+	fl, err := fitFleet(ctx, *historyPath, *since, nf, stderr)
 	if err != nil {
 		return fmt.Errorf("model fit: %w", err)
-	}
-	enc := make(map[string][]byte, len(fl))
-	for k, p := range fl {
-		if enc[k], err = json.Marshal(p); err != nil {
-			return fmt.Errorf("model fit: encode prior %s: %w", k, err)
-		}
 	}
 	if *out != "" {
 		if err := writeFleet(*out, fl); err != nil {
@@ -90,7 +63,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if !*publish {
-		fmt.Fprintf(stdout, "fitted %d priors; not published (add --publish)\n", len(enc))
+		fmt.Fprintf(stdout, "fitted %d priors; not published (add --publish)\n", len(fl))
 		return nil
 	}
 	nc, js, err := nf.connect()
@@ -98,7 +71,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("model fit: %w", err)
 	}
 	defer nc.Close()
-	revs, err := natsjs.PublishPriors(ctx, js, nf.replicas, enc)
+	revs, err := priorfit.Publish(ctx, js, nf.replicas, fl)
 	if err != nil {
 		return fmt.Errorf("model fit: %w", err)
 	}
@@ -114,21 +87,31 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// streamRows reads the ready decisions of the last since (0: all) from
-// the decision streams as history rows.
-func streamRows(ctx context.Context, js jetstream.JetStream, since time.Duration, stderr io.Writer) ([]history.Row, error) {
+// fitFleet fits the fleet prior from the history file at path or, when
+// path is empty, from the ready decisions of the last since (0: all) in
+// the decision streams.
+func fitFleet(ctx context.Context, path string, since time.Duration, nf natsFlags, stderr io.Writer) (predict.Fleet, error) {
+	if path != "" {
+		h, err := history.ReadFile(path, stderr)
+		if err != nil {
+			return nil, err
+		}
+		return predict.FitHistory(h.Rows)
+	}
+	nc, js, err := nf.connect()
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
 	var from time.Time
 	if since > 0 {
 		from = time.Now().Add(-since)
 	}
-	ds, bad, err := natsjs.ReadyDecisions(ctx, js, from)
-	if err != nil {
-		return nil, err
+	fl, n, err := priorfit.Fit(ctx, js, from, 20)
+	if err == nil {
+		fmt.Fprintf(stderr, "stream: fitted on %d orders\n", n)
 	}
-	rows, skipped := history.FromDecisions(ds)
-	fmt.Fprintf(stderr, "stream: %d ready decisions, %d orders; %d without order facts or a valid prep time, %d undecodable\n",
-		len(ds), len(rows), skipped, bad)
-	return rows, nil
+	return fl, err
 }
 
 func writeFleet(path string, fl predict.Fleet) error {
