@@ -94,6 +94,11 @@ func TestRiderPageShowsNotification(t *testing.T) {
 	if text := string(p.eval(sel + `.querySelector('.text').textContent`)); len(text) < 5 {
 		t.Errorf("notification text %s", text)
 	}
+	// The card's version is the agent's per-order decision sequence,
+	// carried from the agent's outbox through the relay.
+	if v := string(p.eval(sel + `.dataset.version`)); v == `"0"` || v == `""` || v == "null" {
+		t.Errorf("ready card from the real agent has version %s, want the decision's seq", v)
+	}
 	p.screenshot("rider-page")
 }
 
