@@ -18,6 +18,11 @@ import (
 type Program struct {
 	Rule agent.Rule
 	prog *vm.Program
+	// kitchen: the condition depends on the kitchen event (transition,
+	// event or started), so a decision it makes on an event names that
+	// event (EventID); a prediction rule's decisions name none, even when
+	// evaluated on an event, so no platform takes them for the kitchen's.
+	kitchen bool
 }
 
 // RuleError is a rule refused at config load: which rule, where in its
@@ -81,7 +86,7 @@ func Compile(rules []agent.Rule) ([]Program, error) {
 			refuse("emits ready but its condition does not depend on the kitchen event: only a real bump, pack or scan may report ready; use transition (e.g. transition in [\"done\", \"packed\"])")
 			continue
 		}
-		out = append(out, Program{Rule: r, prog: p})
+		out = append(out, Program{Rule: r, prog: p, kitchen: refersTo(p, "transition", "event", "started")})
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -43,6 +43,13 @@
 // and counted (BlockedReady). A ready less than a minute after the order's
 // ticket carries wire.FlagEarlyReady.
 //
+// Only a rule whose condition depends on the kitchen event (transition,
+// event or started) names the event in its decisions; a prediction rule
+// (ready_soon, eta, delayed on the model) names none even when it fires
+// while an event is evaluated, because delivery platforms take a decision
+// that names a kitchen event for the kitchen's own word. Decisions made
+// when a kitchen event starts the order carry wire.FlagCookStart.
+//
 // # Default rules
 //
 // DefaultRules, evaluated in this order:

@@ -142,7 +142,7 @@ func (e *Engine) Decide(o *agent.Order, t agent.Trigger) []wire.Decision {
 			e.blocked++
 			continue
 		}
-		out = append(out, st.decision(p.Rule, e.params))
+		out = append(out, st.decision(p.Rule, p.kitchen, e.params))
 	}
 	if st.env.Transition != "" {
 		e.learnReady(o)

@@ -378,3 +378,28 @@ func TestCookStartFlagged(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictionNamesNoEvent: a prediction rule that fires while a kitchen
+// event is evaluated (ready_soon at the ticket of a 2-minute order) names
+// no event, so no platform takes it for the kitchen's ready soon; the
+// kitchen-driven decisions (cook_start, ready) name theirs.
+func TestPredictionNamesNoEvent(t *testing.T) {
+	k := newKitchen(t, storeConfig{Params: agent.DefaultParams(), Rules: rules.DefaultRules()}, 2*time.Minute)
+	o := k.ticket("P")
+	k.move(o, wire.StatusStarted, wire.EventKey)
+	k.now = k.now.Add(2 * time.Minute)
+	k.move(o, wire.StatusDone, wire.EventKey)
+	byKind := map[wire.DecisionKind]wire.Decision{}
+	for _, d := range k.out {
+		byKind[d.Kind] = d
+		if d.Kind == wire.KindReadySoon && d.EventID != "" {
+			t.Errorf("predicted ready_soon %s names event %s", d.ID, d.EventID)
+		}
+	}
+	if _, ok := byKind[wire.KindReadySoon]; !ok {
+		t.Fatalf("no ready_soon for a 2-minute order: %v", kinds(k.out, "P"))
+	}
+	if d := byKind[wire.KindReady]; d.EventID == "" {
+		t.Errorf("ready %+v names no event", d)
+	}
+}

@@ -166,7 +166,7 @@ func (st *evalState) facts() *wire.OrderFacts {
 }
 
 // decision builds the decision a rule asks for and records it as sent.
-func (st *evalState) decision(r agent.Rule, p agent.Params) wire.Decision {
+func (st *evalState) decision(r agent.Rule, kitchen bool, p agent.Params) wire.Decision {
 	ttl := TTLAdvisory
 	if r.Emit.Critical() {
 		ttl = TTLCritical
@@ -181,7 +181,9 @@ func (st *evalState) decision(r agent.Rule, p agent.Params) wire.Decision {
 		d.Flags = append(d.Flags, wire.FlagCookStart)
 	}
 	if st.t.Event != nil {
-		d.EventID = st.t.Event.ID
+		if kitchen {
+			d.EventID = st.t.Event.ID
+		}
 		if d.TraceID == "" {
 			d.TraceID = st.t.Event.TraceID
 		}
