@@ -51,8 +51,8 @@
 //
 //	                                MAE × store median   P ≥ 0.85 came true
 //	sparse marketplace, before      1.00                 0.767 (mean P 0.907)
-//	sparse marketplace, this model  0.92                 0.910 (mean P 0.909)
-//	shared kitchen history          0.58                 0.952 (mean P 0.954)
+//	sparse marketplace, this model  0.92                 0.911 (mean P 0.910)
+//	shared kitchen history          0.58                 0.952 (mean P 0.953)
 //
 // On the sparse marketplace (1,685 stores, median 8 orders a store) every
 // store-size class with at least 200 confident predictions at d = 2, 5,
