@@ -105,7 +105,7 @@ func (h *Health) Set(online bool, detail string) error {
 }
 
 // Action is what a bump bar key or button does, parsed from config:
-// "bump", "start", "recall" or "select:N".
+// "bump", "start", "recall", "mark" or "select:N".
 type Action struct {
 	Key      wire.KeyAction
 	Position int // for select
@@ -116,7 +116,7 @@ func ParseAction(s string) (Action, error) {
 	name, pos, hasPos := strings.Cut(s, ":")
 	a := Action{Key: wire.KeyAction(name)}
 	if !a.Key.Valid() {
-		return Action{}, fmt.Errorf("%q is not bump, start, recall or select:N", s)
+		return Action{}, fmt.Errorf("%q is not bump, start, recall, mark or select:N", s)
 	}
 	if a.Key == wire.KeySelect || hasPos {
 		n, err := strconv.Atoi(pos)

@@ -114,7 +114,7 @@ type GPIO struct {
 // Pin is one button on a GPIO pin and the key it sends.
 type Pin struct {
 	Pin       string `yaml:"pin"`    // e.g. GPIO17
-	Action    string `yaml:"action"` // bump, start, recall, select
+	Action    string `yaml:"action"` // bump, start, recall, mark, select
 	Station   string `yaml:"station"`
 	Position  int    `yaml:"position"`   // for select
 	ActiveLow bool   `yaml:"active_low"` // pressed pulls the pin low (pull-up wiring)

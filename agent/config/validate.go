@@ -145,7 +145,7 @@ func (c *Config) validateGPIO(bad badFunc) {
 			bad(f+".pin", "missing")
 		}
 		if !wire.KeyAction(p.Action).Valid() {
-			bad(f+".action", "%q is not bump, start, recall or select", p.Action)
+			bad(f+".action", "%q is not bump, start, recall, mark or select", p.Action)
 		}
 		if p.Action == string(wire.KeySelect) && (p.Position < 1 || p.Position > wire.MaxPosition) {
 			bad(f+".position", "select needs a position 1-%d", wire.MaxPosition)

@@ -23,17 +23,7 @@ import (
 // changes nothing. Every decision id in the outbox is distinct, so
 // JetStream's dedupe drops none of them and a replay resends the same ids.
 func TestRecallSupersedesReadyExactlyOnce(t *testing.T) {
-	engine := func() agent.Decider {
-		e, err := rules.New(agent.DefaultParams(), rules.DefaultRules())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	for _, tt := range []struct {
-		name    string
-		decider func() agent.Decider
-	}{{"basic", func() agent.Decider { return agent.BasicDecider{} }}, {"rules", engine}} {
+	for _, tt := range deciders(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			var acked atomic.Int64
 			logs := &at.Logs{}
@@ -94,35 +84,64 @@ func TestRecallSupersedesReadyExactlyOnce(t *testing.T) {
 	}
 }
 
+// deciders are the built-in decider and the rules engine with the
+// default rules, each new per call.
+func deciders(t *testing.T) []struct {
+	name    string
+	decider func() agent.Decider
+} {
+	engine := func() agent.Decider {
+		e, err := rules.New(agent.DefaultParams(), rules.DefaultRules())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	return []struct {
+		name    string
+		decider func() agent.Decider
+	}{{"basic", func() agent.Decider { return agent.BasicDecider{} }}, {"rules", engine}}
+}
+
 // TestScanReportsReadyOnceAndRefusesUnknownCodes: a scan of the ticket's
 // code is a real kitchen event, so it reports ready naming the scan; the
 // same ticket scanned again reports nothing more; an unknown code is
 // counted and kept as unknown_code and moves no order.
 func TestScanReportsReadyOnceAndRefusesUnknownCodes(t *testing.T) {
-	var acked atomic.Int64
-	r := newRig(t, nil)
-	now := time.Now()
-	for _, ev := range []wire.Event{
-		at.Ticket("s1", "o1", "grill", now.Add(-4*time.Minute)),
-		at.Ticket("s1", "o2", "grill", now.Add(-3*time.Minute)),
-		at.Scan("s1", "sc1", "nope-42", now.Add(-2*time.Second)),
-		at.Scan("s1", "sc2", "o2", now.Add(-time.Second)),
-		at.Scan("s1", "sc3", "o2", now),
-	} {
-		if err := r.w.Ingest(context.Background(), input(t, ev, &acked)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	es, _ := r.db.PeekOutbox(10)
-	if len(es) != 1 || es[0].Decision.Kind != wire.KindReady || es[0].Decision.OrderID != "o2" || es[0].Decision.EventID != "sc2" {
-		t.Fatalf("outbox after scans: %+v", es)
-	}
-	st, _ := r.db.Stats()
-	if st.RejectCounts[agent.ReasonUnknownCode] != 1 || st.OpenOrders != 2 {
-		t.Errorf("unknown_code rejects %d, open orders %d", st.RejectCounts[agent.ReasonUnknownCode], st.OpenOrders)
-	}
-	if o, _ := order(r.db, "o1"); o == nil || o.Status != wire.StatusAccepted {
-		t.Errorf("o1 moved by a wrong code: %+v", o)
+	for _, tt := range deciders(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			var acked atomic.Int64
+			r := newRig(t, func(w *ingest.Writer) { w.Decider = tt.decider() })
+			now := time.Now()
+			for _, ev := range []wire.Event{
+				at.Ticket("s1", "o1", "grill", now.Add(-4*time.Minute)),
+				at.Ticket("s1", "o2", "grill", now.Add(-3*time.Minute)),
+				at.Scan("s1", "sc1", "nope-42", now.Add(-2*time.Second)),
+				at.Scan("s1", "sc2", "o2", now.Add(-time.Second)),
+				at.Scan("s1", "sc3", "o2", now),
+			} {
+				if err := r.w.Ingest(context.Background(), input(t, ev, &acked)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			es, _ := r.db.PeekOutbox(20)
+			var readies []wire.Decision
+			for _, e := range es {
+				if e.Decision.Kind == wire.KindReady {
+					readies = append(readies, e.Decision)
+				}
+			}
+			if len(readies) != 1 || readies[0].OrderID != "o2" || readies[0].EventID != "sc2" {
+				t.Fatalf("ready decisions after scans: %+v", readies)
+			}
+			st, _ := r.db.Stats()
+			if st.RejectCounts[agent.ReasonUnknownCode] != 1 || st.OpenOrders != 2 {
+				t.Errorf("unknown_code rejects %d, open orders %d", st.RejectCounts[agent.ReasonUnknownCode], st.OpenOrders)
+			}
+			if o, _ := order(r.db, "o1"); o == nil || o.Status != wire.StatusAccepted {
+				t.Errorf("o1 moved by a wrong code: %+v", o)
+			}
+		})
 	}
 }
 

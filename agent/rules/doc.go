@@ -37,7 +37,8 @@
 // A rule that emits ready must depend on the kitchen event: its condition
 // must refer to transition or event, or it is refused at compile time.
 // At run time, whatever the condition says, ready is emitted only when a
-// real kitchen event (a bump, a scale weight, a POS status) has just moved
+// real kitchen event (a bump, a scan of the ticket, a scale weight, a POS
+// status) has just moved
 // the order to done or packed — transition is non-empty exactly then — and
 // it names that event (EventID). A ready asked for otherwise is dropped
 // and counted (BlockedReady). A ready less than a minute after the order's

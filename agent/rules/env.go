@@ -76,8 +76,8 @@ type OrderEnv struct {
 // tick every field is empty.
 type EventEnv struct {
 	ID     string `expr:"id"`
-	Kind   string `expr:"kind"`   // ticket, key, weight, pos_status
-	Action string `expr:"action"` // bump bar action: bump, start, recall, select
+	Kind   string `expr:"kind"`   // ticket, key, weight, pos_status, scan
+	Action string `expr:"action"` // bump bar action: bump, start, recall, mark, select
 	Status string `expr:"status"` // pos_status: the status the POS reported
 	Device string `expr:"device"` // device id
 }

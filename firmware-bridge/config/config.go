@@ -116,7 +116,7 @@ type Evdev struct {
 	// Preset is a built-in key map ("bump10"); Keys add to or override it.
 	Preset string `yaml:"preset"`
 	// Keys maps key names (KEY_1) or codes ("2") to actions: bump, start,
-	// recall, or select:N.
+	// recall, mark, or select:N.
 	Keys  map[string]string `yaml:"keys"`
 	Retry time.Duration     `yaml:"retry"`
 }
@@ -149,7 +149,7 @@ type GPIO struct {
 // Button is a push button that acts as a bump bar key.
 type Button struct {
 	Pin     string `yaml:"pin"`     // periph name, e.g. GPIO17
-	Action  string `yaml:"action"`  // bump, start, recall, select:N
+	Action  string `yaml:"action"`  // bump, start, recall, mark, select:N
 	Station string `yaml:"station"` // empty = whole kitchen
 	// Pull is up (button to ground, pressed = low), down, or none.
 	Pull string `yaml:"pull"`

@@ -29,7 +29,9 @@ broker, on passline/v1/{store}/{device}/{device_id}/{event}:
   escpos  print proxy: the POS prints to this bridge (TCP 9100), every byte
           goes on to the real printer, tickets are read on the way
   scale   a continuous-output serial scale: stable bag weights
-  evdev   a USB bump bar (HID keyboard): bump, start, recall, select keys
+  evdev   a USB bump bar (HID keyboard): bump, start, recall, mark, select keys
+  scanner a USB barcode scanner (HID keyboard): each scanned ticket code is
+          a scan event, the order's ready report
   gpio    buttons as bump keys; LEDs and buzzers driven by MQTT commands
 
 "run" (the default) runs the bridge. Each driver is enabled in the config
