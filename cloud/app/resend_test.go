@@ -169,3 +169,38 @@ func TestManyUnackedReadiesResentOnceEach(t *testing.T) {
 	t.Logf("%d unacked readies, 2 replicas, delay %s: every one re-sent once (by the first %v, the second %v), all within %s of publishing",
 		n, cfg.Relay.ReadyResend, resends(t, "resent", first), resends(t, "resent", second), took.Round(time.Millisecond))
 }
+
+// TestDemoRiderAcksItsAutoAssignedOrder: in the demo no platform assigns
+// riders (demo.auto_assign); the rider page of the simulated rider may
+// ack and arrive for the order, any other rider gets 404.
+func TestDemoRiderAcksItsAutoAssignedOrder(t *testing.T) {
+	cfg := relaytest.Config(t.TempDir())
+	cfg.Demo.AutoAssign, cfg.Demo.Riders = true, 5
+	m := relaytest.MustRun(t, cfg)
+	nc, js := relaytest.Connect(t, m.NATSURL())
+	riders := relaytest.Subscribe(t, nc)
+	d := relaytest.Decision("s1.d1.eta.1", "s1", "d1", wire.KindReadySoon)
+	d.Seq = 1
+	if err := relaytest.Publish(context.Background(), js, d); err != nil {
+		t.Fatal(err)
+	}
+	if !relaytest.WaitFor(10*time.Second, func() bool { return len(riders.Get(d.ID)) == 1 }) {
+		t.Fatal("not delivered")
+	}
+	rider := riders.Get(d.ID)[0].Rider
+	other := "rider-1"
+	if rider == other {
+		other = "rider-2"
+	}
+	if !relaytest.WaitFor(5*time.Second, func() bool {
+		return postReceipt(t, m, rider, "d1", "ack", `{"store":"s1","version":1}`) == http.StatusNoContent
+	}) {
+		t.Fatalf("%s's ack of its auto-assigned order refused", rider)
+	}
+	if got := postReceipt(t, m, rider, "d1", "arrived", `{"store":"s1"}`); got != http.StatusNoContent {
+		t.Fatalf("arrived: %d", got)
+	}
+	if got := postReceipt(t, m, other, "d1", "arrived", `{"store":"s1"}`); got != http.StatusNotFound {
+		t.Fatalf("%s, not the order's rider: %d, want 404", other, got)
+	}
+}
