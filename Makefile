@@ -119,7 +119,7 @@ sim:
 alerts:
 	promtool check rules configs/alerts.yaml && promtool test rules configs/alerts_test.yaml
 
-## browser: pass board and rider page in headless Chromium; screenshots in artifacts/
+## browser: pass board, rider page and ops page (with plots) in headless Chromium; screenshots in artifacts/
 browser:
 	PASSLINE_ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 -v ./e2e/browser
 

@@ -20,6 +20,9 @@ func (m *Main) mountBoard(mux *http.ServeMux) (stop func()) {
 	if bm, ok := m.Decider.(encoding.BinaryMarshaler); ok {
 		src.Model = bm
 	}
+	if k := m.KPISync; k != nil {
+		src.Rider = k.Today
+	}
 	log := m.Log.With("component", "passboard")
 	devices := &passboard.DeviceWatcher{URL: m.mqttURL(), ClientID: m.Config.Store + "-board",
 		Username: m.Config.MQTT.Username, Password: m.Config.MQTT.Password, Store: m.Config.Store, Log: log}

@@ -6,6 +6,7 @@ import (
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/ingest"
+	"github.com/passline/passline/agent/kpisync"
 	"github.com/passline/passline/agent/priorsync"
 )
 
@@ -40,6 +41,22 @@ func (m *Main) startPriorSync(ctx context.Context) error {
 	m.PriorSync = w
 	m.running.PushFunc("prior sync", w.Close)
 	return w.Run(ctx)
+}
+
+// startKPISync polls the store's KPI hours of today from the cloud (KV
+// PASSLINE_KPI_HOURS, its own keys) for the pass board's rider wait, on
+// the uplink's NATS connection.
+func (m *Main) startKPISync(ctx context.Context) error {
+	if m.Uplink == nil {
+		return nil
+	}
+	m.KPISync = &kpisync.Poller{Conn: m.Uplink.Conn(), Store: m.Config.Store, Every: m.KPIEvery,
+		Log: m.Log.With("component", "kpisync")}
+	if err := m.KPISync.Run(ctx); err != nil {
+		return err
+	}
+	m.running.PushFunc("kpi sync", m.KPISync.Close)
+	return nil
 }
 
 // retuner applies a new config to the decider and, once the decider took

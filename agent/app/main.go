@@ -21,6 +21,7 @@ import (
 	"github.com/passline/passline/agent/configsync"
 	"github.com/passline/passline/agent/gpio"
 	"github.com/passline/passline/agent/ingest"
+	"github.com/passline/passline/agent/kpisync"
 	"github.com/passline/passline/agent/mqtt"
 	"github.com/passline/passline/agent/priorsync"
 	"github.com/passline/passline/agent/uplink"
@@ -61,6 +62,10 @@ type Main struct {
 	// PriorSync applies the fleet prior of the store's category to the
 	// prep-time model live (nil when the Decider has no model to take it).
 	PriorSync *priorsync.Watcher
+	// KPISync reads the store's rider waits of today from the cloud for
+	// the pass board; KPIEvery is how often (0: a minute).
+	KPISync  *kpisync.Poller
+	KPIEvery time.Duration
 
 	httpSrv    *http.Server
 	httpLn     net.Listener
@@ -93,7 +98,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
-	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startConfigSync, m.startPriorSync, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
+	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startConfigSync, m.startPriorSync, m.startKPISync, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -287,7 +292,7 @@ func (m *Main) Close() error {
 	err := m.running.Close()
 	m.httpSrv, m.httpLn = nil, nil
 	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker = nil, nil, nil, nil, nil, nil
-	m.ConfigSync, m.PriorSync = nil, nil
+	m.ConfigSync, m.PriorSync, m.KPISync = nil, nil, nil
 	return err
 }
 

@@ -128,6 +128,25 @@ func (d *DB) History(fn func(agent.HistoryRecord) error) error {
 	})
 }
 
+// HistoryNewestFirst calls fn for history records, newest first, until fn
+// returns false or the records run out: "since" questions (today's orders)
+// read only what they need.
+func (d *DB) HistoryNewestFirst(fn func(agent.HistoryRecord) bool) error {
+	return d.View(func(t *Tx) error {
+		c := t.b(bucketHistory).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var r agent.HistoryRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if !fn(r) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
 // Seen reports whether an event id was applied (within the retained window).
 func (t *Tx) Seen(id string) bool { return t.b(bucketSeen).Get([]byte(id)) != nil }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/bolt"
+	"github.com/passline/passline/agent/kpisync"
 	"github.com/passline/passline/agent/predict"
 	"github.com/passline/passline/agent/rules"
 )
@@ -24,6 +25,7 @@ type StateDB interface {
 	Stats() (bolt.Stats, error)
 	Rejects(n int) ([]agent.Reject, error)
 	PeekOutbox(n int) ([]agent.Entry, error)
+	HistoryNewestFirst(fn func(agent.HistoryRecord) bool) error
 }
 
 // maxQueuedShown bounds the outbox entries read per board to mark what is
@@ -45,14 +47,22 @@ type AgentSource struct {
 	Links func() []Link
 	// Devices reports device health; nil means the board says it is not tracked.
 	Devices func() []Device
+	// Rider reports riders' waits today as the cloud knows them
+	// (kpisync.Poller.Today); nil means the board shows no rider side.
+	Rider func() *kpisync.Today
 	// Rejects is how many recent rejects to show; 0 means 5.
 	Rejects    int
 	ModelEvery time.Duration // 0 means 10 s
+	// TodayEvery is how often today's counts are recomputed from the
+	// state db; 0 means 30 s.
+	TodayEvery time.Duration
 	Now        func() time.Time
 
 	mu      sync.Mutex
 	model   *predict.Model
 	modelAt time.Time
+	today   *Today
+	todayAt time.Time
 }
 
 // Board implements Source.
@@ -91,6 +101,9 @@ func (s *AgentSource) Board(ctx context.Context) (Board, error) {
 	b.Stations = s.stations(orders, queued, now)
 	s.mu.Unlock()
 	if err := s.rejects(&b); err != nil {
+		return Board{}, err
+	}
+	if b.Today, err = s.currentToday(orders, now); err != nil {
 		return Board{}, err
 	}
 	if s.Links != nil {
@@ -179,6 +192,25 @@ func told(o *agent.Order, queued map[string]bool) []Told {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out
+}
+
+// currentToday returns today's counts, recomputed at most every
+// TodayEvery, with the rider side as last read from the cloud.
+func (s *AgentSource) currentToday(open []*agent.Order, now time.Time) (*Today, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.today == nil || now.Sub(s.todayAt) >= or(s.TodayEvery, 30*time.Second) || now.Day() != s.todayAt.Day() {
+		t, err := localToday(s.DB, open, now)
+		if err != nil {
+			return nil, err
+		}
+		s.today, s.todayAt = &t, now
+	}
+	t := *s.today
+	if s.Rider != nil {
+		t.Rider = s.Rider()
+	}
+	return &t, nil
 }
 
 // currentModel returns a copy of the store's model, refreshed from Model

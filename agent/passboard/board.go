@@ -30,6 +30,9 @@ type Board struct {
 	// Devices is nil when the source does not track device health.
 	Devices []Device `json:"devices"`
 	Rejects []Reject `json:"rejects"`
+	// Today is the store's outcome since midnight; nil when the source
+	// does not compute it.
+	Today *Today `json:"today,omitempty"`
 }
 
 // Station is one station's open orders, oldest first.

@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/passline/passline/internal/sse"
+	"github.com/passline/passline/internal/uplot"
 )
 
 //go:embed static
@@ -23,6 +25,7 @@ var static embed.FS
 //
 //	GET /            the page (HTML, CSS and JS embedded in the binary)
 //	GET /board.json  one snapshot
+//	GET /uplot/...   the charting library (internal/uplot)
 //	GET /events      Server-Sent Events: an event "board" with the snapshot
 //	                 whenever it changes, checked every Interval, and a
 //	                 comment every KeepAlive so proxies keep the stream open
@@ -63,6 +66,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/events", "events":
 		h.events(w, r)
 	default:
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/uplot/"); ok {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/" + rest
+			uplot.Handler().ServeHTTP(w, r2)
+			return
+		}
 		sub, _ := fs.Sub(static, "static")
 		w.Header().Set("Cache-Control", "no-cache")
 		http.FileServerFS(sub).ServeHTTP(w, r)

@@ -72,6 +72,7 @@ type Main struct {
 	receipts    natsjs.RiderReceipts
 
 	cancel  context.CancelFunc
+	runCtx  context.Context // what Run started lives until Close cancels it
 	wg      sync.WaitGroup
 	started service.Stack // what Run started but the embedded server, for Close and Crash
 }
@@ -116,6 +117,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	var runCtx context.Context
 	runCtx, m.cancel = context.WithCancel(context.Background())
+	m.runCtx = runCtx
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := m.startNATS(ctx); err != nil {

@@ -10,7 +10,8 @@ import (
 // pages puts the operations page (/ops/) and the rider page
 // (/riders/{rider}/) in front of the API handler. The rider page reads the
 // rider's NATS subject on the relay's connection; the ops page counts
-// decisions from every store's decision subject. The returned func ends
+// decisions from every store's decision subject and plots the last hours
+// (web.Handler.Run, the KPI records). The returned func ends
 // open page streams; register it with http.Server.RegisterOnShutdown.
 // With auth.key set, every page and its data need a token (pageGuards).
 func (m *Main) pages(api http.Handler) (http.Handler, func(), error) {
@@ -20,7 +21,8 @@ func (m *Main) pages(api http.Handler) (http.Handler, func(), error) {
 		log.Warn("ops page will not show stores", "err", err)
 		tr = nil
 	}
-	h := &web.Handler{Gatherer: m.Registry, Stores: tr, Riders: web.NATSRiders{NC: m.nc}, Next: api, Log: log}
+	h := &web.Handler{Gatherer: m.Registry, Stores: tr, Riders: web.NATSRiders{NC: m.nc}, Next: api, Log: log,
+		KPIs: m.kpiStore, SampleEvery: m.Config.Ops.SampleEvery, KPIEvery: m.Config.Ops.KPIEvery, SeriesHours: m.Config.Ops.Hours}
 	stop := func() {
 		h.Close()
 		if tr != nil {
@@ -31,5 +33,10 @@ func (m *Main) pages(api http.Handler) (http.Handler, func(), error) {
 		stop()
 		return nil, nil, fmt.Errorf("page guards: %w", err)
 	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		h.Run(m.runCtx) // the ops page's plots
+	}()
 	return h, stop, nil
 }

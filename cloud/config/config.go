@@ -33,6 +33,8 @@ type Config struct {
 	Consumer Consumer `yaml:"consumer"`
 	Relay    Relay    `yaml:"relay"`
 	Demo     Demo     `yaml:"demo"`
+	// Ops sizes the ops page's plots.
+	Ops Ops `yaml:"ops"`
 	// Limits are per-merchant tier limits (per relay process) and the eta
 	// interval (cluster-wide: one eta per order per limits.eta_interval,
 	// 0 for no eta limit).
@@ -169,6 +171,14 @@ type Relay struct {
 	ReadyResend time.Duration `yaml:"ready_resend"`
 }
 
+// Ops sizes the ops page's plots (cloud/web): live points every
+// sample_every, the hourly KPIs read every kpi_every, over the last hours.
+type Ops struct {
+	SampleEvery time.Duration `yaml:"sample_every"`
+	KPIEvery    time.Duration `yaml:"kpi_every"`
+	Hours       int           `yaml:"hours"`
+}
+
 // Demo simulates the delivery platform for `make demo`.
 type Demo struct {
 	// AutoAssign gives any decision whose order has no rider the rider
@@ -198,6 +208,7 @@ func DefaultConfig() Config {
 			ReadyResend: 90 * time.Second,
 		},
 		Demo:     Demo{Riders: 5},
+		Ops:      Ops{SampleEvery: 10 * time.Second, KPIEvery: 30 * time.Second, Hours: 6},
 		Limits:   quota.DefaultConfig(),
 		Phrase:   phrase.DefaultConfig(),
 		Webhook:  webhook.DefaultConfig(),
@@ -414,6 +425,12 @@ func (c Config) validateMisc() error {
 	}
 	if c.Locale != "zh-CN" && c.Locale != "en" {
 		return fieldErr("locale", "%q is not zh-CN or en", c.Locale)
+	}
+	if c.Ops.SampleEvery < 100*time.Millisecond || c.Ops.KPIEvery < 100*time.Millisecond {
+		return fieldErr("ops.sample_every", "sample_every and kpi_every must be at least 100ms")
+	}
+	if c.Ops.Hours < 1 || c.Ops.Hours > 48 {
+		return fieldErr("ops.hours", "%d is not in 1-48", c.Ops.Hours)
 	}
 	if c.Demo.AutoAssign && (c.Demo.Riders < 1 || c.Demo.Riders > 1000) {
 		return fieldErr("demo.riders", "%d is not in 1-1000", c.Demo.Riders)

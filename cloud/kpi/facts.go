@@ -141,27 +141,9 @@ func (f Facts) accepted() time.Time {
 	return f.PlatformAcceptedAt
 }
 
-// Contribution is one order's part of its hour's KPIs. Durations are in
-// seconds; nil is unknown.
-type Contribution struct {
-	Decisions int  `json:"d,omitempty"`
-	Cancelled bool `json:"c,omitempty"`
-	Ready     bool `json:"r,omitempty"`
-	Early     bool `json:"e,omitempty"`
-	Arrived   bool `json:"a,omitempty"`
-	// RiderWait is arrival → pickup; AvoidableWait ready − arrival when
-	// the rider came first, else 0; FoodWait ready → pickup.
-	RiderWait     *float64 `json:"rw,omitempty"`
-	AvoidableWait *float64 `json:"aw,omitempty"`
-	FoodWait      *float64 `json:"fw,omitempty"`
-	// ETAErrors are predicted − actual ready time, in seconds, one per
-	// eta or ready_soon decision of an order that was reported ready.
-	ETAErrors []float64 `json:"ee,omitempty"`
-	// ReadySoon counts ready_soon decisions of an order reported ready,
-	// ReadySoonKept those ready within the promised window.
-	ReadySoon     int `json:"rs,omitempty"`
-	ReadySoonKept int `json:"rk,omitempty"`
-}
+// Contribution is one order's part of its hour's KPIs: the record the
+// store's agent reads too, so its shape is wire's.
+type Contribution = wire.KPIOrder
 
 // Contribution computes the order's contribution to its hour.
 func (f Facts) Contribution() Contribution {

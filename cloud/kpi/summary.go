@@ -4,14 +4,13 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/passline/passline/wire"
 )
 
-// Hour is one store's hour: a contribution per order accepted in it.
-type Hour struct {
-	Store  string                  `json:"store"`
-	Start  time.Time               `json:"start"`
-	Orders map[string]Contribution `json:"orders"`
-}
+// Hour is one store's hour: a contribution per order accepted in it
+// (KV wire.BucketKPIHours).
+type Hour = wire.KPIHour
 
 // Flags a KPI figure may carry instead of a value.
 const (

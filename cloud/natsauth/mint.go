@@ -34,7 +34,9 @@ func InboxPrefix(store string) string { return wire.StoreInboxPrefix(store) }
 // subscribe to it; look up the DECISIONS stream; read and watch only its
 // own key of PASSLINE_CONFIG (direct get and filtered ordered consumers,
 // which need the bucket's AllowDirect, the nats.go default); put only its
-// own key of PASSLINE_CONFIG_STATUS; read and watch PASSLINE_MODEL_PRIOR; receive replies on its own inbox
+// own key of PASSLINE_CONFIG_STATUS; read and watch PASSLINE_MODEL_PRIOR;
+// read (direct get) its own hours of PASSLINE_KPI_HOURS, for the pass
+// board's rider wait; receive replies on its own inbox
 // prefix. Everything else is refused by the server with a permissions
 // violation: another store's subjects and keys, stream and consumer
 // management, other inboxes. Stream info (of DECISIONS and the two
@@ -52,6 +54,7 @@ func StorePermissions(store string) jwt.Permissions {
 	cfgStream := "KV_" + wire.BucketConfig
 	cfgKey := "$KV." + wire.BucketConfig + "." + store
 	priorStream := "KV_" + wire.BucketModelPrior
+	kpiStream := "KV_" + wire.BucketKPIHours
 	var p jwt.Permissions
 	p.Pub.Allow.Add(
 		"passline."+store+".>",
@@ -70,6 +73,9 @@ func StorePermissions(store string) jwt.Permissions {
 		"$JS.API.CONSUMER.CREATE."+priorStream+".>",
 		"$JS.API.CONSUMER.DELETE."+priorStream+".*",
 		"$JS.FC."+priorStream+".>",
+		// Its own hours only: the key is {hour}.{store}.
+		"$JS.API.STREAM.INFO."+kpiStream,
+		"$JS.API.DIRECT.GET."+kpiStream+".$KV."+wire.BucketKPIHours+".*."+store,
 	)
 	p.Pub.Deny.Add(wire.AssignSubject(store))
 	p.Sub.Allow.Add(InboxPrefix(store)+".>", "passline."+store+".>")

@@ -24,8 +24,8 @@ const (
 	// {store}.{base64url order id}, for KPIFactsTTL.
 	BucketKPIFacts = "PASSLINE_KPI_FACTS"
 	// BucketKPIHours holds each store's kpi.Hour under
-	// {YYYYMMDDHH}.{store} (UTC), for KPIHoursTTL.
-	BucketKPIHours = "PASSLINE_KPI_HOURS"
+	// wire.KPIHourKey, {YYYYMMDDHH}.{store} (UTC), for KPIHoursTTL.
+	BucketKPIHours = wire.BucketKPIHours
 	// DurableKPI is the KPI recorder's durable consumer on every decision
 	// stream and on the platform orders bucket's stream, shared by every
 	// replica.
@@ -60,10 +60,6 @@ type KPIStore struct{ FactsKV, HoursKV jetstream.KeyValue }
 
 var _ kpi.Store = KPIStore{}
 
-func kpiHourKey(store string, hour time.Time) string {
-	return hour.UTC().Format("2006010215") + "." + store
-}
-
 // UpdateFacts implements kpi.Store.
 func (s KPIStore) UpdateFacts(ctx context.Context, store, order string, fn func(*kpi.Facts) bool) (kpi.Facts, error) {
 	var f kpi.Facts
@@ -74,14 +70,14 @@ func (s KPIStore) UpdateFacts(ctx context.Context, store, order string, fn func(
 // UpdateHour implements kpi.Store.
 func (s KPIStore) UpdateHour(ctx context.Context, store string, hour time.Time, fn func(*kpi.Hour) bool) error {
 	var h kpi.Hour
-	return casJSON(ctx, s.HoursKV, kpiHourKey(store, hour), &h, func() bool { return fn(&h) })
+	return casJSON(ctx, s.HoursKV, wire.KPIHourKey(store, hour), &h, func() bool { return fn(&h) })
 }
 
 // Hours implements kpi.Store: one Get per hour of [from, to).
 func (s KPIStore) Hours(ctx context.Context, store string, from, to time.Time) ([]kpi.Hour, error) {
 	var out []kpi.Hour
 	for t := from.UTC().Truncate(time.Hour); t.Before(to); t = t.Add(time.Hour) {
-		h, ok, err := s.hour(ctx, kpiHourKey(store, t))
+		h, ok, err := s.hour(ctx, wire.KPIHourKey(store, t))
 		if err != nil {
 			return nil, err
 		}

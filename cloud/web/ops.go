@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/passline/passline/internal/sse"
+	"github.com/passline/passline/cloud/kpi"
 )
 
 // Summary is what the operations page shows. Decisions per second and
@@ -168,14 +169,22 @@ func (h *Handler) summary(w http.ResponseWriter, _ *http.Request) {
 	_ = json.NewEncoder(w).Encode(s)
 }
 
-// opsEvents sends a summary at once and then every OpsInterval.
+// opsEvents sends a summary at once and then every OpsInterval, and the
+// series whenever it changed.
 func (h *Handler) opsEvents(w http.ResponseWriter, r *http.Request) {
 	rc, _ := sse.Start(w) // a client gone shows at the next flush
 	t := time.NewTicker(or(h.OpsInterval, 2*time.Second))
 	defer t.Stop()
+	sent := int64(0) // nothing sampled yet: no series event
 	for {
 		if err := h.sendSummary(w, rc); err != nil {
 			return
+		}
+		if b, v := h.series.snapshot(); v != sent {
+			if _, err := fmt.Fprintf(w, "event: series\ndata: %s\n\n", b); err != nil || rc.Flush() != nil {
+				return
+			}
+			sent = v
 		}
 		if !h.wait(r.Context(), t.C) {
 			return
@@ -196,6 +205,85 @@ func (h *Handler) sendSummary(w http.ResponseWriter, rc *http.ResponseController
 		return err
 	}
 	return rc.Flush()
+}
+
+func (h *Handler) seriesJSON(w http.ResponseWriter, _ *http.Request) {
+	b, _ := h.series.snapshot()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}
+
+// Run samples the ops page's series until ctx ends or the handler is
+// closed: the live points every SampleEvery, the hourly KPIs every
+// KPIEvery. Without Run the page shows no plots.
+func (h *Handler) Run(ctx context.Context) {
+	h.once.Do(h.init)
+	every, kpiEvery := or(h.SampleEvery, 10*time.Second), or(h.KPIEvery, 30*time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var kpisAt time.Time
+	for {
+		now := time.Now()
+		rate := 0.0
+		if h.Stores != nil {
+			rate = h.Stores.Rate(every)
+		}
+		hours := h.SeriesHours
+		if hours <= 0 {
+			hours = 6
+		}
+		h.series.sample(now, rate, h.ops.latency(), int(time.Duration(hours)*time.Hour/every))
+		if h.KPIs != nil && now.Sub(kpisAt) >= kpiEvery {
+			kpisAt = now
+			if err := h.readKPIs(ctx, now, hours); err != nil {
+				h.log().Warn("ops page kpis", "err", err)
+			}
+		}
+		if !h.wait(ctx, t.C) {
+			return
+		}
+	}
+}
+
+// readKPIs reads every store's KPI records of the last hours.
+func (h *Handler) readKPIs(ctx context.Context, now time.Time, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	first := now.UTC().Truncate(time.Hour).Add(-time.Duration(n-1) * time.Hour)
+	var hours []time.Time
+	var records [][]kpi.Hour
+	for i := range n {
+		start := first.Add(time.Duration(i) * time.Hour)
+		hs, err := h.KPIs.Fleet(ctx, start)
+		if err != nil {
+			return err
+		}
+		hours, records = append(hours, start), append(records, hs)
+	}
+	h.series.setHourly(hourlySeries(hours, records, now))
+	return nil
+}
+
+// latency is the relay's delivery latency histogram per channel.
+func (o *opsSampler) latency() map[string]*dto.Histogram {
+	out := map[string]*dto.Histogram{}
+	if o.gatherer == nil {
+		return out
+	}
+	fams, err := o.gatherer.Gather()
+	if err != nil {
+		return out
+	}
+	for _, f := range fams {
+		if f.GetName() != metricLatency {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			out[labels(m)["channel"]] = m.GetHistogram()
+		}
+	}
+	return out
 }
 
 // wait blocks for c; false when the client left or the handler closed.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/passline/passline/internal/uplot"
 	"github.com/passline/passline/wire"
 )
 
@@ -31,10 +32,12 @@ var static embed.FS
 //	GET /                      redirect to /ops/
 //	GET /ops/                  the operations page
 //	GET /ops/summary.json      one Summary
-//	GET /ops/events            SSE: event "summary" every OpsInterval
+//	GET /ops/events            SSE: event "summary" every OpsInterval, "series" when it changed
+//	GET /ops/series.json       one Series (what the ops page plots)
 //	GET /riders/{rider}/       the rider page
 //	GET /riders/{rider}/events SSE: event "notification" per notification
 //	GET /web/...               embedded styles and scripts
+//	GET /web/uplot/...         the charting library (internal/uplot)
 //
 // Unknown paths fall through to Next (the API), when set.
 type Handler struct {
@@ -44,6 +47,13 @@ type Handler struct {
 	Next     http.Handler
 	// OpsInterval is how often the ops page is refreshed; 0 means 2 s.
 	OpsInterval time.Duration
+	// KPIs feeds the ops page's hourly plots; nil: only the live ones.
+	KPIs KPISource
+	// SampleEvery is how often Run samples the live series (0: 10 s),
+	// KPIEvery how often it reads the hourly KPIs (0: 30 s), SeriesHours
+	// how many hours the plots span (0: 6).
+	SampleEvery, KPIEvery time.Duration
+	SeriesHours           int
 	// KeepAlive is how often an idle stream gets a comment; 0 means 15 s.
 	KeepAlive time.Duration
 	Log       *slog.Logger
@@ -56,10 +66,11 @@ type Handler struct {
 	// store.
 	RiderGuard, OpsGuard func(http.Handler) http.Handler
 
-	once sync.Once
-	done chan struct{}
-	mux  *http.ServeMux
-	ops  *opsSampler
+	once   sync.Once
+	done   chan struct{}
+	mux    *http.ServeMux
+	ops    *opsSampler
+	series *seriesKeeper
 }
 
 // ServeHTTP routes a request.
@@ -82,6 +93,7 @@ func (h *Handler) Close() {
 func (h *Handler) init() {
 	h.done = make(chan struct{})
 	h.ops = &opsSampler{gatherer: h.Gatherer, stores: h.Stores}
+	h.series = &seriesKeeper{}
 	sub, _ := fs.Sub(static, "static")
 	files := http.FileServerFS(sub)
 	mux := http.NewServeMux()
@@ -94,6 +106,8 @@ func (h *Handler) init() {
 	mux.Handle("GET /ops/{$}", guard(h.OpsGuard, page("ops.html")))
 	mux.Handle("GET /ops/summary.json", guard(h.OpsGuard, http.HandlerFunc(h.summary)))
 	mux.Handle("GET /ops/events", guard(h.OpsGuard, http.HandlerFunc(h.opsEvents)))
+	mux.Handle("GET /ops/series.json", guard(h.OpsGuard, http.HandlerFunc(h.seriesJSON)))
+	mux.Handle("GET /web/uplot/", http.StripPrefix("/web/uplot", uplot.Handler()))
 	mux.Handle("GET /riders/{rider}/{$}", validRider(guard(h.RiderGuard, page("rider.html"))))
 	mux.Handle("GET /riders/{rider}/events", validRider(guard(h.RiderGuard, http.HandlerFunc(h.riderEvents))))
 	mux.HandleFunc("GET /ops", redirect(func(*http.Request) string { return "/ops/" }))

@@ -43,6 +43,7 @@ func startSystem(t *testing.T) *system {
 	cc.DataDir, cc.HTTP.Listen, cc.LogLevel = t.TempDir(), "127.0.0.1:0", "error"
 	cc.NATS.Embedded = cloudconfig.Embedded{Enabled: true, Listen: "127.0.0.1:0"}
 	cc.Auth.InsecureDev = true
+	cc.Ops.SampleEvery, cc.Ops.KPIEvery = 500*time.Millisecond, 500*time.Millisecond // the ops page's plots fill in seconds
 	s.cloud = cloudapp.NewMain()
 	s.cloud.Config, s.cloud.Logger = cc, quiet()
 	// Not a timeout context: agent.Main's writer and uplink run on Run's
@@ -59,6 +60,7 @@ func startSystem(t *testing.T) *system {
 	ac.MQTT.Embedded = agentconfig.Embedded{Enabled: true, Listen: "127.0.0.1:0"}
 	s.agent = agentapp.NewMain()
 	s.agent.Config, s.agent.Log = ac, quiet()
+	s.agent.KPIEvery = 500 * time.Millisecond // the board's rider wait from the cloud
 	if err := s.agent.Run(ctx); err != nil {
 		t.Fatalf("agent: %v", err)
 	}

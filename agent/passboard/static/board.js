@@ -61,10 +61,11 @@
       conf.appendChild(el("span", "pct", pct + " % in lead time"));
       c.appendChild(conf);
     }
+    // The rider line only when the rider has been told something.
+    if (!o.told || o.told.length === 0) return c;
     var told = el("div", "told");
     told.appendChild(el("span", "label", "rider"));
-    if (!o.told || o.told.length === 0) told.appendChild(el("span", "chip none", "nothing yet"));
-    (o.told || []).forEach(function (x) {
+    o.told.forEach(function (x) {
       var txt = x.kind.replace("_", " ") + " " + hhmm(x.at);
       if (x.eta && x.kind !== "ready") txt += " → " + hhmm(x.eta);
       if (x.queued) txt += " · waiting to send";
@@ -101,10 +102,56 @@
     });
     ready.sort(function (a, b) { return Date.parse(a.accepted_at) - Date.parse(b.accepted_at); });
     main.appendChild(column("Ready", "ready", ready));
+    // Every column shares the width: none is ever cut off.
+    var cols = board.stations.length + 1;
+    main.style.setProperty("--cols", String(cols));
+    main.classList.toggle("dense", cols >= 5);
     if (board.stations.length === 0) main.insertBefore(el("p", "empty", "No open orders."), main.firstChild);
     renderHealth();
     renderFooter();
+    renderToday();
     tick();
+  }
+
+  // Today: ready-report rate (the box's own count) and rider wait (what
+  // the cloud heard from the platforms and the rider app), with a plot
+  // per hour each.
+  var charts = null;
+  function pct(v) { return v == null ? "–" : Math.round(v * 100) + " %"; }
+  function mins(v) { return v == null ? "–" : v < 90 ? Math.round(v) + " s" : (v / 60).toFixed(1) + " min"; }
+  function renderToday() {
+    var t = board.today, sec = $("today");
+    if (!t) { sec.hidden = true; return; }
+    sec.hidden = false;
+    if (!charts) {
+      charts = {
+        ready: PasslineChart($("plot-ready"), { height: 90, label: "ready reported", color: "#37c871", fill: "rgba(55,200,113,.15)",
+          format: pct, range: function () { return [0, 1.05]; } }),
+        wait: PasslineChart($("plot-wait"), { height: 90, label: "rider wait", color: "#4fa3ff", fill: "rgba(79,163,255,.15)", format: mins })
+      };
+    }
+    $("ready-rate").textContent = pct(t.ready_report_rate);
+    $("ready-detail").textContent = t.orders ? t.ready_reported + " of " + t.orders + " finished orders had a real ready (bump or scale)" : "no finished order yet today";
+    var hs = t.hours || [];
+    var day = new Date(now()); day.setHours(0, 0, 0, 0);
+    var span = [day.getTime() / 1000, Math.ceil(now() / 3600000) * 3600];
+    charts.ready.set(hs.map(function (h) { return Date.parse(h.start) / 1000; }), hs.map(function (h) { return h.ready_report_rate; }), span);
+    var r = t.rider, wait = $("kpi-wait");
+    var noData = !r || r.rider_wait_s == null;
+    wait.classList.toggle("nodata", noData);
+    if (!r) {
+      $("rider-wait").textContent = "no arrival data";
+      $("wait-detail").textContent = "not read from the cloud yet";
+    } else if (r.rider_wait_s == null) {
+      $("rider-wait").textContent = "no arrival data";
+      $("wait-detail").textContent = "no platform or rider app reported a rider at the counter today";
+    } else {
+      $("rider-wait").textContent = mins(r.rider_wait_s);
+      $("wait-detail").textContent = "mean of " + r.rider_wait_n + " riders, arrival → pickup" +
+        (r.avoidable_wait_s != null ? " · " + mins(r.avoidable_wait_s) + " before food was ready" : "");
+    }
+    var rh = (r && r.hours) || [];
+    charts.wait.set(rh.map(function (h) { return Date.parse(h.start) / 1000; }), rh.map(function (h) { return h.rider_wait_s; }), span);
   }
 
   function pill(text, state) {
