@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/passline/passline/internal/sse"
 	"github.com/passline/passline/cloud/kpi"
+	"github.com/passline/passline/internal/sse"
 )
 
 // Summary is what the operations page shows. Decisions per second and
