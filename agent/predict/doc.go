@@ -107,8 +107,9 @@
 // kitchen's response to load, which a new store has from its own few
 // orders only. Sending more from the prior alone would need P to cross
 // 0.85 on weaker evidence: without the one-standard-error margin of the
-// decision maps the eight sent 76 but only 0.776 came true (before Own). Lowering
-// mixOrders to 30 or 20 changed no store's count. The live queue (orders
+// decision maps the eight sent 76 but only 0.776 came true (before Own).
+// Lowering mixOrders to 30 or 20, or shrinking SKU efforts with 3 or 1
+// pseudo-orders instead of 8, did not lift stores 4 and 5. The live queue (orders
 // accepted before this one still open) was tried as a second index of
 // the decision maps: orders at the front came true within the rider's
 // travel 55 to 60% of the time, no more often than their P said, so the
