@@ -6,7 +6,10 @@
 // el.dataset.points always holds how many non-null points are drawn, so a
 // test can check that the plot has data.
 window.PasslineChart = function (el, o) {
-  var fmt = o.format || function (v) { return v == null ? "–" : String(Math.round(v * 10) / 10); };
+  var fmt = o.format || function (v) {
+    if (v == null) return "–";
+    return v !== 0 && Math.abs(v) < 1 ? String(Number(v.toPrecision(2))) : String(Math.round(v * 10) / 10);
+  };
   var width = function () { return Math.max(el.clientWidth || 300, 120); };
   var span = null;
   var opts = {

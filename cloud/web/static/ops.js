@@ -50,7 +50,8 @@
     if (store) {
       charts.dps.set(hours, h.decisions_per_second || [], span);
       $("hint-dps").textContent = "store " + store + ": decisions per hour ÷ 3600 (this hour: so far)";
-      $("now-dps").textContent = fmt(lastOf(h.decisions_per_second || []) || 0);
+      var d = lastOf(h.decisions_per_second || []) || 0;
+      $("now-dps").textContent = d > 0 && d < 1 ? String(Number(d.toPrecision(2))) : fmt(d);
     } else {
       charts.dps.set(s.live.t, s.live.decisions_per_second);
       $("hint-dps").textContent = "whole cluster, sampled every few seconds";
