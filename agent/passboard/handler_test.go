@@ -61,6 +61,9 @@ func TestPageAndAssetsAreEmbedded(t *testing.T) {
 		"/board/":          `<script src="board.js">`,
 		"/board/board.js":  `new EventSource("events")`,
 		"/board/board.css": `.card`,
+		// The charting library comes from the binary too (internal/uplot).
+		"/board/uplot/chart.js":      `window.PasslineChart`,
+		"/board/uplot/uPlot.min.css": `.uplot`,
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

@@ -48,13 +48,14 @@ func TestPagesAreEmbeddedAndAPIFallsThrough(t *testing.T) {
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api "+r.URL.Path) })
 	srv := serve(t, &web.Handler{Next: api})
 	for path, want := range map[string]string{
-		"/ops/":          `src="/web/ops.js"`,
-		"/riders/r-1/":   `src="/web/rider.js"`,
-		"/riders/r-1":    `src="/web/rider.js"`, // redirected
-		"/web/web.css":   ".note",
-		"/web/rider.js":  `new EventSource("events" + location.search)`,
-		"/healthz":       "api /healthz",
-		"/v1/orders/a/b": "api /v1/orders/a/b",
+		"/ops/":               `src="/web/ops.js"`,
+		"/riders/r-1/":        `src="/web/rider.js"`,
+		"/riders/r-1":         `src="/web/rider.js"`, // redirected
+		"/web/web.css":        ".note",
+		"/web/rider.js":       `new EventSource("events" + location.search)`,
+		"/web/uplot/chart.js": `window.PasslineChart`,
+		"/healthz":            "api /healthz",
+		"/v1/orders/a/b":      "api /v1/orders/a/b",
 	} {
 		code, body := get(t, srv.URL+path)
 		if code != 200 || !strings.Contains(body, want) {
