@@ -112,3 +112,40 @@ func TestWriteCutsAcrossSplits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWriteCuts: for any stream split anywhere, the cuts point at the same
+// bytes as for the whole stream, each at a cut command (GS V, ESC i, ESC
+// m), and what is held back is never more than the bytes given.
+func FuzzWriteCuts(f *testing.F) {
+	f.Add(readTestdata(f, "english.bin"), uint16(330))
+	f.Add([]byte("a\x1dV\x00b\x1dVB\x03c\x1bi"), uint16(2))
+	f.Fuzz(func(t *testing.T, b []byte, split uint16) {
+		cp := mustCodePage(t, "cp437")
+		whole, _ := escpos.NewDecoder(cp).WriteCuts(b)
+		i := int(split) % (len(b) + 1)
+		d := escpos.NewDecoder(cp)
+		first, held := d.WriteCuts(b[:i])
+		if held > i {
+			t.Fatalf("held %d of %d bytes", held, i)
+		}
+		second, _ := d.WriteCuts(b[i:])
+		var at []int
+		for _, c := range first {
+			at = append(at, c.At)
+		}
+		for _, c := range second {
+			at = append(at, i-held+c.At)
+		}
+		if len(at) != len(whole) {
+			t.Fatalf("split at %d: %d cuts, whole %d", i, len(at), len(whole))
+		}
+		for k, c := range whole {
+			if at[k] != c.At {
+				t.Fatalf("split at %d: cut %d at %d, whole at %d", i, k, at[k], c.At)
+			}
+			if cmd := b[c.At : c.At+2]; !bytes.Equal(cmd, []byte{0x1d, 'V'}) && !bytes.Equal(cmd, []byte{0x1b, 'i'}) && !bytes.Equal(cmd, []byte{0x1b, 'm'}) {
+				t.Fatalf("cut %d at %d starts with % x", k, c.At, cmd)
+			}
+		}
+	})
+}

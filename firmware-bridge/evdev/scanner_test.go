@@ -126,3 +126,27 @@ func TestScannerDiscardsPartialCodes(t *testing.T) {
 func quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
+
+// FuzzScanner: whatever keys a device sends, every code the scanner
+// finishes is a valid scan event's code: it never publishes one the agent
+// would refuse as malformed.
+func FuzzScanner(f *testing.F) {
+	b, _ := evdev.Typed(24, "o-42")
+	f.Add(b, uint8(3))
+	f.Add(append(keyStroke(24, 59), b...), uint8(0))
+	f.Fuzz(func(t *testing.T, stream []byte, gapMS uint8) {
+		d, _ := evdev.NewDecoder(24)
+		s := &evdev.Scanner{Gap: time.Duration(gapMS) * time.Millisecond}
+		t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+		for i, ev := range d.Write(stream) {
+			code, ok, _ := s.Feed(ev, t0.Add(time.Duration(i)*time.Millisecond))
+			if !ok {
+				continue
+			}
+			sc := wire.Event{ID: "x", Kind: wire.EventScan, Store: "s1", DeviceID: "d", At: t0, Scan: &wire.Scan{Code: code}}
+			if err := sc.ValidateAt(t0); err != nil {
+				t.Fatalf("scanner finished code %q the agent refuses: %v", code, err)
+			}
+		}
+	})
+}
