@@ -106,22 +106,22 @@ func (c *CustomerChannel) Deliver(ctx context.Context, n wire.Notification) erro
 	if n.Kind != wire.KindReadySoon && n.Kind != wire.KindDelayed {
 		return nil
 	}
+	if n.ETA == nil {
+		return nil // a delayed without a time (a recalled ready): nothing to tell the customer
+	}
 	o, ok, err := c.Orders.Get(ctx, n.Store, n.OrderID)
 	if err != nil {
 		return fmt.Errorf("customer: read order %s/%s: %w", n.Store, n.OrderID, err)
 	}
-	if !ok || o.Status == "cancelled" || o.Status == "picked_up" {
-		return nil
+	if !ok || o.PlatformID == "" || o.Status == "cancelled" || o.Status == "picked_up" {
+		return nil // not a platform order (a record only the rider's arrival made), or over
 	}
 	locale := firstNonEmpty(o.Locale, n.Locale, "en")
 	now := time.Now()
 	if c.Now != nil {
 		now = c.Now()
 	}
-	minutes := 0
-	if n.ETA != nil {
-		minutes = max(int(math.Ceil(n.ETA.Sub(now).Minutes())), 1)
-	}
+	minutes := max(int(math.Ceil(n.ETA.Sub(now).Minutes())), 1)
 	text, err := CustomerText(n.Kind, locale, firstNonEmpty(n.ShortCode, n.OrderID), firstNonEmpty(n.StoreName, n.Store), minutes)
 	if err != nil {
 		return fmt.Errorf("customer: %w: %w", err, cloud.ErrPermanent)

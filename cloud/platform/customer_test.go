@@ -125,3 +125,45 @@ func firstNonEmptyString(s ...string) string {
 	}
 	return ""
 }
+
+// TestCustomerSkipsRecordsWithoutPlatformAndUntimedDelays: a record the
+// rider's own arrival report made (no platform) gets no customer message;
+// once Deliveroo's order.new links that order the arrival is kept, and a
+// delayed without a time (a recalled ready) still tells the customer
+// nothing, while a timed ready_soon does.
+func TestCustomerSkipsRecordsWithoutPlatformAndUntimedDelays(t *testing.T) {
+	e := newEnv(t)
+	arrived := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	e.connect(t, "s1", deliverooCreds("http://unused"), platform.Order{Store: "s1", OrderID: "6206", RiderArrivedAt: arrived})
+	b, err := natsjs.SetupPlatform(context.Background(), e.js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	via := &sent{}
+	ch := &platform.CustomerChannel{Orders: e.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via}
+	now := time.Now()
+	deliver := func(n wire.Notification) {
+		t.Helper()
+		if err := ch.Deliver(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deliver(note("n1", "s1", "6206", wire.KindReadySoon, "", now, ptr(now.Add(3*time.Minute))))
+	if len(via.notes) != 0 {
+		t.Fatalf("customer of a non-platform record got %+v", via.notes)
+	}
+	h := newHooks(t, e, platform.NewDeliveroo())
+	body := fixture(t, "deliveroo/order_new.json")
+	if code := h.post(t, "s1", body, deliverooHeaders(droHook, "g-link", body)); code != http.StatusOK {
+		t.Fatalf("order.new: %d", code)
+	}
+	o, _, _ := e.orders.Get(context.Background(), "s1", "6206")
+	if o.PlatformID != droOrder || !o.RiderArrivedAt.Equal(arrived) {
+		t.Fatalf("linked record %+v lost the rider's arrival %v", o, arrived)
+	}
+	deliver(note("n2", "s1", "6206", wire.KindDelayed, "recall-1", now, nil))
+	deliver(note("n3", "s1", "6206", wire.KindReadySoon, "", now, ptr(now.Add(3*time.Minute))))
+	if len(via.notes) != 1 || via.notes[0].ID != "n3" {
+		t.Fatalf("customer got %+v, want only n3", via.notes)
+	}
+}

@@ -275,7 +275,9 @@ func (rc *Receiver) applyOne(ctx context.Context, o Order, ev Event) error {
 	rider := riderID(rc.Inbound.Platform(), ev.Rider)
 	saved, err := rc.Orders.Update(ctx, o.Store, o.OrderID, func(cur *Order) error {
 		if cur.PlatformID == "" {
-			*cur = o
+			// Link the order, keeping what others recorded before the
+			// platform named it (the rider's own arrival report).
+			cur.Store, cur.OrderID, cur.Platform, cur.PlatformID = o.Store, o.OrderID, o.Platform, o.PlatformID
 		}
 		cur.UpdatedAt = now
 		applyEvent(cur, ev, at, rider)
