@@ -31,6 +31,18 @@ func (s *sent) Deliver(ctx context.Context, n wire.Notification) error {
 	return nil
 }
 
+// customer is the customer channel over e's orders, with its caps, writing
+// through a recorder.
+func (e *env) customer(t *testing.T) (*platform.CustomerChannel, *sent) {
+	t.Helper()
+	b, err := natsjs.SetupPlatform(context.Background(), e.js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	via := &sent{}
+	return &platform.CustomerChannel{Orders: e.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via}, via
+}
+
 // TestCustomerOncePerKindInLocale: the customer of a platform order gets
 // one ready_soon and one delayed at most, in the order's locale, to the
 // order's phone; a redelivery of the same decision goes through again (the
@@ -41,12 +53,7 @@ func TestCustomerOncePerKindInLocale(t *testing.T) {
 	o := deliverooOrder("s1", "6206", droOrder, time.Time{})
 	o.Locale, o.CustomerPhone = "zh-CN", "+8613800138000"
 	e.connect(t, "s1", deliverooCreds("http://unused"), o)
-	via := &sent{}
-	b, err := natsjs.SetupPlatform(context.Background(), e.js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := &platform.CustomerChannel{Orders: e.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via}
+	ch, via := e.customer(t)
 	now := time.Now()
 	eta := now.Add(4 * time.Minute)
 	notes := []wire.Notification{
@@ -97,12 +104,7 @@ func TestCustomerPhoneAndLocaleFromPlatformPayloads(t *testing.T) {
 			if code := c.send(t, h, "s1", c.steps[0], c.secret); code != http.StatusOK {
 				t.Fatalf("order webhook: %d", code)
 			}
-			b, err := natsjs.SetupPlatform(context.Background(), e.js, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			via := &sent{}
-			ch := &platform.CustomerChannel{Orders: e.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via}
+			ch, via := e.customer(t)
 			now := time.Now()
 			n := note("c1", "s1", c.code, wire.KindReadySoon, "", now, ptr(now.Add(4*time.Minute)))
 			n.Locale = "en"
@@ -135,12 +137,7 @@ func TestCustomerSkipsRecordsWithoutPlatformAndUntimedDelays(t *testing.T) {
 	e := newEnv(t)
 	arrived := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
 	e.connect(t, "s1", deliverooCreds("http://unused"), platform.Order{Store: "s1", OrderID: "6206", RiderArrivedAt: arrived})
-	b, err := natsjs.SetupPlatform(context.Background(), e.js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	via := &sent{}
-	ch := &platform.CustomerChannel{Orders: e.orders, Caps: natsjs.PlatformCaps{KV: b.Seen}, Via: via}
+	ch, via := e.customer(t)
 	now := time.Now()
 	deliver := func(n wire.Notification) {
 		t.Helper()
