@@ -39,6 +39,10 @@ func Config(dir string) config.Config {
 	c.Relay.ChannelTimeout = 500 * time.Millisecond
 	c.Relay.Workers = 16
 	c.Relay.ChannelWorkers = 16
+	// No ready re-sends unless a test asks for them: the benches built on
+	// this config measure the decision path, and tests count rider
+	// messages per decision.
+	c.Relay.ReadyResend = 0
 	c.LogLevel = "warn"
 	c.Auth.InsecureDev = true                              // tests of the relay use the unauthenticated API
 	c.Limits.Tiers = map[string]quota.Tier{"standard": {}} // no tier limit unless a test sets one

@@ -60,11 +60,22 @@ func readStream(t *testing.T, js jetstream.JetStream, name string) [][]byte {
 	return out
 }
 
+// deliveryKey is what must reach the rider once: a decision's
+// notification, and separately the one re-send of a ready its rider did not
+// ack (relay.ready_resend; the chaos riders never ack), which carries the
+// same decision id marked resent. So a second re-send is a duplicate too.
+func deliveryKey(n wire.Notification) string {
+	if n.Resent {
+		return n.ID + " (re-send)"
+	}
+	return n.ID
+}
+
 // wireRiders records what arrives on the rider subjects live, to catch a
 // duplicate the outbox stream would have hidden.
 type wireRiders struct {
 	mu    sync.Mutex
-	count map[string]int // decision id → messages
+	count map[string]int // deliveryKey → messages
 	bad   int
 }
 
@@ -84,7 +95,7 @@ func subscribeWire(t *testing.T, url string) *wireRiders {
 			w.bad++
 			return
 		}
-		w.count[n.ID]++
+		w.count[deliveryKey(n)]++
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +153,7 @@ func check(t *testing.T, js jetstream.JetStream, expected map[string]bool, live 
 		readyDecision[d.ID] = k
 	}
 	v.readyDecisions = len(readyDecision)
-	delivered := map[string]int{}           // decision id → outbox records
+	delivered := map[string]int{}           // deliveryKey → outbox records
 	readyTo := map[string]map[string]bool{} // store/order → ready decision ids delivered
 	for _, b := range readStream(t, js, natsjs.StreamOutbox) {
 		n, err := wire.DecodeNotification(b)
@@ -151,7 +162,7 @@ func check(t *testing.T, js jetstream.JetStream, expected map[string]bool, live 
 			continue
 		}
 		v.notifications++
-		delivered[n.ID]++
+		delivered[deliveryKey(n)]++
 		if n.Kind == wire.KindReady {
 			k := n.Store + "/" + n.OrderID
 			if readyTo[k] == nil {
