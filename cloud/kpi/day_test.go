@@ -302,7 +302,7 @@ func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 // play publishes a decision (message id prefix+id) or saves a platform
 // record as the receivers do.
-func play(t *testing.T, js jetstream.JetStream, orders jetstream.KeyValue, s step, prefix string) {
+func play(t testing.TB, js jetstream.JetStream, orders jetstream.KeyValue, s step, prefix string) {
 	t.Helper()
 	ctx := context.Background()
 	if s.d != nil {
@@ -327,7 +327,7 @@ func play(t *testing.T, js jetstream.JetStream, orders jetstream.KeyValue, s ste
 }
 
 // waitIdle waits until the KPI consumers have acked everything.
-func waitIdle(t *testing.T, js jetstream.JetStream) {
+func waitIdle(t testing.TB, js jetstream.JetStream) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(20 * time.Second)

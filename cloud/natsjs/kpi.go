@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -177,10 +178,13 @@ func reset(v any) {
 
 // KPIConsumer feeds a kpi.Recorder from the decision streams and from the
 // platform orders bucket's stream (rider arrival and pickup), each through
-// the durable DurableKPI shared by every replica. A message is acked after
-// its facts and hour are written, NAKed with a delay when a write fails;
-// a decision that does not decode is acked and counted as bad. Recording
-// is idempotent, so a redelivery after a crash changes nothing twice.
+// the durable DurableKPI shared by every replica. Messages go to Workers
+// workers by their subject (a store's decisions, one order's platform
+// record), so one store's decisions are recorded in stream order and
+// different stores' side by side. A message is acked after its facts and
+// hour are written, NAKed with a delay when a write fails; one that does
+// not decode is acked. Recording is idempotent, so a redelivery after a
+// crash changes nothing twice.
 type KPIConsumer struct {
 	JS       jetstream.JetStream
 	Streams  []string // decision streams (DecisionStreams)
@@ -189,13 +193,40 @@ type KPIConsumer struct {
 	Metrics  *KPIMetrics // nil: none
 	// AckWait bounds one message's recording; 0 means 30 s.
 	AckWait time.Duration
+	// Workers record side by side; 0 means 8.
+	Workers int
 
-	mu  sync.Mutex
-	ccs []jetstream.ConsumeContext
+	mu      sync.Mutex
+	ccs     []jetstream.ConsumeContext
+	queues  []chan kpiJob
+	ctx     context.Context
+	cancel  context.CancelFunc
+	workers sync.WaitGroup
+}
+
+// kpiJob is one message and what records it.
+type kpiJob struct {
+	m      jetstream.Msg
+	stream string
+	handle func(context.Context, jetstream.Msg) error
 }
 
 // Start creates the durable consumers and starts consuming.
 func (c *KPIConsumer) Start(ctx context.Context) error {
+	c.ctx, c.cancel = context.WithCancel(ctx)
+	n := c.Workers
+	if n <= 0 {
+		n = 8
+	}
+	c.queues = make([]chan kpiJob, n)
+	for i := range c.queues {
+		c.queues[i] = make(chan kpiJob, 32)
+		c.workers.Add(1)
+		go func() {
+			defer c.workers.Done()
+			c.work(c.queues[i])
+		}()
+	}
 	for _, s := range c.Streams {
 		if err := c.consume(ctx, s, "", c.decision); err != nil {
 			c.Close()
@@ -224,16 +255,12 @@ func (c *KPIConsumer) consume(ctx context.Context, stream, filter string, handle
 		return fmt.Errorf("kpi consumer on %s: %w", stream, err)
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		hctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		if err := handle(hctx, m); err != nil {
-			c.Metrics.count(false)
-			c.Log.Warn("kpi record failed; retrying", "stream", stream, "err", err)
-			_ = m.NakWithDelay(time.Second)
-			return
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(m.Subject()))
+		select {
+		case c.queues[h.Sum32()%uint32(len(c.queues))] <- kpiJob{m: m, stream: stream, handle: handle}:
+		case <-c.ctx.Done(): // closing: redelivered after AckWait
 		}
-		c.Metrics.count(true)
-		_ = m.Ack()
 	})
 	if err != nil {
 		return fmt.Errorf("consume %s for kpi: %w", stream, err)
@@ -242,6 +269,33 @@ func (c *KPIConsumer) consume(ctx context.Context, stream, filter string, handle
 	c.ccs = append(c.ccs, cc)
 	c.mu.Unlock()
 	return nil
+}
+
+// work records the jobs of one queue, one after the other.
+func (c *KPIConsumer) work(q <-chan kpiJob) {
+	wait := c.AckWait
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
+	for {
+		var j kpiJob
+		select {
+		case <-c.ctx.Done():
+			return
+		case j = <-q:
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, wait)
+		err := j.handle(ctx, j.m)
+		cancel()
+		if err != nil {
+			c.Metrics.count(false)
+			c.Log.Warn("kpi record failed; retrying", "stream", j.stream, "err", err)
+			_ = j.m.NakWithDelay(time.Second)
+			continue
+		}
+		c.Metrics.count(true)
+		_ = j.m.Ack()
+	}
 }
 
 func (c *KPIConsumer) decision(ctx context.Context, m jetstream.Msg) error {
@@ -265,14 +319,19 @@ func (c *KPIConsumer) platformOrder(ctx context.Context, m jetstream.Msg) error 
 	return c.Recorder.Platform(ctx, o)
 }
 
-// Close stops consuming; messages not yet acked are redelivered.
+// Close stops consuming and waits for the workers; messages not yet acked
+// are redelivered.
 func (c *KPIConsumer) Close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, cc := range c.ccs {
 		cc.Stop()
 	}
 	c.ccs = nil
+	c.mu.Unlock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.workers.Wait()
 }
 
 // KPIMetrics count the KPI recorder's work.
