@@ -111,8 +111,9 @@ func scrape(t *testing.T, addr string) map[string]scraped {
 // conditional metrics appear only in states this test does not drive:
 // each entry says why.
 var conditional = map[string]string{
-	"passline_agent_outbox_drops_total": "only after the outbox overflows or a decision expires",
-	"passline_cloud_breaker_state":      "only when a breaker exists (phrase model, webhook or SMS configured)",
+	"passline_agent_outbox_drops_total":   "only after the outbox overflows or a decision expires",
+	"passline_cloud_breaker_state":        "only when a breaker exists (phrase model, webhook or SMS configured)",
+	"passline_bridge_input_ignored_total": "only with a USB bump bar or barcode scanner (firmware-bridge/app TestBridgeDevicesOverMQTT checks it)",
 }
 
 // TestMetricsAreExported runs cloud, agent and firmware-bridge, pushes an

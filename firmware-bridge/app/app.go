@@ -43,6 +43,7 @@ type Main struct {
 	cancel  context.CancelFunc
 	started service.Stack
 	checks  []namedCheck // started drivers that report their loops (Alive)
+	inputs  []input      // started evdev drivers, for their ignored-input counts
 }
 
 // NewMain returns a Main with the default config; set Config before Run.
@@ -113,6 +114,6 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
-	m.checks = nil
+	m.checks, m.inputs = nil, nil
 	return m.started.Close()
 }

@@ -44,7 +44,8 @@ func pty(t *testing.T) (*os.File, string) {
 
 // Every real-device driver, wired by the real program to a real broker:
 // a printed ticket, a stable weight on a serial scale, a USB bump bar key,
-// a GPIO button, and an MQTT command that lights an LED.
+// a barcode scanner's code, a GPIO button, and an MQTT command that lights
+// an LED.
 func TestBridgeDevicesOverMQTT(t *testing.T) {
 	_, url := startBroker(t)
 	store := randomStore(t)
@@ -60,6 +61,15 @@ func TestBridgeDevicesOverMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kbdW.Close()
+	scan := filepath.Join(t.TempDir(), "event-scanner")
+	if err := unix.Mkfifo(scan, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	scanW, err := os.OpenFile(scan, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scanW.Close()
 	button := &gpiotest.Pin{N: "GPIO17"}
 	led := &gpiotest.Pin{N: "GPIO27"}
 
@@ -72,6 +82,7 @@ func TestBridgeDevicesOverMQTT(t *testing.T) {
 	}
 	cfg.Scale.Enabled, cfg.Scale.Port, cfg.Scale.Retry = true, scalePort, 50*time.Millisecond
 	cfg.Evdev.Enabled, cfg.Evdev.Device, cfg.Evdev.Retry = true, kbd, 50*time.Millisecond
+	cfg.Scanner.Enabled, cfg.Scanner.Device, cfg.Scanner.Retry = true, scan, 50*time.Millisecond
 	cfg.GPIO.Enabled = true
 	cfg.GPIO.Buttons = []config.Button{{Pin: "GPIO17", Action: "bump", Station: "wok", Pull: "up"}}
 	cfg.GPIO.Outputs = []config.Output{{Name: "pickup-light", Pin: "GPIO27"}}
@@ -118,6 +129,19 @@ func TestBridgeDevicesOverMQTT(t *testing.T) {
 	r.wait(t, "USB bump", 10*time.Second, func(evs []wire.Event) bool {
 		for _, e := range evs {
 			if e.Kind == wire.EventKey && e.DeviceID == "bumpbar-1" && e.Key.Action == wire.KeyBump {
+				return true
+			}
+		}
+		return false
+	})
+	// Barcode scanner: a code spoiled by a key that types nothing (F1), then
+	// the ticket's code.
+	typed, _ := evdev.Typed(evdev.NativeRecordSize, "A-77")
+	spoiled := append(evdev.Encode(evdev.NativeRecordSize, 1, 0, 1, 59, 1), typed...)
+	_, _ = scanW.Write(append(spoiled, typed...))
+	r.wait(t, "scan of A-77", 10*time.Second, func(evs []wire.Event) bool {
+		for _, e := range evs {
+			if e.Kind == wire.EventScan && e.DeviceID == "scanner-1" && e.Scan.Code == "A-77" {
 				return true
 			}
 		}

@@ -36,6 +36,9 @@ func (m *Main) startDrivers(ctx context.Context) error {
 			return err
 		}
 	}
+	if len(m.inputs) > 0 {
+		m.Registry.MustRegister(inputCollector(m.inputs))
+	}
 	return nil
 }
 
@@ -99,6 +102,7 @@ func (m *Main) startEvdev(ctx context.Context) error {
 		Device: c.Device, Keys: keys, Station: c.Station, Retry: c.Retry,
 		Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "evdev"),
 	}
+	m.inputs = append(m.inputs, input{c.DeviceID, d})
 	return m.start(ctx, "evdev", d)
 }
 
@@ -108,6 +112,7 @@ func (m *Main) startScanner(ctx context.Context) error {
 		Device: c.Device, Scanner: &evdev.Scanner{Gap: c.Gap}, Retry: c.Retry,
 		Pub: m.pub(), Store: m.Config.Store, DeviceID: c.DeviceID, Logger: m.Logger.With("driver", "scanner"),
 	}
+	m.inputs = append(m.inputs, input{c.DeviceID, d})
 	return m.start(ctx, "scanner", d)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	bridge "github.com/passline/passline/firmware-bridge"
 	"github.com/passline/passline/firmware-bridge/escpos"
+	"github.com/passline/passline/firmware-bridge/evdev"
 	"github.com/passline/passline/firmware-bridge/mqtt"
 	"github.com/passline/passline/wire"
 )
@@ -79,6 +80,7 @@ var (
 	descJobs       = prometheus.NewDesc("passline_bridge_print_jobs_total", "POS connections the print proxy served.", nil, nil)
 	descBytes      = prometheus.NewDesc("passline_bridge_print_bytes_total", "Bytes the print proxy forwarded to the printer.", nil, nil)
 	descTickets    = prometheus.NewDesc("passline_bridge_print_tickets_total", "Tickets read by the print proxy, by result.", []string{"result"}, nil)
+	descIgnored    = prometheus.NewDesc("passline_bridge_input_ignored_total", "Input an evdev device sent that published nothing: unmapped bump bar keys, discarded scanner codes.", []string{"device_id"}, nil)
 	descScanCodes  = prometheus.NewDesc("passline_bridge_print_scan_codes_total", "Scannable codes (QR or Code128 of the order id) the print proxy added to tickets.", nil, nil)
 )
 
@@ -125,6 +127,27 @@ func (pc proxyCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descTickets, prometheus.CounterValue, float64(st.Unparsed), "unparsed")
 	ch <- prometheus.MustNewConstMetric(descTickets, prometheus.CounterValue, float64(st.Dropped), "dropped")
 	ch <- prometheus.MustNewConstMetric(descScanCodes, prometheus.CounterValue, float64(st.Codes))
+}
+
+// input is a started evdev driver (bump bar or scanner) and its device id.
+type input struct {
+	id string
+	d  *evdev.Driver
+}
+
+// inputCollector reads the evdev drivers' ignored-input counts; their
+// published events are counted with every driver's.
+type inputCollector []input
+
+// Describe implements prometheus.Collector.
+func (ic inputCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descIgnored }
+
+// Collect implements prometheus.Collector.
+func (ic inputCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, in := range ic {
+		_, ignored := in.d.Counts()
+		ch <- prometheus.MustNewConstMetric(descIgnored, prometheus.CounterValue, float64(ignored), in.id)
+	}
 }
 
 func b2f(b bool) float64 {
