@@ -2,6 +2,8 @@ package platform_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -178,5 +180,23 @@ func TestUberEatsCancelWebhook(t *testing.T) {
 	}
 	if o, _, _ := e.orders.Get(context.Background(), "s1", "U1"); o.Status != "cancelled" || o.CancelledAt.IsZero() {
 		t.Errorf("record %+v", o)
+	}
+}
+
+// TestOpenDeliverySignMatchesKeetaExamples: X-App-Signature is the Base64
+// HMAC-SHA256 of the signature strings Keeta's examples page gives
+// (https://api-docs.mykeeta.com/en/apis/opendelivery/signature-calculation/examples).
+func TestOpenDeliverySignMatchesKeetaExamples(t *testing.T) {
+	for _, c := range []struct{ url, body, signed string }{
+		{"https://api.example.com/v1/users?page=2&limit=10&sort=name", "", "https://api.example.com/v1/users&limit=10&page=2&sort=name"},
+		{"https://api.example.com/v1/orders", `{"userId":123,"productId":456,"quantity":2}`, `https://api.example.com/v1/orders&{"userId":123,"productId":456,"quantity":2}`},
+		{"https://api.example.com/v1/products?version=v2&format=json", `{"name":"Product A","price":99.99}`, `https://api.example.com/v1/products&format=json&version=v2&{"name":"Product A","price":99.99}`},
+		{"https://od.example/v1/orders/x/readyForPickup", "", "https://od.example/v1/orders/x/readyForPickup"},
+	} {
+		m := hmac.New(sha256.New, []byte("k"))
+		m.Write([]byte(c.signed))
+		if got, want := platform.OpenDeliverySign("k", c.url, []byte(c.body)), base64.StdEncoding.EncodeToString(m.Sum(nil)); got != want {
+			t.Errorf("%s: %s, want the MAC of %q", c.url, got, c.signed)
+		}
 	}
 }

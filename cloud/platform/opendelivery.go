@@ -2,10 +2,13 @@ package platform
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -22,19 +25,20 @@ import (
 //     credentials at {base}/oauth/token) and the X-App-Signature header.
 //   - predictions are not sent: the order API has no estimate field.
 //
-// X-App-Signature: Keeta's "Signature Calculation" page says it is an
-// HMAC-SHA256 with the client secret over a string made of the request URL,
-// the query parameters and the body canonicalized per RFC 8785; the exact
-// concatenation was not in the reference corpus. Passline signs URL
-// (without query) + "?" + sorted query (when any) + body, hex encoded, and
-// readyForPickup has neither query nor body, so the string is the URL.
-// Verify this against the platform's page before production.
+// X-App-Signature, as Keeta's "Signature Calculation" pages give it
+// (https://api-docs.mykeeta.com/en/apis/opendelivery/signature-calculation,
+// .../signature-calculation/examples): Base64 of HMAC-SHA256 over the base
+// URL without query, then "&" and the query parameters sorted by name as
+// k=v joined with "&" (when there are any), then "&" and the JSON body
+// (when not empty or {}), keyed with the client secret (the page says "a
+// secret key"; the client secret is Passline's reading). readyForPickup has
+// neither query nor body, so the string is the URL. The page asks for the
+// body in RFC 8785 canonical form while its own example keeps the keys
+// unsorted; Passline's bodies are compact json.Marshal output (sorted map
+// keys), which is canonical for the bodies it sends.
 //
-// Inbound, Open Delivery's order events (eventId, eventType, orderId,
-// createdAt) with X-App-Signature over the body: CONFIRMED, DISPATCHED
-// (picked up) and CANCELLED on known orders. CREATED carries no ticket
-// code, so Open Delivery orders are linked to tickets by the POS; the
-// order API carries no rider events.
+// Inbound: order events (POST {webhook}/v1/newEvent) and logistics
+// Tracking Events (POST {webhook}/v1/newLogisticEvent), see Events.
 type OpenDeliveryAdapter struct {
 	platformName       // no default base URL: every Open Delivery platform has its own
 	*clientCredentials // token at {base}/oauth/token, scope od.all
@@ -56,7 +60,8 @@ func (a *OpenDeliveryAdapter) Plan(u Update, c Credentials, _ time.Time) (Call, 
 	return Call{Endpoint: "readyForPickup", Method: http.MethodPost, Path: "/v1/orders/" + url.PathEscape(u.Order.PlatformID) + "/readyForPickup"}, true
 }
 
-// OpenDeliverySign is X-App-Signature for a request to rawURL with body.
+// OpenDeliverySign is X-App-Signature for a request to rawURL with body:
+// Base64 HMAC-SHA256 of URL [& sorted query] [& body].
 func OpenDeliverySign(secret, rawURL string, body []byte) string {
 	s := rawURL
 	if u, err := url.Parse(rawURL); err == nil {
@@ -64,10 +69,14 @@ func OpenDeliverySign(secret, rawURL string, body []byte) string {
 		u.RawQuery = ""
 		s = u.String()
 		if len(q) > 0 {
-			s += "?" + q.Encode() // Encode sorts by key
+			s += "&" + q.Encode() // Encode sorts by key
 		}
 	}
-	return hexMAC(secret, []byte(s), body)
+	if b := strings.TrimSpace(string(body)); b != "" && b != "{}" {
+		s += "&" + b
+	}
+	sum, _ := hex.DecodeString(hexMAC(secret, []byte(s)))
+	return base64.StdEncoding.EncodeToString(sum)
 }
 
 // Authorize adds the bearer token and X-App-Signature.

@@ -1,6 +1,7 @@
 package platformtest
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
@@ -193,7 +194,10 @@ func meituanSig(u string, form url.Values, secret string) string {
 // (cloud/platform/testdata/opendelivery): client credentials at
 // /oauth/token (form, scope od.all) and POST
 // /v1/orders/{orderId}/readyForPickup answered 202, checking the bearer
-// token and X-App-Signature = hex HMAC-SHA256(client secret, URL + body).
+// token and X-App-Signature as Keeta's Signature Calculation page gives it
+// (https://api-docs.mykeeta.com/en/apis/opendelivery/signature-calculation):
+// Base64 HMAC-SHA256 of the URL without query [& sorted query] [& body],
+// here keyed with the client secret.
 func OpenDelivery(t *testing.T, clientID, secret, token string) *Fake {
 	var f *Fake
 	f = New(t, OAuthToken(t, clientID, secret, false, "od.all", token), map[string]Route{
@@ -202,9 +206,11 @@ func OpenDelivery(t *testing.T, clientID, secret, token string) *Fake {
 				return 401, `{"title":"Unauthorized","status":401}`, "bad bearer token"
 			}
 			m := hmac.New(sha256.New, []byte(secret))
-			m.Write([]byte(f.URL() + r.URL.Path))
-			m.Write(body)
-			if r.Header.Get("X-App-Signature") != hex.EncodeToString(m.Sum(nil)) {
+			m.Write([]byte(f.URL() + r.URL.Path)) // no query, no body: the URL alone
+			if len(r.URL.RawQuery) > 0 || len(bytes.TrimSpace(body)) > 0 {
+				return 400, `{"title":"readyForPickup takes no query and no body","status":400}`, "query or body"
+			}
+			if r.Header.Get("X-App-Signature") != base64.StdEncoding.EncodeToString(m.Sum(nil)) {
 				return 401, `{"title":"Invalid signature","status":401}`, "bad X-App-Signature"
 			}
 			return 202, "", ""
