@@ -3,10 +3,12 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/agent/config"
+	"github.com/passline/passline/agent/modelcmd"
 	"github.com/passline/passline/agent/rules"
 )
 
@@ -38,4 +40,26 @@ func DefaultDecider(cfg config.Config, db *bolt.DB) (agent.Decider, error) {
 		}
 	}
 	return e, nil
+}
+
+// warmModel learns Config.Model.WarmHistory into the state db when it holds
+// no model for the store yet.
+func (m *Main) warmModel() error {
+	path, store := m.Config.Model.WarmHistory, m.Config.Store
+	if path == "" {
+		return nil
+	}
+	b, err := m.DB.LoadModel(store)
+	if err != nil {
+		return fmt.Errorf("load model of store %s: %w", store, err)
+	}
+	if b != nil {
+		return nil
+	}
+	var report strings.Builder
+	if err := modelcmd.Warm(path, store, modelcmd.BoltSaver{DB: m.DB}, &report); err != nil {
+		return fmt.Errorf("model.warm_history: %w", err)
+	}
+	m.Log.Info("prep-time model warmed from history", "history", path, "report", strings.TrimSpace(report.String()))
+	return nil
 }

@@ -118,6 +118,9 @@ func (m *Main) openDB(context.Context) error {
 	}
 	m.DB = db
 	m.running.Push("state db", db.Close)
+	if err := m.warmModel(); err != nil {
+		return err
+	}
 	if m.Decider != nil {
 		return nil
 	}

@@ -39,6 +39,16 @@ type Config struct {
 	Outbox   Outbox        `yaml:"outbox"`
 	Retain   Retain        `yaml:"retain"`
 	Lock     time.Duration `yaml:"lock_timeout"` // how long to wait for the state db lock
+	Model    Model         `yaml:"model"`
+}
+
+// Model is how the prep-time model starts.
+type Model struct {
+	// WarmHistory is a history CSV (as for "passline-agent model import")
+	// learned at start when the state db holds no model for the store
+	// yet: a new box, or the demo, predicts in its kitchen's range from
+	// the first order. A stored model is never replaced.
+	WarmHistory string `yaml:"warm_history"`
 }
 
 // MQTT is where device events come from.

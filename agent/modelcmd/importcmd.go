@@ -122,3 +122,20 @@ func oneItem(m *predict.Model) time.Duration {
 	p := m.Predict(&f)
 	return p.Median()
 }
+
+// Warm learns store's rows of the history CSV at path through the same
+// replay as import and saves the store's model with s; report gets the
+// line import prints. The agent calls it at start when its state db holds
+// no model for the store yet (config model.warm_history), so a new box (or
+// the demo) predicts in the right range from its first order.
+func Warm(path, store string, s ModelSaver, report io.Writer) error {
+	h, err := loadHistory(path, report)
+	if err != nil {
+		return fmt.Errorf("warm model: %w", err)
+	}
+	h.Rows = keepStores(h.Rows, store)
+	if len(h.Rows) == 0 {
+		return fmt.Errorf("warm model: %s has no usable rows%s", path, storeNote(store))
+	}
+	return importModels(h, s, report)
+}
