@@ -47,6 +47,10 @@ type Order struct {
 	// Marked is the kitchen's flag on the order (a bump bar's mark key, as
 	// on a KDS): the board highlights it. A second mark clears it.
 	Marked bool `json:"marked,omitempty"`
+	// Traceparent is the W3C traceparent of the agent span that took in
+	// the order's ticket (or the event that created it): the order's
+	// trace, the parent of every decision about it.
+	Traceparent string `json:"traceparent,omitempty"`
 	// Stale is set when the event that created the order, or its ticket,
 	// was older than the agent's stale horizon when it arrived: the order
 	// is kept and learned from, but no rider is told anything about it.

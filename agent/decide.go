@@ -61,17 +61,18 @@ func (d BasicDecider) decision(o *Order, t Trigger, kind wire.DecisionKind) wire
 func NewDecision(o *Order, kind wire.DecisionKind, now time.Time, ttl time.Duration) wire.Decision {
 	o.Seq++
 	return wire.Decision{
-		V:          wire.Version,
-		ID:         fmt.Sprintf("%s.%s.%s.%d", o.Store, o.ID, kind, o.Seq),
-		Store:      o.Store,
-		OrderID:    o.ID,
-		ShortCode:  o.ShortCode,
-		Kind:       kind,
-		CreatedAt:  now,
-		ExpiresAt:  now.Add(ttl),
-		AcceptedAt: o.AcceptedAt,
-		TraceID:    o.TraceID,
-		Seq:        uint64(o.Seq),
+		V:           wire.Version,
+		ID:          fmt.Sprintf("%s.%s.%s.%d", o.Store, o.ID, kind, o.Seq),
+		Store:       o.Store,
+		OrderID:     o.ID,
+		ShortCode:   o.ShortCode,
+		Kind:        kind,
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(ttl),
+		AcceptedAt:  o.AcceptedAt,
+		TraceID:     o.TraceID,
+		Traceparent: o.Traceparent,
+		Seq:         uint64(o.Seq),
 	}
 }
 

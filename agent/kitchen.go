@@ -173,7 +173,7 @@ func (k *Kitchen) ticket(t *wire.Ticket, e *wire.Event) *Change {
 		o.PromisedAt = *t.PromisedAt
 	}
 	o.AcceptedAt = e.At
-	o.TraceID = e.TraceID
+	o.TraceID, o.Traceparent = e.TraceID, e.Traceparent
 	o.Load = k.loadExcept(o.ID)
 	if k.AutoStart && o.Status == wire.StatusAccepted {
 		o.Status, o.StartedAt = wire.StatusStarted, e.At
@@ -233,7 +233,7 @@ func (k *Kitchen) placeholder(id string, e *wire.Event) (*Order, wire.OrderStatu
 	if o := k.Orders[id]; o != nil {
 		return o, o.Status
 	}
-	o := &Order{Store: k.Store, ID: id, Status: wire.StatusAccepted, TraceID: e.TraceID}
+	o := &Order{Store: k.Store, ID: id, Status: wire.StatusAccepted, TraceID: e.TraceID, Traceparent: e.Traceparent}
 	k.Orders[id] = o
 	return o, ""
 }

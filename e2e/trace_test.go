@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/passline/passline/internal/tracing"
 	"github.com/passline/passline/wire"
 )
 
@@ -60,33 +61,85 @@ func hasTrace(v any, id string) bool {
 	return false
 }
 
-// TestTraceIDFollowsOneOrder runs the demo's three programs (simulated
-// kitchen, agent, relay with auto-assigned riders) with their logs
-// captured, takes the first ready notification a rider gets, and follows
-// its trace id back: in the notification's NATS header, in the decision's
-// NATS header, and in the logs of the relay, the agent and the bridge.
-func TestTraceIDFollowsOneOrder(t *testing.T) {
+// TestTraceFollowsOneOrder runs the demo's three programs (simulated
+// kitchen, agent, relay with auto-assigned riders), each exporting its
+// spans by OTLP to a receiver in the test, with their logs captured. It
+// takes the first ready notification a rider gets and follows its W3C
+// traceparent header back through the received spans, parent by parent:
+// the relay's deliver and consume spans, the agent's uplink publish,
+// decide and ingest spans, and the bridge span that published the order's
+// ticket, all in one trace. The ready's decide span links to the bump's
+// own trace. Every program also logs the trace id.
+func TestTraceFollowsOneOrder(t *testing.T) {
+	otlp := newOTLPReceiver(t)
+	on := tracing.Config{Endpoint: otlp.URL, BatchTimeout: 100 * time.Millisecond}
 	var cloudLog, agentLog, bridgeLog logBuffer
-	cloud := startCloudWith(t, shippedCloud(t, "demo"), cloudLog.logger())
+	cc := shippedCloud(t, "demo")
+	cc.Tracing = on
+	cloud := startCloudWith(t, cc, cloudLog.logger())
 	ac := shippedAgent(t, "demo", cloud.NATSURL())
+	ac.Tracing = on
 	agent := startAgentWith(t, ac, agentLog.logger())
 	waitUntil(t, 20*time.Second, "agent subscribed to MQTT", agent.MQTTConnected)
 
 	notes := subscribe(t, cloud.NATSURL(), wire.RiderWildcard)
-	decisions := subscribe(t, cloud.NATSURL(), wire.DecisionSubject(ac.Store))
-
-	startBridge(t, shippedBridge(t, "demo", agent.MQTTURL()), bridgeLog.logger())
+	bc := shippedBridge(t, "demo", agent.MQTTURL())
+	bc.Tracing = on
+	bc.Sim.Kitchen.Speed = 10 // the trace is the point here, not the demo's pace
+	startBridge(t, bc, bridgeLog.logger())
 
 	n, header := firstReady(t, notes)
-	if n.TraceID == "" {
-		t.Fatalf("ready notification for order %s carries no trace id: the bridge or agent did not set one", n.OrderID)
+	sc := tracing.SpanContextOf(header)
+	if !sc.IsValid() {
+		t.Fatalf("ready notification for order %s: traceparent header %q is not a W3C traceparent", n.OrderID, header)
 	}
-	if header != n.TraceID {
-		t.Errorf("notification header %s = %q, body trace_id %q", wire.HeaderTraceID, header, n.TraceID)
+	trace := sc.TraceID().String()
+	if n.TraceID != trace {
+		t.Errorf("notification trace_id %q, traceparent header's trace id %s", n.TraceID, trace)
 	}
-	trace := n.TraceID
-	t.Logf("following order %s by trace id %s", n.OrderID, trace)
-	checkDecisionHeader(t, decisions, n.ID, trace)
+	t.Logf("following order %s, trace %s", n.OrderID, trace)
+	chain := []struct{ service, name string }{
+		{"passline-cloud", "relay.deliver"}, {"passline-cloud", "relay.consume"},
+		{"passline-agent", "agent.uplink.publish"}, {"passline-agent", "agent.decide"},
+		{"passline-agent", "agent.ingest"}, {"passline-bridge", "bridge.publish"},
+	}
+	id := sc.SpanID().String()
+	var decide span
+	for i, want := range chain {
+		var s span
+		waitUntil(t, 15*time.Second, "span "+want.name+" "+id+" exported", func() (ok bool) { s, ok = otlp.span(id); return ok })
+		if s.Service != want.service || s.Name != want.name || s.TraceID != trace {
+			t.Fatalf("hop %d: span %s is %s/%s in trace %s; want %s/%s in trace %s", i, id, s.Service, s.Name, s.TraceID, want.service, want.name, trace)
+		}
+		t.Logf("%s/%s %s parent %q %v", s.Service, s.Name, s.SpanID, s.ParentID, s.Attrs)
+		switch s.Name {
+		case "relay.deliver":
+			if s.Attrs["passline.channel"] != "rider" {
+				t.Errorf("deliver span on channel %q, want rider", s.Attrs["passline.channel"])
+			}
+		case "agent.decide":
+			decide = s
+		case "agent.ingest", "bridge.publish":
+			if s.Attrs["passline.order_id"] != n.OrderID {
+				t.Errorf("%s span is about order %q, want %q", s.Name, s.Attrs["passline.order_id"], n.OrderID)
+			}
+		}
+		if i == len(chain)-1 {
+			if s.ParentID != "" {
+				t.Errorf("the bridge span has parent %s; it should start the trace", s.ParentID)
+			}
+			break
+		}
+		id = s.ParentID
+	}
+	if len(decide.LinkedSpanIDs) != 1 || decide.LinkTraceIDs[0] == trace {
+		t.Fatalf("the ready's decide span links %v; want the bump's span in its own trace", decide.LinkedSpanIDs)
+	}
+	var bump span
+	waitUntil(t, 15*time.Second, "the bump's ingest span exported", func() (ok bool) { bump, ok = otlp.span(decide.LinkedSpanIDs[0]); return ok })
+	if bump.Name != "agent.ingest" || bump.Attrs["passline.event_kind"] != string(wire.EventKey) {
+		t.Errorf("the ready links %s/%s %v, want the bump's agent.ingest", bump.Service, bump.Name, bump.Attrs)
+	}
 	for _, p := range []struct {
 		name string
 		log  *logBuffer
@@ -105,7 +158,7 @@ func TestTraceIDFollowsOneOrder(t *testing.T) {
 }
 
 // firstReady waits for the first ready notification and returns it with
-// its trace id header.
+// its traceparent header.
 func firstReady(t *testing.T, notes <-chan *nats.Msg) (wire.Notification, string) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
@@ -117,32 +170,10 @@ func firstReady(t *testing.T, notes <-chan *nats.Msg) (wire.Notification, string
 				t.Fatalf("invalid notification: %v", err)
 			}
 			if n.Kind == wire.KindReady {
-				return n, m.Header.Get(wire.HeaderTraceID)
+				return n, m.Header.Get(wire.HeaderTraceparent)
 			}
 		case <-deadline:
 			t.Fatal("no ready notification within 30s of the simulated kitchen starting")
-		}
-	}
-}
-
-// checkDecisionHeader finds the decision the notification was made from
-// and checks its trace id, in the body and the NATS header.
-func checkDecisionHeader(t *testing.T, decisions <-chan *nats.Msg, id, trace string) {
-	t.Helper()
-	for {
-		select {
-		case m := <-decisions:
-			d, err := wire.DecodeDecision(m.Data)
-			if err != nil || d.ID != id {
-				continue
-			}
-			if d.TraceID != trace || m.Header.Get(wire.HeaderTraceID) != trace {
-				t.Errorf("decision %s: trace_id %q, header %q; want %q", id, d.TraceID, m.Header.Get(wire.HeaderTraceID), trace)
-			}
-			return
-		default:
-			t.Errorf("decision %s not seen on %s", id, "the decision subject")
-			return
 		}
 	}
 }

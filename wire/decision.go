@@ -67,8 +67,11 @@ type Decision struct {
 	ETA         *time.Time   `json:"eta,omitempty"`         // predicted ready time
 	Probability float64      `json:"probability,omitempty"` // P(ready within lead time | elapsed)
 	Replayed    bool         `json:"replayed,omitempty"`    // sent late, after an outage
-	TraceID     string       `json:"trace_id,omitempty"`
-	Flags       []string     `json:"flags,omitempty"`
+	TraceID     string       `json:"trace_id,omitempty"`    // hex trace id of Traceparent, for logs
+	// Traceparent is the W3C traceparent of the agent span that made the
+	// decision, kept with it in the outbox.
+	Traceparent string   `json:"traceparent,omitempty"`
+	Flags       []string `json:"flags,omitempty"`
 	// Seq is the order's decision sequence number on the agent: it goes
 	// up by one with every decision about the order, and is stored with
 	// the order in the same bbolt transaction that puts the decision in
@@ -135,7 +138,7 @@ func (d *Decision) Validate() error {
 	if d.Probability < 0 || d.Probability > 1 || d.Probability != d.Probability {
 		return invalid("probability", "%v is not in [0,1]", d.Probability)
 	}
-	for name, s := range map[string]string{"short_code": d.ShortCode, "rule": d.Rule, "event_id": d.EventID, "trace_id": d.TraceID} {
+	for name, s := range map[string]string{"short_code": d.ShortCode, "rule": d.Rule, "event_id": d.EventID, "trace_id": d.TraceID, "traceparent": d.Traceparent} {
 		if err := checkText(name, s); err != nil {
 			return err
 		}

@@ -50,7 +50,14 @@ type Event struct {
 	Store    string    `json:"store"`     // must match the topic's store
 	DeviceID string    `json:"device_id"` // must match the topic's device id
 	At       time.Time `json:"at"`        // when the device saw it
-	TraceID  string    `json:"trace_id,omitempty"`
+	// TraceID is the hex trace id of Traceparent, kept for log lines and
+	// for agents that predate Traceparent; an old bridge's free-form id is
+	// still accepted.
+	TraceID string `json:"trace_id,omitempty"`
+	// Traceparent is the W3C traceparent of the bridge span that published
+	// the event. MQTT 3.1.1 has no user properties, so the trace context
+	// rides in the payload; an event without it starts a new trace.
+	Traceparent string `json:"traceparent,omitempty"`
 
 	Ticket *Ticket       `json:"ticket,omitempty"` // ticket, unparsed_ticket
 	Key    *Key          `json:"key,omitempty"`    // key
@@ -190,6 +197,9 @@ func (e *Event) ValidateAt(now time.Time) error {
 	}
 	if len(e.TraceID) > MaxTextLen {
 		return invalid("trace_id", "longer than %d", MaxTextLen)
+	}
+	if len(e.Traceparent) > MaxTextLen {
+		return invalid("traceparent", "longer than %d", MaxTextLen)
 	}
 	bodies := 0
 	for _, set := range []bool{e.Ticket != nil, e.Key != nil, e.Weight != nil, e.POS != nil, e.Scan != nil, e.Status != nil} {

@@ -31,8 +31,9 @@ const (
 	// HeaderMsgID is JetStream's de-duplication header; Passline sets it to
 	// the decision id.
 	HeaderMsgID = "Nats-Msg-Id"
-	// HeaderTraceID carries the trace id from device event to rider message.
-	HeaderTraceID = "Passline-Trace-Id"
+	// HeaderTraceparent is the W3C Trace Context header on decision and
+	// rider messages (NATS) and on webhook and platform calls (HTTP).
+	HeaderTraceparent = "traceparent"
 )
 
 // MaxTokenLen is the longest store, device id or rider id.

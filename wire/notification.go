@@ -51,6 +51,9 @@ type Notification struct {
 	// Resent marks the one re-send of a ready the rider did not
 	// acknowledge (POST /v1/riders/{rider}/orders/{order}/ack).
 	Resent bool `json:"resent,omitempty"`
+	// Traceparent is the W3C traceparent of the relay span that delivered
+	// the notification; channels send it as their traceparent header.
+	Traceparent string `json:"traceparent,omitempty"`
 }
 
 // Supersedes reports whether n should replace old on the rider's card of

@@ -13,6 +13,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passline/passline/agent"
@@ -49,6 +53,9 @@ type Main struct {
 	// what the fold saves (e2e/bench BenchmarkRemovals).
 	SeparateRemovals bool
 
+	// Tracing is the agent's tracer provider, made by Run from
+	// Config.Tracing.
+	Tracing  *tracing.Provider
 	DB       *bolt.DB
 	Writer   *ingest.Writer
 	Broker   *mqtt.Broker
@@ -98,13 +105,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
-	steps := []func(context.Context) error{m.openDB, m.startWriter, m.startUplink, m.startConfigSync, m.startPriorSync, m.startKPISync, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
+	steps := []func(context.Context) error{m.startTracing, m.openDB, m.startWriter, m.startUplink, m.startConfigSync, m.startPriorSync, m.startKPISync, m.startBroker, m.startSource, m.startGPIO, m.startHTTP}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
 		}
 	}
 	m.Log.Info("agent running", "store", m.Config.Store, "state", m.StatePath(), "mqtt", m.mqttURL(), "nats", m.Config.NATS.URL, "http", m.HTTPAddr())
+	return nil
+}
+
+func (m *Main) startTracing(context.Context) (err error) {
+	m.Tracing, err = tracing.New(m.Config.Tracing, "passline-agent", attribute.String("passline.store", m.Config.Store))
+	if err != nil {
+		return err
+	}
+	m.running.Push("tracing", m.Tracing.Close)
 	return nil
 }
 
@@ -140,7 +156,7 @@ func (m *Main) startWriter(ctx context.Context) error {
 	w.Decider, w.AutoStart, w.MaxBatch = m.Decider, c.Ingest.AutoStart, c.Ingest.MaxBatch
 	w.Tick, w.FinishedTTL, w.OrphanTTL = c.Params.RetryInterval, c.Retain.FinishedTTL, c.Retain.OrphanTTL
 	w.StaleAfter, w.RecallWindow = c.Ingest.StaleAfter, c.Ingest.RecallWindow
-	w.Log = m.Log.With("component", "ingest")
+	w.Log, w.Tracer = m.Log.With("component", "ingest"), m.Tracing.Tracer("github.com/passline/passline/agent/ingest")
 	m.Registry = prometheus.NewRegistry()
 	w.Observe = m.observer()
 	m.Writer = w
@@ -162,6 +178,7 @@ func (m *Main) startUplink(ctx context.Context) error {
 	u.Window, u.AckTimeout, u.ReplayAfter = c.PublishWindow, c.AckTimeout, c.ReplayAfter
 	u.Replicas, u.DuplicateWindow, u.MaxAge = c.Replicas, c.DuplicateWindow, c.MaxAge
 	u.Log, u.ObserveAck = m.Log.With("component", "uplink"), m.observeAck
+	u.Tracer = m.Tracing.Tracer("github.com/passline/passline/agent/uplink")
 	if !m.SeparateRemovals {
 		u.Remove = m.Writer.Remove
 	}
@@ -294,7 +311,7 @@ func (m *Main) HTTPAddr() string {
 func (m *Main) Close() error {
 	err := m.running.Close()
 	m.httpSrv, m.httpLn = nil, nil
-	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker = nil, nil, nil, nil, nil, nil
+	m.GPIO, m.Source, m.Writer, m.Uplink, m.DB, m.Broker, m.Tracing = nil, nil, nil, nil, nil, nil, nil
 	m.ConfigSync, m.PriorSync, m.KPISync = nil, nil, nil
 	return err
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/internal/yamlconf"
 	"github.com/passline/passline/wire/tlsconf"
@@ -39,7 +41,9 @@ type Config struct {
 	Outbox   Outbox        `yaml:"outbox"`
 	Retain   Retain        `yaml:"retain"`
 	Lock     time.Duration `yaml:"lock_timeout"` // how long to wait for the state db lock
-	Model    Model         `yaml:"model"`
+	// Tracing exports the agent's spans by OTLP when it names an endpoint.
+	Tracing tracing.Config `yaml:"tracing"`
+	Model   Model          `yaml:"model"`
 }
 
 // Model is how the prep-time model starts.

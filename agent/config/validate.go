@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		bad("data_dir", "missing")
 	}
+	named(c.Tracing.Validate())
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -226,5 +226,8 @@ func (w *Writer) decide(o *agent.Order, t agent.Trigger) (ds []wire.Decision) {
 			ds = recalled
 		}
 	}()
-	return append(recalled, w.Decider.Decide(o, t)...)
+	start := time.Now()
+	ds = w.Decider.Decide(o, t)
+	w.traceDecisions(o, t, ds, start)
+	return append(recalled, ds...)
 }

@@ -14,6 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/passline/passline/agent"
 	"github.com/passline/passline/agent/bolt"
 	"github.com/passline/passline/wire"
@@ -51,8 +55,11 @@ type Writer struct {
 	// Observe, if set, is called after each commit with the number of events
 	// and each input's receive time (for latency metrics).
 	Observe func(n int, received []time.Time)
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Tracer makes the agent.ingest and agent.decide spans; NewWriter
+	// sets tracing.Off's.
+	Tracer trace.Tracer
+	Now    func() time.Time
+	Log    *slog.Logger
 
 	in        chan agent.Input
 	stop      <-chan struct{} // closed when the writer stops
@@ -78,7 +85,7 @@ func NewWriter(db *bolt.DB, store string, queue int) *Writer {
 	return &Writer{DB: db, Store: store, MaxBatch: 512, Tick: 30 * time.Second,
 		FinishedTTL: 3 * time.Hour, OrphanTTL: time.Hour, StaleAfter: 5 * time.Minute, Decider: agent.BasicDecider{},
 		RemoveLinger: time.Second, RemoveMax: 1024, tickc: make(chan time.Duration, 1),
-		Now: time.Now, Log: slog.Default(), in: make(chan agent.Input, queue), rejectLog: newLimiter(10 * time.Second)}
+		Tracer: tracing.Off().Tracer(tracerName), Now: time.Now, Log: slog.Default(), in: make(chan agent.Input, queue), rejectLog: newLimiter(10 * time.Second)}
 }
 
 // Offer hands an input to the writer without blocking. It reports false
@@ -267,12 +274,14 @@ func (w *Writer) process(ctx context.Context, batch []agent.Input) {
 	for i, in := range batch {
 		items[i] = decodeInput(in)
 	}
+	spans := w.startIngest(items)
 	var added int
 	ok := w.retry(ctx, func() error {
 		var err error
 		added, err = w.commit(items)
 		return err
 	})
+	endSpans(spans, ok)
 	if !ok {
 		return
 	}

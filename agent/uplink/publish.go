@@ -6,6 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -67,14 +73,22 @@ func (u *Uplink) publish(ctx context.Context, entries []agent.Entry) error {
 	keys := make([]uint64, 0, len(entries))
 	created := make([]time.Time, 0, len(entries))
 	var sendErr error
+	spans := make([]trace.Span, 0, len(entries))
+	defer func() {
+		for _, sp := range spans {
+			sp.End()
+		}
+	}()
 	for _, e := range entries {
 		d := e.Decision
 		if !d.Kind.Critical() && !now.Before(d.ExpiresAt) {
 			removals = append(removals, agent.Removal{Key: e.Key, Reason: agent.DropExpired})
 			continue
 		}
-		f, err := u.send(d, now)
+		f, sp, err := u.send(d, now)
+		spans = append(spans, sp)
 		if err != nil {
+			sp.SetStatus(codes.Error, err.Error())
 			sendErr = err
 			break
 		}
@@ -105,27 +119,32 @@ func (u *Uplink) advance(entries []agent.Entry, removals []agent.Removal) {
 	}
 }
 
-// send starts one async publish, marking a late decision as replayed.
-func (u *Uplink) send(d wire.Decision, now time.Time) (jetstream.PubAckFuture, error) {
+// send starts one async publish, marking a late decision as replayed. It
+// returns the decision's publish span, which the caller ends.
+func (u *Uplink) send(d wire.Decision, now time.Time) (jetstream.PubAckFuture, trace.Span, error) {
+	subject := wire.DecisionSubject(u.Store)
+	ctx, span := u.Tracer.Start(tracing.FromTraceparent(context.Background(), d.Traceparent), "agent.uplink.publish",
+		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attribute.String("messaging.destination.name", subject),
+			attribute.String("passline.decision_id", d.ID), attribute.String("passline.kind", string(d.Kind))))
 	if u.replayed(d, now) {
 		d.Replayed = true
 		u.m.replayed.Add(1)
 	}
 	b, err := d.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("encode decision %s: %w", d.ID, err)
+		return nil, span, fmt.Errorf("encode decision %s: %w", d.ID, err)
 	}
-	msg := nats.NewMsg(wire.DecisionSubject(u.Store))
+	msg := nats.NewMsg(subject)
 	msg.Data = b
-	if d.TraceID != "" {
-		msg.Header.Set(wire.HeaderTraceID, d.TraceID)
+	if tp := tracing.Traceparent(ctx); tp != "" {
+		msg.Header.Set(wire.HeaderTraceparent, tp)
 	}
 	u.Log.Debug("publishing decision", "decision_id", d.ID, "order_id", d.OrderID, "kind", d.Kind, "trace_id", d.TraceID)
 	f, err := u.js.PublishMsgAsync(msg, jetstream.WithMsgID(d.ID))
 	if err != nil {
-		return nil, fmt.Errorf("publish decision %s: %w", d.ID, err)
+		return nil, span, fmt.Errorf("publish decision %s: %w", d.ID, err)
 	}
-	return f, nil
+	return f, span, nil
 }
 
 // replayed: the decision is older than ReplayAfter, or it was made before

@@ -16,6 +16,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -52,8 +56,12 @@ type Uplink struct {
 	// outage counts its whole wait. It runs on the publish path and must
 	// not block.
 	ObserveAck func(time.Duration)
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Tracer makes one agent.uplink.publish span per decision sent, a
+	// child of the decision's span, ended at the stream's ack; its
+	// traceparent goes in the message's header. New sets tracing.Off's.
+	Tracer trace.Tracer
+	Now    func() time.Time
+	Log    *slog.Logger
 
 	kick    chan struct{}
 	nc      *nats.Conn
@@ -75,12 +83,15 @@ type counters struct {
 	published, duplicates, errors, replayed atomic.Int64
 }
 
+// tracerName names the uplink's tracer (the instrumenting package).
+const tracerName = "github.com/passline/passline/agent/uplink"
+
 // New returns an uplink that drains ob, with defaults; it starts nothing.
 func New(url, store string, ob agent.Outbox) *Uplink {
 	return &Uplink{URL: url, Store: store, Outbox: ob, Window: 64, AckTimeout: 5 * time.Second,
 		ReplayAfter: 30 * time.Second, Pace: 5 * time.Millisecond, Replicas: 1,
 		DuplicateWindow: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, Now: time.Now,
-		Log: slog.Default(), kick: make(chan struct{}, 1)}
+		Tracer: tracing.Off().Tracer(tracerName), Log: slog.Default(), kick: make(chan struct{}, 1)}
 }
 
 // Kick asks the uplink to drain now. It never blocks.

@@ -15,6 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +74,8 @@ type Main struct {
 	kpiConsumer *natsjs.KPIConsumer
 	resends     *natsjs.Resends // nil: relay.ready_resend is 0
 	receipts    natsjs.RiderReceipts
+
+	tracing *tracing.Provider
 
 	cancel  context.CancelFunc
 	runCtx  context.Context // what Run started lives until Close cancels it
@@ -166,6 +172,15 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 	channels := []cloud.Channel{rider}
 	channels = append(append(append(channels, addons...), platformChans...), m.Channels...)
 	m.fanout = relay.NewFanout(channels, c.Relay.ChannelWorkers, c.Relay.ChannelTimeout, c.Relay.ChannelTimeouts, metrics)
+	var tracer trace.Tracer // nil: no spans at all
+	if m.tracing, err = tracing.New(c.Tracing, "passline-cloud"); err != nil {
+		return err
+	}
+	m.started.Push("tracing", m.tracing.Close)
+	if m.tracing.Enabled() {
+		tracer = m.tracing.Tracer("github.com/passline/passline/cloud/relay")
+	}
+	m.fanout.Tracer = tracer
 	m.fanout.Start(runCtx)
 	m.started.PushFunc("fanout", m.fanout.Close)
 	m.orders = natsjs.Orders{KV: b.Orders, JS: m.js}
@@ -191,6 +206,7 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 			Orders: natsjs.Orders{KV: bk.Orders, JS: js}, Profiles: m.profiles, Templates: set, Fanout: m.fanout,
 			Phraser: m.Phraser, PhraseContext: phrase.WithMerchant, Gate: m.Gate, Locale: c.Locale,
 			PhraseTimeout: c.Relay.ChannelTimeout, Log: log, Metrics: metrics, DedupeWindow: c.Stream.DuplicateWindow,
+			Tracer: tracer,
 		}
 		if c.Limits.ETAInterval == 0 {
 			r.ETALimit = nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/passline/passline/cloud/egress"
 	"github.com/passline/passline/cloud/phrase"
 	"github.com/passline/passline/cloud/platform"
@@ -69,6 +71,9 @@ type Config struct {
 	// decisions agents sync (cloud/priorfit); off while
 	// model.refit_interval is 0.
 	Model priorfit.Config `yaml:"model"`
+	// Tracing exports the relay's spans by OTLP when it names an endpoint;
+	// without one the relay makes no spans at all.
+	Tracing tracing.Config `yaml:"tracing"`
 }
 
 // NATS says which NATS to use: an external cluster at URL, or an embedded
@@ -241,7 +246,7 @@ func (c Config) Validate() error {
 	checks := []func() error{c.validateNATS, c.validateStream, c.validateConsumer, c.validateRelay, c.validateMisc,
 		func() error { return c.Limits.Validate("limits") }, func() error { return c.Phrase.Validate("phrase") },
 		func() error { return c.Webhook.Validate("webhook") }, c.validateEgress, func() error { return c.SMS.Validate("sms") }, c.validateAuth,
-		func() error { return c.Platform.Validate("platform") }, func() error { return c.Model.Validate("model") }}
+		func() error { return c.Platform.Validate("platform") }, func() error { return c.Model.Validate("model") }, c.Tracing.Validate}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err

@@ -281,7 +281,8 @@ func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg, d *wi
 	c.checkMapped(m)
 	c.settling.Add(1)
 	released := strings.HasPrefix(m.Headers().Get(wire.HeaderMsgID), releasedMsgID)
-	h(ctx, relay.Delivery{Raw: m.Data(), Decision: d, Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp, Released: released}, func(out relay.Outcome) {
+	h(ctx, relay.Delivery{Raw: m.Data(), Decision: d, Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp, Released: released,
+		Traceparent: m.Headers().Get(wire.HeaderTraceparent)}, func(out relay.Outcome) {
 		defer c.settling.Done()
 		defer func() { <-c.inflight }()
 		c.settle(ctx, m, meta, out)

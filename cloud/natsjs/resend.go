@@ -186,8 +186,8 @@ func (r *Resends) resend(ctx context.Context, n wire.Notification) (string, erro
 	}
 	msg := nats.NewMsg(OutboxSubject(wire.Partition(n.Store, max(r.Partitions, 1)), n.Rider, n.ID+"/resend"))
 	msg.Data = b
-	if n.TraceID != "" {
-		msg.Header.Set(wire.HeaderTraceID, n.TraceID)
+	if n.Traceparent != "" {
+		msg.Header.Set(wire.HeaderTraceparent, n.Traceparent)
 	}
 	ack2, err := r.JS.PublishMsg(ctx, msg)
 	switch {

@@ -99,8 +99,8 @@ func (c *RiderChannel) DeliverAsync(n wire.Notification, done func(error)) {
 	}
 	msg := nats.NewMsg(OutboxSubject(wire.Partition(n.Store, c.parts), n.Rider, n.ID))
 	msg.Data = b
-	if n.TraceID != "" {
-		msg.Header.Set(wire.HeaderTraceID, n.TraceID)
+	if n.Traceparent != "" {
+		msg.Header.Set(wire.HeaderTraceparent, n.Traceparent)
 	}
 	c.mu.Lock()
 	c.waiting[msg] = done
@@ -113,8 +113,8 @@ func (c *RiderChannel) DeliverAsync(n wire.Notification, done func(error)) {
 func (c *RiderChannel) publishDirect(k int, n wire.Notification, b []byte) error {
 	msg := nats.NewMsg(wire.RiderSubject(n.Rider))
 	msg.Data = b
-	if n.TraceID != "" {
-		msg.Header.Set(wire.HeaderTraceID, n.TraceID)
+	if n.Traceparent != "" {
+		msg.Header.Set(wire.HeaderTraceparent, n.Traceparent)
 	}
 	if err := c.conns[k].PublishMsg(msg); err != nil {
 		return fmt.Errorf("publish %s: %w", msg.Subject, err)

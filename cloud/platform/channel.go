@@ -133,7 +133,7 @@ func (c *Channel) Deliver(ctx context.Context, n wire.Notification) error {
 		return c.park(ctx, n, fmt.Sprintf("bad base url: %v", err))
 	}
 	br := c.breaker(p + " " + bu.Host + " " + call.Endpoint)
-	err = breaker.Do(ctx, br, c.Retry, func(ctx context.Context) error { return c.attempt(ctx, base, call, cred, n.ID) })
+	err = breaker.Do(ctx, br, c.Retry, func(ctx context.Context) error { return c.attempt(ctx, base, call, cred, n.ID, n.Traceparent) })
 	if err != nil && errors.Is(err, cloud.ErrPermanent) {
 		return c.park(ctx, n, strings.ReplaceAll(err.Error(), ": "+cloud.ErrPermanent.Error(), ""))
 	}
@@ -157,8 +157,9 @@ func (c *Channel) park(ctx context.Context, n wire.Notification, reason string) 
 	return fmt.Errorf("%s: %s: %w", c.Name(), reason, cloud.ErrPermanent)
 }
 
-// attempt makes one authenticated call, bounded by the attempt timeout.
-func (c *Channel) attempt(ctx context.Context, base string, call Call, cred Credentials, id string) error {
+// attempt makes one authenticated call, bounded by the attempt timeout;
+// traceparent, when set, goes in the W3C traceparent header.
+func (c *Channel) attempt(ctx context.Context, base string, call Call, cred Credentials, id, traceparent string) error {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -181,6 +182,9 @@ func (c *Channel) attempt(ctx context.Context, base string, call Call, cred Cred
 		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set(HeaderIdempotencyKey, id)
+	if traceparent != "" {
+		req.Header.Set(wire.HeaderTraceparent, traceparent)
+	}
 	client := c.client()
 	if err := c.Adapter.Authorize(ctx, client, req, call, cred, c.now()); err != nil {
 		return fmt.Errorf("authorize: %s", redact(err.Error(), cred))

@@ -160,7 +160,7 @@ type harness struct {
 
 // newHarness builds a relay over in-memory stores and the given channels,
 // with a fixed clock.
-func newHarness(t *testing.T, now time.Time, channels ...*fakeChannel) *harness {
+func newHarness(t testing.TB, now time.Time, channels ...*fakeChannel) *harness {
 	t.Helper()
 	set, err := template.NewSet()
 	if err != nil {
@@ -192,7 +192,7 @@ func newHarness(t *testing.T, now time.Time, channels ...*fakeChannel) *harness 
 	return h
 }
 
-func raw(t *testing.T, d wire.Decision) []byte {
+func raw(t testing.TB, d wire.Decision) []byte {
 	t.Helper()
 	b, err := d.Marshal()
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/wire"
 )
@@ -34,6 +36,9 @@ type Fanout struct {
 	workers int
 	timeout time.Duration
 	metrics *Metrics
+	// Tracer, when set, makes a relay.deliver span per channel; set it
+	// before Start.
+	Tracer trace.Tracer
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -184,8 +189,10 @@ func (f *Fanout) DeliverAsync(ctx context.Context, n wire.Notification, decided 
 	for _, a := range f.async {
 		if name := a.Name(); !slices.Contains(skip, name) {
 			j.expect(name)
-			a.DeliverAsync(n, func(err error) {
+			_, nc, sp := f.startDeliver(ctx, n, name)
+			a.DeliverAsync(nc, func(err error) {
 				f.metrics.observe(name, err, decided)
+				endDeliver(sp, err)
 				j.set(name, err)
 			})
 		}
@@ -197,11 +204,13 @@ func (f *Fanout) DeliverAsync(ctx context.Context, n wire.Notification, decided 
 			continue
 		}
 		j.expect(name)
+		cc, nc, sp := f.startDeliver(ctx, n, name)
 		select {
-		case l.jobs <- job{ctx: ctx, n: n, decided: decided, done: func(r result) { j.set(r.name, r.err) }}:
+		case l.jobs <- job{ctx: cc, n: nc, decided: decided, done: func(r result) { endDeliver(sp, r.err); j.set(r.name, r.err) }}:
 			lanes = true
 		default:
 			f.metrics.deliveries.WithLabelValues(name, "busy").Inc()
+			endDeliver(sp, ErrBusy)
 			j.set(name, ErrBusy)
 		}
 	}

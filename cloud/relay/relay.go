@@ -16,6 +16,8 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/passline/passline/cloud"
 	"github.com/passline/passline/wire"
 )
@@ -65,6 +67,11 @@ type Relay struct {
 	// Resends, when set, keeps every delivered ready until its rider acks
 	// it and re-sends it once if they do not (see Resends).
 	Resends Resends
+	// Tracer, when set (OTLP on), makes a relay.consume span per decision
+	// and, through Fanout.Tracer, a relay.deliver span per channel. Nil
+	// costs nothing: the decision's traceparent header is passed on to
+	// the channels as it came.
+	Tracer  trace.Tracer
 	Now     func() time.Time
 	Log     *slog.Logger
 	Metrics *Metrics
@@ -89,6 +96,9 @@ type Delivery struct {
 	// published again (Pending.Release): its riderless channels may
 	// already have it, so its mark is always read.
 	Released bool
+	// Traceparent is the message's traceparent header (the agent's
+	// publish span); empty when it had none.
+	Traceparent string
 }
 
 // Handle is HandleDelivery for a message whose delivery count is unknown.
@@ -119,6 +129,12 @@ func (r *Relay) HandleAsync(ctx context.Context, del Delivery, done func(Outcome
 	if err != nil {
 		done(r.done(Outcome{Action: Dead, Result: "invalid", Err: err}))
 		return
+	}
+	if del.Traceparent != "" {
+		d.Traceparent = del.Traceparent
+	}
+	if r.Tracer != nil {
+		ctx, done = r.startConsume(ctx, &d, done)
 	}
 	if err := r.Orders.Update(ctx, d); err != nil {
 		r.Log.Warn("order view update failed", "store", d.Store, "order", d.OrderID, "err", err)
@@ -404,7 +420,8 @@ func (r *Relay) Notification(ctx context.Context, d wire.Decision, a wire.Assign
 		ID: d.ID, Rider: a.Rider, Store: d.Store, StoreName: f.StoreName, OrderID: d.OrderID,
 		ShortCode: d.ShortCode, Kind: d.Kind, EventID: d.EventID, Locale: f.Locale, Text: text, Minutes: f.Minutes,
 		ETA: d.ETA, Shelf: f.Shelf, Flags: d.Flags, DecidedAt: d.CreatedAt, SentAt: now, Replayed: d.Replayed, TraceID: d.TraceID,
-		Version: d.Seq, // see wire.Notification.Version
+		Version:     d.Seq, // see wire.Notification.Version
+		Traceparent: d.Traceparent,
 	}, nil
 }
 

@@ -30,8 +30,8 @@ var _ RiderFeed = NATSRiders{}
 func (f NATSRiders) Subscribe(rider string, fn func(wire.Notification)) (func(), error) {
 	sub, err := f.NC.Subscribe(wire.RiderSubject(rider), func(m *nats.Msg) {
 		if n, err := wire.DecodeNotification(m.Data); err == nil {
-			if n.TraceID == "" {
-				n.TraceID = m.Header.Get(wire.HeaderTraceID)
+			if n.Traceparent == "" {
+				n.Traceparent = m.Header.Get(wire.HeaderTraceparent)
 			}
 			fn(n)
 		}

@@ -173,7 +173,7 @@ func TestRiderEventsStreamNotifications(t *testing.T) {
 		}
 		msg := nats.NewMsg(wire.RiderSubject(x.Rider))
 		msg.Data = b
-		msg.Header.Set(wire.HeaderTraceID, "trace-1")
+		msg.Header.Set(wire.HeaderTraceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 		if err := nc.PublishMsg(msg); err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +191,7 @@ func TestRiderEventsStreamNotifications(t *testing.T) {
 	}()
 	select {
 	case x := <-got:
-		if x.ID != "d-1" || x.Text != n.Text || x.TraceID != "trace-1" {
+		if x.ID != "d-1" || x.Text != n.Text || x.Traceparent != "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" {
 			t.Fatalf("streamed %+v, want d-1 with the header's trace id", x)
 		}
 	case <-time.After(10 * time.Second):

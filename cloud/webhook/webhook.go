@@ -208,15 +208,16 @@ func (c *Channel) Deliver(ctx context.Context, n wire.Notification) error {
 	if err != nil {
 		return fmt.Errorf("%s: encode event %s: %w: %w", c.Name(), n.ID, err, cloud.ErrPermanent)
 	}
-	err = breaker.Do(ctx, c.br, c.cfg.Retry, func(ctx context.Context) error { return c.post(ctx, n.ID, body) })
+	err = breaker.Do(ctx, c.br, c.cfg.Retry, func(ctx context.Context) error { return c.post(ctx, n.ID, n.Traceparent, body) })
 	if err != nil {
 		return fmt.Errorf("%s: deliver %s: %w", c.Name(), n.ID, err)
 	}
 	return nil
 }
 
-// post makes one signed attempt, bounded by the attempt timeout.
-func (c *Channel) post(ctx context.Context, id string, body []byte) error {
+// post makes one signed attempt, bounded by the attempt timeout;
+// traceparent, when set, goes in the W3C traceparent header.
+func (c *Channel) post(ctx context.Context, id, traceparent string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.ep.URL, bytes.NewReader(body))
@@ -224,6 +225,9 @@ func (c *Channel) post(ctx context.Context, id string, body []byte) error {
 		return fmt.Errorf("build request: %w: %w", err, cloud.ErrPermanent)
 	}
 	req.Header.Set("Content-Type", ContentType)
+	if traceparent != "" {
+		req.Header.Set(wire.HeaderTraceparent, traceparent)
+	}
 	now := c.now()
 	SignKeys(req.Header, c.keysAt(now), id, now, body)
 	resp, err := c.client.Do(req)

@@ -10,6 +10,10 @@ import (
 	"net"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"periph.io/x/conn/v3/gpio"
 
@@ -72,11 +76,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("mqtt.tls: %w", err)
 	}
+	tp, err := tracing.New(c.Tracing, "passline-bridge", attribute.String("passline.store", c.Store))
+	if err != nil {
+		return err
+	}
+	m.started.Push("tracing", tp.Close)
 	m.MQTT = mqtt.New(mqtt.Options{
 		URL: c.MQTT.URL, Username: c.MQTT.Username, Password: c.MQTT.Password, TLS: ctls,
 		ClientID: c.ClientID(), Store: c.Store, DeviceID: c.DeviceID,
 		KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
-		PublishTimeout: c.MQTT.PublishTimeout, Logger: m.Logger,
+		PublishTimeout: c.MQTT.PublishTimeout, Logger: m.Logger, Tracer: tp.Tracer("github.com/passline/passline/firmware-bridge"),
 	})
 	if err := m.MQTT.Connect(ctx); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/passline/passline/internal/tracing"
+
 	"github.com/passline/passline/firmware-bridge/escpos"
 	"github.com/passline/passline/firmware-bridge/sim"
 	"github.com/passline/passline/internal/yamlconf"
@@ -34,6 +36,8 @@ type Config struct {
 	Scanner  Scanner `yaml:"scanner"`
 	GPIO     GPIO    `yaml:"gpio"`
 	HTTP     HTTP    `yaml:"http"`
+	// Tracing exports the bridge's spans by OTLP when it names an endpoint.
+	Tracing tracing.Config `yaml:"tracing"`
 }
 
 // HTTP is the bridge's own HTTP listener: GET /metrics (Prometheus).
@@ -206,6 +210,9 @@ func (c *Config) SimStores() []string {
 
 // Validate checks every field; the error names the first bad one.
 func (c *Config) Validate() error {
+	if err := c.Tracing.Validate(); err != nil {
+		return err
+	}
 	if !wire.ValidToken(c.Store) {
 		return fmt.Errorf("store: %q is not a store id (1-64 of A-Z a-z 0-9 _ -)", c.Store)
 	}

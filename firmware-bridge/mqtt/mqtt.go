@@ -21,8 +21,12 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	bridge "github.com/passline/passline/firmware-bridge"
+	"github.com/passline/passline/internal/tracing"
 	"github.com/passline/passline/wire"
 )
 
@@ -52,6 +56,9 @@ type Options struct {
 	// never exceeds.
 	StallAfter time.Duration
 	Logger     *slog.Logger
+	// Tracer starts each device event's trace (span bridge.publish, ended
+	// at the broker's ack); nil means tracing.Off's.
+	Tracer trace.Tracer
 }
 
 // Handler receives a command. It runs on paho's delivery goroutine: it must
@@ -85,6 +92,9 @@ func New(opts Options) *Client {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if opts.Tracer == nil {
+		opts.Tracer = tracing.Off().Tracer(tracerName)
 	}
 	return &Client{opts: opts, log: log.With("component", "mqtt"), subs: map[string]Handler{}}
 }
@@ -289,21 +299,30 @@ func (c *Client) OfflineCounts() (queued, dropped int64) { return c.queued.Load(
 // retained. It waits up to PublishTimeout for the broker's ack while the
 // connection is up; with the broker away it returns at once with an error
 // wrapping bridge.ErrQueued (see MaxBacklog).
-func (c *Client) Publish(dev wire.Device, ev wire.Event) error {
+func (c *Client) Publish(dev wire.Device, ev wire.Event) (err error) {
 	c.cmu.RLock()
 	defer c.cmu.RUnlock()
 	if c.client == nil {
 		return errors.New("mqtt: publish before connect")
 	}
-	if ev.TraceID == "" {
-		ev.TraceID = ev.ID // a device event starts its order's trace
+	topic := wire.Topic{Store: ev.Store, Device: dev, DeviceID: ev.DeviceID, Event: ev.Kind}.String()
+	if ev.Kind != wire.EventStatus && ev.Traceparent == "" { // a device event starts its order's trace
+		ctx, span := c.opts.Tracer.Start(context.Background(), "bridge.publish", trace.WithSpanKind(trace.SpanKindProducer),
+			trace.WithAttributes(attribute.String("messaging.destination.name", topic), attribute.String("passline.event_id", ev.ID),
+				attribute.String("passline.order_id", ev.OrderID())))
+		defer func() {
+			if err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}()
+		ev.Traceparent, ev.TraceID = tracing.Traceparent(ctx), tracing.TraceID(ctx)
 	}
 	b, err := ev.Marshal()
 	if err != nil {
 		c.failed.Add(1)
 		return fmt.Errorf("encode %s event: %w", ev.Kind, err)
 	}
-	topic := wire.Topic{Store: ev.Store, Device: dev, DeviceID: ev.DeviceID, Event: ev.Kind}.String()
 	c.log.Debug("publishing event", "topic", topic, "event_id", ev.ID, "order_id", ev.OrderID(), "trace_id", ev.TraceID)
 	if !c.online.Load() {
 		return c.queue(topic, ev, b)
@@ -327,6 +346,9 @@ func (c *Client) Publish(dev wire.Device, ev wire.Event) error {
 	c.published.Add(1)
 	return nil
 }
+
+// tracerName names the bridge's tracer (the instrumenting package).
+const tracerName = "github.com/passline/passline/firmware-bridge/mqtt"
 
 // queue hands an event to paho's store while the broker is away, without
 // waiting for an ack that cannot come, up to MaxBacklog events per outage.
