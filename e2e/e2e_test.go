@@ -236,6 +236,9 @@ func shippedAgent(t *testing.T, set, natsURL string) agentconfig.Config {
 	}
 	c.DataDir, c.MQTT.Embedded.Listen, c.HTTP.Listen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 	c.NATS.URL = natsURL
+	if p := c.Model.WarmHistory; p != "" && !filepath.IsAbs(p) {
+		c.Model.WarmHistory = filepath.Join("..", p) // the config's paths are from the repository's root
+	}
 	return c
 }
 

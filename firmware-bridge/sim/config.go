@@ -51,6 +51,10 @@ type Config struct {
 	// StartKeys publishes a start key when the first dish of an order is
 	// picked up by a cook.
 	StartKeys bool `yaml:"start_keys"`
+	// BumpDelay is the shortest and longest time from an order's last
+	// dish to its bump (drawn uniformly), kitchen time: plating and
+	// checking. Zero means 5 to 30 s.
+	BumpDelay [2]time.Duration `yaml:"bump_delay"`
 	// MaxOpenOrders turns arrivals away while this many orders are open,
 	// so an overloaded configuration cannot grow without bound.
 	MaxOpenOrders int `yaml:"max_open_orders"`
@@ -115,6 +119,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("speed: %v is not in (0, 10000]", c.Speed)
 	case !(c.RemakeRate >= 0 && c.RemakeRate <= 1):
 		return fmt.Errorf("remake_rate: %v is not in [0, 1]", c.RemakeRate)
+	case c.BumpDelay[0] < 0 || c.BumpDelay[1] < c.BumpDelay[0]:
+		return fmt.Errorf("bump_delay: %v must be [shortest, longest], 0 <= shortest <= longest", c.BumpDelay)
 	case c.MaxOpenOrders < 1:
 		return fmt.Errorf("max_open_orders: must be at least 1")
 	case len(c.Stations) == 0:

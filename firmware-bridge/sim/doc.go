@@ -15,7 +15,8 @@
 // cooks, first come first served, so true prep times grow with load and
 // with the dish mix (an order is done when its slowest line is). About
 // Config.RemakeRate of orders have one dish cooked again before the bump.
-// A bump key follows the last dish by 5-30 s, and the bag is weighed
+// A bump key follows the last dish by
+// Config.BumpDelay (5-30 s unless set), and the bag is weighed
 // (stable, with the order id) 20-90 s after the bump.
 //
 // Config.Speed compresses kitchen time: all durations and rates in Config

@@ -50,7 +50,11 @@ func (k *Kitchen) cooked(j *job, st string) {
 			i := k.rng.IntN(len(o.dishes))
 			k.enqueue(&job{o: o, dish: o.dishes[i], qty: o.items[i].Qty})
 		} else {
-			delay := 5*time.Second + time.Duration(k.rng.Float64()*float64(25*time.Second))
+			lo, hi := k.cfg.BumpDelay[0], k.cfg.BumpDelay[1]
+			if hi == 0 {
+				lo, hi = 5*time.Second, 30*time.Second
+			}
+			delay := lo + time.Duration(k.rng.Float64()*float64(hi-lo))
 			k.schedule(k.now+delay, happening{kind: bump, order: o})
 		}
 	}
