@@ -65,13 +65,13 @@ demo: build
 	  for p in $$pids; do kill -TERM $$p 2>/dev/null; done; \
 	  for p in $$pids; do wait $$p 2>/dev/null; done; echo "stopped; logs in .demo/"; exit 0; }; \
 	trap stop INT TERM EXIT; \
-	$(BIN)/passline-cloud run -config configs/demo/cloud.yaml >.demo/cloud.log 2>&1 & pids="$$pids $$!"; \
-	$(BIN)/passline-agent run -config configs/demo/agent.yaml >.demo/agent.log 2>&1 & pids="$$pids $$!"; \
-	$(BIN)/passline-bridge run -config configs/demo/bridge.yaml >.demo/bridge.log 2>&1 & pids="$$pids $$!"; \
-	echo "Passline demo: cloud, agent (store demo-1) and a simulated kitchen are running."; \
+	echo "Passline demo: cloud, agent (store demo-1) and a simulated kitchen (real time, short dishes)."; \
 	echo "Pass board http://127.0.0.1:18070/  cloud http://127.0.0.1:18080/  logs in .demo/  Ctrl-C stops."; \
 	echo "Rider notifications:"; \
+	$(BIN)/passline-cloud run -config configs/demo/cloud.yaml >.demo/cloud.log 2>&1 & pids="$$pids $$!"; \
 	$(BIN)/passline-cloud tail -nats nats://127.0.0.1:14222 & pids="$$pids $$!"; \
+	$(BIN)/passline-agent run -config configs/demo/agent.yaml >.demo/agent.log 2>&1 & pids="$$pids $$!"; \
+	$(BIN)/passline-bridge run -config configs/demo/bridge.yaml >.demo/bridge.log 2>&1 & pids="$$pids $$!"; \
 	wait'
 
 ## bench-agent: raw paho QoS 1 rate vs agent ingest, bump -> JetStream ack latency
