@@ -51,6 +51,13 @@ func (errPermanent) Error() string { return "permanent delivery failure" }
 // channel that keeps its own delivery record returns it.
 var ErrDuplicate = errors.New("already delivered")
 
+// ErrNotYet means a channel that needs no rider (relay.RiderlessChannel)
+// cannot place the notification yet (a platform has not linked the order
+// to its ticket): the relay neither retries nor marks it, and delivers it
+// again with the rider, when the order's assignment releases it. Only
+// returned for a notification without a rider.
+var ErrNotYet = errors.New("not yet: deliver again with the rider")
+
 // ErrUnknownOrder means no order of that id is known at that store for
 // that rider: never seen, expired from the order view, or assigned to
 // another rider.

@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/passline/passline/cloud/breaker"
+	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/platform"
 	"github.com/passline/passline/cloud/platform/platformtest"
@@ -46,27 +45,15 @@ func chaosFault(t *testing.T) time.Duration {
 func TestPlatformChaos(t *testing.T) {
 	fault := chaosFault(t)
 	fake := platformtest.Deliveroo(t, "cid", "csecret", "tok")
-	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32))
-	cfg := relaytest.Config(t.TempDir())
-	cfg.Platform.SealKey = key
-	cfg.Egress.Allow = []string{"127.0.0.1"}
-	cfg.Platform.Retry = breaker.Retry{Attempts: 2, Initial: 20 * time.Millisecond}
-	cfg.Platform.Breaker = breaker.Config{Failures: 5, CoolDown: 500 * time.Millisecond}
-	// Redeliveries must outlast the fault: a decision given up on is
-	// dead-lettered and never reaches the platform.
-	cfg.Consumer.Backoff = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second}
-	cfg.Consumer.MaxDeliver = int(fault/time.Second) + 30
-	m := relaytest.MustRun(t, cfg)
+	m, b := platformRelay(t, platform.Credentials{Platform: platform.Deliveroo, PlatformStoreID: "4163", BaseURL: fake.URL(),
+		TokenURL: fake.URL() + "/oauth2/token", ClientID: "cid", ClientSecret: "csecret", WebhookSecret: "w"}, func(cfg *config.Config) {
+		cfg.Platform.Breaker = breaker.Config{Failures: 5, CoolDown: 500 * time.Millisecond}
+		// Redeliveries must outlast the fault: a decision given up on is
+		// dead-lettered and never reaches the platform.
+		cfg.Consumer.Backoff = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second}
+		cfg.Consumer.MaxDeliver = int(fault/time.Second) + 30
+	})
 	ctx := context.Background()
-	b, err := natsjs.SetupPlatform(ctx, m.JetStream(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, _ := platform.NewSealer(key)
-	if err := (natsjs.PlatformCredentials{KV: b.Creds, Sealer: sealer}).Put(ctx, "s1", platform.Credentials{Platform: platform.Deliveroo,
-		PlatformStoreID: "4163", BaseURL: fake.URL(), TokenURL: fake.URL() + "/oauth2/token", ClientID: "cid", ClientSecret: "csecret", WebhookSecret: "w"}); err != nil {
-		t.Fatal(err)
-	}
 	nc, js := relaytest.Connect(t, m.NATSURL())
 	lat := riderLatency(t, nc)
 	orders := natsjs.PlatformOrders{KV: b.Orders}

@@ -102,14 +102,18 @@ func (c *Channel) breaker(endpoint string) *breaker.Breaker {
 }
 
 // Deliver tells the platform about n when n's order is one of its orders
-// and the adapter has a call for it.
+// and the adapter has a call for it. An order no platform has linked yet
+// answers cloud.ErrNotYet while n has no rider, nil once it has one.
 func (c *Channel) Deliver(ctx context.Context, n wire.Notification) error {
 	p := c.Adapter.Platform()
 	o, ok, err := c.Orders.Get(ctx, n.Store, n.OrderID)
 	if err != nil {
 		return fmt.Errorf("%s: read order %s/%s: %w", c.Name(), n.Store, n.OrderID, err)
 	}
-	if !ok || o.Platform != p {
+	if !ok || o.PlatformID == "" {
+		return notLinked(n)
+	}
+	if o.Platform != p {
 		return nil
 	}
 	cred, ok, err := c.Credentials.Get(ctx, n.Store, p)
@@ -139,6 +143,18 @@ func (c *Channel) Deliver(ctx context.Context, n wire.Notification) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %s %s: %w", c.Name(), call.Endpoint, n.ID, err)
+	}
+	return nil
+}
+
+// notLinked is the answer for an order no platform has linked to its
+// ticket yet: before its rider is known (n.Rider empty) the platform may
+// still link it with the rider's assignment (DoorDash's dasher_confirmed,
+// Open Delivery's tracking events), so the relay should deliver again then
+// (cloud.ErrNotYet); with a rider it is not a platform order.
+func notLinked(n wire.Notification) error {
+	if n.Rider == "" {
+		return cloud.ErrNotYet
 	}
 	return nil
 }

@@ -101,7 +101,8 @@ func (c *CustomerChannel) Name() string { return "customer" }
 func (c *CustomerChannel) NeedsRider() bool { return false }
 
 // Deliver sends n's customer text when n is a ready_soon or delayed of a
-// platform order whose cap is not used.
+// platform order whose cap is not used; for an order no platform has
+// linked yet and no rider, cloud.ErrNotYet.
 func (c *CustomerChannel) Deliver(ctx context.Context, n wire.Notification) error {
 	if n.Kind != wire.KindReadySoon && n.Kind != wire.KindDelayed {
 		return nil
@@ -113,8 +114,11 @@ func (c *CustomerChannel) Deliver(ctx context.Context, n wire.Notification) erro
 	if err != nil {
 		return fmt.Errorf("customer: read order %s/%s: %w", n.Store, n.OrderID, err)
 	}
-	if !ok || o.PlatformID == "" || o.Status == "cancelled" || o.Status == "picked_up" {
-		return nil // not a platform order (a record only the rider's arrival made), or over
+	if !ok || o.PlatformID == "" {
+		return notLinked(n) // not a platform order (yet)
+	}
+	if o.Status == "cancelled" || o.Status == "picked_up" {
+		return nil
 	}
 	locale := firstNonEmpty(o.Locale, n.Locale, "en")
 	now := time.Now()

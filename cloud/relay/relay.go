@@ -357,7 +357,7 @@ func settle(results map[string]error, saveErr error) Outcome {
 		switch {
 		case err == nil:
 			delivered = true
-		case errors.Is(err, cloud.ErrDuplicate), errors.Is(err, cloud.ErrPermanent):
+		case errors.Is(err, cloud.ErrDuplicate), errors.Is(err, cloud.ErrPermanent), errors.Is(err, cloud.ErrNotYet):
 		default:
 			retry = errors.Join(retry, fmt.Errorf("channel %s: %w", name, err))
 		}

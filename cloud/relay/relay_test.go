@@ -348,3 +348,34 @@ func TestRiderlessChannelsDoNotWaitForRider(t *testing.T) {
 		t.Fatalf("platform got d1 %d times, want once", len(got))
 	}
 }
+
+// TestRiderlessNotYetWaitsForRider: a riderless channel that cannot place
+// the decision before the rider is known (cloud.ErrNotYet: the platform
+// links the order with its courier) is neither retried nor marked; it
+// gets the decision, with the rider, when the assignment releases it.
+func TestRiderlessNotYetWaitsForRider(t *testing.T) {
+	rider := &fakeChannel{name: "rider"}
+	plat := &fakeChannel{name: "platform:doordash", riderless: true, fn: func(_ context.Context, n wire.Notification) error {
+		if n.Rider == "" {
+			return cloud.ErrNotYet
+		}
+		return nil
+	}}
+	h := newHarness(t, t0, rider, plat)
+	ctx := context.Background()
+	if out := h.relay.Handle(ctx, raw(t, decision("d1", "o7", wire.KindReady))); out.Action != relay.Ack || out.Result != "waiting" {
+		t.Fatalf("before the rider: %+v, want waiting", out)
+	}
+	if len(plat.delivered()) != 0 || len(rider.delivered()) != 0 {
+		t.Fatal("delivered before the rider was known")
+	}
+	if err := h.relay.Assign(ctx, wire.Assignment{Store: "s1", OrderID: "o7", Rider: "r3", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if got := plat.delivered(); len(got) != 1 || got[0].Rider != "r3" {
+		t.Fatalf("platform got %+v after the assignment, want d1 once with r3", got)
+	}
+	if got := rider.delivered(); len(got) != 1 {
+		t.Fatalf("rider got %d", len(got))
+	}
+}
