@@ -75,7 +75,7 @@ func TestBumpReachesRiderWithCredentials(t *testing.T) {
 
 	order, rider := "o-"+uniqueID("")[:8], uniqueID("rider")
 	notes := make(chan *nats.Msg, 16)
-	if _, err := gw.ChanSubscribe(wire.RiderSubject(rider), notes); err != nil {
+	if _, err := gw.ChanSubscribe(wire.RiderFilter(rider), notes); err != nil {
 		t.Fatal(err)
 	}
 	if err := gw.Flush(); err != nil {

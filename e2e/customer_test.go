@@ -104,7 +104,7 @@ func TestCustomerHearsReadySoonAndDelayedOnce(t *testing.T) {
 	}
 	t.Cleanup(nc.Close)
 	notes := make(chan *nats.Msg, 64)
-	if _, err := nc.ChanSubscribe(wire.RiderSubject(rider), notes); err != nil {
+	if _, err := nc.ChanSubscribe(wire.RiderFilter(rider), notes); err != nil {
 		t.Fatal(err)
 	}
 	assign, _ := wire.Assignment{Store: store, OrderID: order, Rider: rider, Locale: "en", At: time.Now()}.Marshal()

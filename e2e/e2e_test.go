@@ -86,7 +86,7 @@ func bumpReachesRider(t *testing.T, store, mqttURL, natsURL string, agent *agent
 	}
 	t.Cleanup(nc.Close)
 	notes := make(chan *nats.Msg, 16)
-	if _, err := nc.ChanSubscribe(wire.RiderSubject(rider), notes); err != nil {
+	if _, err := nc.ChanSubscribe(wire.RiderFilter(rider), notes); err != nil {
 		t.Fatal(err)
 	}
 	assign, err := wire.Assignment{Store: store, OrderID: order, Rider: rider, At: time.Now()}.Marshal()
@@ -126,7 +126,7 @@ func bumpReachesRider(t *testing.T, store, mqttURL, natsURL string, agent *agent
 		case <-deadline:
 			st, err := agent.Status()
 			t.Logf("agent status: %+v (err %v)", st, err)
-			t.Fatalf("no ready notification for order %s on %s within 20s", order, wire.RiderSubject(rider))
+			t.Fatalf("no ready notification for order %s on %s within 20s", order, wire.RiderFilter(rider))
 		}
 	}
 }

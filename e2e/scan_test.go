@@ -90,7 +90,7 @@ func TestScannedTicketReachesRiderAsReady(t *testing.T) {
 	}
 	t.Cleanup(nc.Close)
 	notes := make(chan *nats.Msg, 16)
-	if _, err := nc.ChanSubscribe(wire.RiderSubject(rider), notes); err != nil {
+	if _, err := nc.ChanSubscribe(wire.RiderFilter(rider), notes); err != nil {
 		t.Fatal(err)
 	}
 	decisions := make(chan *nats.Msg, 16)

@@ -155,9 +155,18 @@ func DecisionSubject(store string) string { return "passline." + store + ".decis
 // a store's orders: passline.{store}.assign.
 func AssignSubject(store string) string { return "passline." + store + ".assign" }
 
-// RiderSubject is the NATS subject of a rider's notifications:
-// passline.rider.{rider}.notify.
-func RiderSubject(rider string) string { return "passline.rider." + rider + ".notify" }
+// RiderSubject is the NATS subject of one notification to a rider:
+// passline.rider.{rider}.notify.{key}, where key is a token naming the
+// notification (the relay derives it from the decision id). The key is in
+// the subject because the relay's rider outbox republishes each stored
+// notification from passline.outbox.{p}.{rider}.{key}, and nats-server
+// before 2.10 refuses a republish that drops a wildcard token of the
+// source. Subscribe with RiderFilter or RiderWildcard.
+func RiderSubject(rider, key string) string { return "passline.rider." + rider + ".notify." + key }
+
+// RiderFilter matches every notification to rider:
+// passline.rider.{rider}.notify.*.
+func RiderFilter(rider string) string { return "passline.rider." + rider + ".notify.*" }
 
 // StoreInboxPrefix is the reply-subject prefix a store's NATS connection
 // must use (nats.CustomInboxPrefix): a store's credentials may receive
@@ -165,7 +174,7 @@ func RiderSubject(rider string) string { return "passline.rider." + rider + ".no
 func StoreInboxPrefix(store string) string { return "_PASSLINE_INBOX." + store }
 
 // RiderWildcard matches every rider's notifications.
-const RiderWildcard = "passline.rider.*.notify"
+const RiderWildcard = "passline.rider.*.notify.*"
 
 // ParseDecisionSubject returns the store of a decision subject.
 func ParseDecisionSubject(s string) (store string, err error) {
@@ -188,8 +197,8 @@ func parseSubject(s, last string) (string, error) {
 // ParseRiderSubject returns the rider of a rider notification subject.
 func ParseRiderSubject(s string) (rider string, err error) {
 	parts := strings.Split(s, ".")
-	if len(parts) != 4 || parts[0] != "passline" || parts[1] != "rider" || parts[3] != "notify" || !ValidToken(parts[2]) {
-		return "", &Error{Reason: ReasonTopic, Msg: fmt.Sprintf("subject %q is not passline.rider.{rider}.notify", s)}
+	if len(parts) != 5 || parts[0] != "passline" || parts[1] != "rider" || parts[3] != "notify" || !ValidToken(parts[2]) || !ValidToken(parts[4]) {
+		return "", &Error{Reason: ReasonTopic, Msg: fmt.Sprintf("subject %q is not passline.rider.{rider}.notify.{key}", s)}
 	}
 	return parts[2], nil
 }

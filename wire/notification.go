@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// Notification is what a rider receives on passline.rider.{rider}.notify:
+// Notification is what a rider receives on passline.rider.{rider}.notify.{key}:
 // the rendered text and the structured fields it was made from. ID is the
 // decision id, so a rider app can drop a duplicate.
 //

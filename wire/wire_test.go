@@ -185,7 +185,7 @@ func TestSubjects(t *testing.T) {
 	if s, err := wire.ParseAssignSubject(wire.AssignSubject("s1")); err != nil || s != "s1" {
 		t.Errorf("assign subject: %q %v", s, err)
 	}
-	if r, err := wire.ParseRiderSubject(wire.RiderSubject("r9")); err != nil || r != "r9" {
+	if r, err := wire.ParseRiderSubject(wire.RiderSubject("r9", "k1")); err != nil || r != "r9" {
 		t.Errorf("rider subject: %q %v", r, err)
 	}
 	for _, s := range []string{"passline.*.decision", "passline.a.b.decision", "nats.s1.decision", "passline.s1.assign"} {
@@ -193,8 +193,10 @@ func TestSubjects(t *testing.T) {
 			t.Errorf("%q accepted as a decision subject", s)
 		}
 	}
-	if _, err := wire.ParseRiderSubject("passline.rider.>.notify"); err == nil {
-		t.Error("wildcard rider accepted")
+	for _, s := range []string{"passline.rider.>.notify.k", "passline.rider.r9.notify.*", "passline.rider.r9.notify", wire.RiderFilter("r9")} {
+		if _, err := wire.ParseRiderSubject(s); err == nil {
+			t.Errorf("%q accepted as a rider notification subject", s)
+		}
 	}
 }
 

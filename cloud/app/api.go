@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/passline/passline/cloud/httpapi"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/openapi"
 	"github.com/passline/passline/cloud/ratelimit"
 	"github.com/passline/passline/cloud/token"
@@ -32,6 +33,10 @@ func (m *Main) apiHandler() (http.Handler, error) {
 	configs := state.Configs
 	log := m.Logger.WithGroup("api")
 	authority, clients, metrics := a.authority, a.clients, a.metrics
+	events := &httpapi.RiderEvents{JS: js, Stream: state.RiderStream, Log: log}
+	if c.Relay.RiderOutbox { // the rider outboxes keep every notification: replay from there
+		events.Source = natsjs.RiderLog(c.Stream.Partitions)
+	}
 	limiter := ratelimit.New(nil, nil, nil)
 	limiter.Shared = state.Rates
 	limiter.OnError = func(err error) { log.Warn("shared rate count failed; request allowed", "err", err) }
@@ -50,7 +55,7 @@ func (m *Main) apiHandler() (http.Handler, error) {
 		Config:     httpapi.PutStoreConfig(configs, log),
 		// ConfigStatus reads what the store's agent reported (agent/configsync).
 		ConfigStatus: httpapi.StoreConfigStatus(configs, log),
-		Events:       &httpapi.RiderEvents{JS: js, Stream: state.RiderStream, Log: log},
+		Events:       events,
 		Health: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := m.Health(); err != nil {
 				httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})

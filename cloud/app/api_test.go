@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -103,22 +104,10 @@ func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
 		}
 	}
 
-	// A rider's SSE stream through the real relay.
+	// A rider's SSE stream through the real relay, replayed from the rider
+	// outbox: no second stream stores the notifications.
 	rtok := getToken("rider:rider-7")
-	req, _ := http.NewRequest("GET", base+"/v1/riders/rider-7/events", nil)
-	req.Header.Set("Authorization", "Bearer "+rtok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("stream: %v %v", err, resp.StatusCode)
-	}
-	defer resp.Body.Close()
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	stop, lines := riderStream(t, base, rtok, "")
 	time.Sleep(300 * time.Millisecond)
 	if err := relaytest.Publish(ctx, js, relaytest.Decision("dec-9", "store-1", "order-1", wire.KindReady)); err != nil {
 		t.Fatal(err)
@@ -126,16 +115,69 @@ func TestSecuredAPIWalkAndRiderStream(t *testing.T) {
 	if err := relaytest.Assign(nc, "store-1", "order-1", "rider-7"); err != nil {
 		t.Fatal(err)
 	}
+	id := waitEvent(t, lines, "dec-9")
+	stop()
+	riders := relaytest.Subscribe(t, nc)
+	if err := relaytest.Assign(nc, "store-1", "order-2", "rider-7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := relaytest.Publish(ctx, js, relaytest.Decision("dec-10", "store-1", "order-2", wire.KindReady)); err != nil {
+		t.Fatal(err)
+	}
+	if !relaytest.WaitFor(15*time.Second, func() bool { d, _, _, _ := riders.Counts(); return d == 1 }) {
+		t.Fatal("dec-10 not delivered")
+	}
+	_, lines = riderStream(t, base, rtok, id)
+	waitEvent(t, lines, "dec-10") // sent while the rider was away
+	if _, err := js.Stream(ctx, natsjs.StreamRiders); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("stream %s: %v; with the rider outbox no stream stores notifications again", natsjs.StreamRiders, err)
+	}
+}
+
+// riderStream opens the rider's SSE stream, after lastID when set, and
+// returns what closes it and its lines.
+func riderStream(t *testing.T, base, token, lastID string) (stop func(), lines chan string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/riders/rider-7/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", err, resp.StatusCode)
+	}
+	lines = make(chan string, 100)
+	go func() {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cancel, lines
+}
+
+// waitEvent waits up to 15 s for the event carrying decision id and
+// returns its event id.
+func waitEvent(t *testing.T, lines chan string, decision string) string {
+	t.Helper()
 	deadline := time.After(15 * time.Second)
+	var id string
 	for {
 		select {
 		case l := <-lines:
-			if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"dec-9"`) {
-				t.Logf("SSE: %s", l)
-				return
+			if v, ok := strings.CutPrefix(l, "id: "); ok {
+				id = v
+			}
+			if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"`+decision+`"`) {
+				t.Logf("SSE id %s: %s", id, l)
+				return id
 			}
 		case <-deadline:
-			t.Fatal("no SSE event for dec-9")
+			t.Fatalf("no SSE event for %s", decision)
 		}
 	}
 }

@@ -128,7 +128,8 @@ func (m *Main) embeddedAuth() (func(*server.Options) error, error) {
 }
 
 // setup creates the relay's and the HTTP API's streams and buckets
-// (natsjs.Setup, natsjs.SetupAPI), retrying while the cluster elects
+// (natsjs.Setup, natsjs.SetupAPI, and natsjs.EnsureRiderStream when the
+// rider outbox is off), retrying while the cluster elects
 // leaders or the connection is still being made.
 func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
 	c := m.Config
@@ -146,6 +147,12 @@ func (m *Main) setup(ctx context.Context) (*natsjs.Buckets, error) {
 	}
 	m.api, err = untilReady(ctx, m.Logger, "set up the api's jetstream state", func(ctx context.Context) (*natsjs.API, error) {
 		return natsjs.SetupAPI(ctx, m.js, c.Stream.Replicas)
+	})
+	if err != nil || c.Relay.RiderOutbox { // the rider outboxes are the riders' log (natsjs.RiderLog)
+		return b, err
+	}
+	m.api.RiderStream, err = untilReady(ctx, m.Logger, "set up the rider stream", func(ctx context.Context) (string, error) {
+		return natsjs.EnsureRiderStream(ctx, m.js, natsjs.RiderReplay, c.Stream.Replicas)
 	})
 	return b, err
 }

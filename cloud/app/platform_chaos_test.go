@@ -126,7 +126,7 @@ type latency struct {
 
 func riderLatency(t *testing.T, nc *nats.Conn) *latency {
 	l := &latency{at: map[string]time.Time{}, seen: map[string]bool{}}
-	sub, err := nc.Subscribe("passline.rider.*.notify", func(msg *nats.Msg) {
+	sub, err := nc.Subscribe(wire.RiderWildcard, func(msg *nats.Msg) {
 		n, err := wire.DecodeNotification(msg.Data)
 		if err != nil {
 			return

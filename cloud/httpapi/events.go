@@ -30,6 +30,11 @@ import (
 // server supports it.
 type RiderEvents struct {
 	JS jetstream.JetStream
+	// Source, when set, names the stream that keeps rider's
+	// notifications and the subject filter that selects them there (the
+	// rider outbox, natsjs.RiderLog). When nil, Stream and
+	// wire.RiderFilter(rider).
+	Source func(rider string) (stream, filter string)
 	// Stream holds the rider subjects; found by subject when empty.
 	Stream string
 	// Heartbeat is how often a comment line keeps proxies from closing an
@@ -78,7 +83,7 @@ func (h *RiderEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	cons, err := h.consumer(r.Context(), wire.RiderSubject(rider), after)
+	cons, err := h.consumer(r.Context(), rider, after)
 	if err != nil {
 		h.log().Error("open rider stream", "rider", rider, "err", err)
 		WriteError(w, Errorf(http.StatusServiceUnavailable, CodeInternal, "rider stream unavailable; retry"))
@@ -87,8 +92,11 @@ func (h *RiderEvents) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stream(w, r, cons)
 }
 
-func (h *RiderEvents) consumer(ctx context.Context, subject string, after uint64) (jetstream.Consumer, error) {
-	stream := h.Stream
+func (h *RiderEvents) consumer(ctx context.Context, rider string, after uint64) (jetstream.Consumer, error) {
+	stream, subject := h.Stream, wire.RiderFilter(rider)
+	if h.Source != nil {
+		stream, subject = h.Source(rider)
+	}
 	if stream == "" {
 		var err error
 		if stream, err = h.JS.StreamNameBySubject(ctx, subject); err != nil {

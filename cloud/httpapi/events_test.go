@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type event struct {
 }
 
 type sseFixture struct {
+	seq    atomic.Int64 // notification keys
 	nc     *nats.Conn
 	srv    *httptest.Server
 	auth   *token.Authority
@@ -57,7 +59,7 @@ func newSSEFixture(t *testing.T) *sseFixture {
 func (f *sseFixture) publish(t *testing.T, rider, text string) {
 	t.Helper()
 	msg := fmt.Sprintf(`{"v":1,"rider":%q,"text":%q}`, rider, text)
-	if err := f.nc.Publish(wire.RiderSubject(rider), []byte(msg)); err != nil {
+	if err := f.nc.Publish(wire.RiderSubject(rider, fmt.Sprintf("k%d", f.seq.Add(1))), []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.nc.Flush(); err != nil {

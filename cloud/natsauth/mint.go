@@ -17,7 +17,7 @@ import (
 const BucketConfigStatus = wire.BucketConfigStatus
 
 // ReservedStores are tokens that name relay namespaces under passline.
-// (passline.rider.{rider}.notify, passline.dlq.{store}.decision,
+// (passline.rider.{rider}.notify.{key}, passline.dlq.{store}.decision,
 // passline.outbox.{p}.{rider}.{key}, and the partition subjects
 // passline.decision.{p}.{store} of every store); a store so named could
 // publish into them, so MintStore refuses them.

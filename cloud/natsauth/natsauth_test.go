@@ -167,13 +167,13 @@ func TestRiderGatewayOnlySubscribesToRiders(t *testing.T) {
 	}
 	relayCreds, _ := f.issuer.MintRelay("r2")
 	relay, _ := connect(t, f.srv, relayCreds)
-	if err := relay.Publish(wire.RiderSubject("X"), []byte("ready")); err != nil {
+	if err := relay.Publish(wire.RiderSubject("X", "k1"), []byte("ready")); err != nil {
 		t.Fatal(err)
 	}
 	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "ready" {
 		t.Fatalf("gateway did not get the rider notification: %v", err)
 	}
-	if err := gw.Publish(wire.RiderSubject("X"), []byte("spoof")); err != nil {
+	if err := gw.Publish(wire.RiderSubject("X", "k2"), []byte("spoof")); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor(t, "Permissions Violation for Publish")

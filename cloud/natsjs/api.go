@@ -16,14 +16,16 @@ const (
 	BucketClients = "PASSLINE_CLIENTS" // API clients, key {client id}
 	BucketRates   = "PASSLINE_RATES"   // daily request counts, key {client}.{yyyymmdd}
 	// StreamRiders keeps rider notifications for the SSE stream's replay
-	// when no other stream captures rider subjects.
+	// when the rider outbox is off and no other stream captures rider
+	// subjects.
 	StreamRiders = "RIDERS"
 	// RiderReplay is how long RIDERS keeps a notification.
 	RiderReplay = 24 * time.Hour
 )
 
-// API is the state of the relay's HTTP API: its buckets and the name of
-// the stream that holds rider notifications.
+// API is the state of the relay's HTTP API: its buckets and, when the
+// rider outbox is off, the name of the stream that holds rider
+// notifications (EnsureRiderStream).
 type API struct {
 	Clients     Clients
 	Rates       DayCounts
@@ -32,9 +34,10 @@ type API struct {
 }
 
 // SetupAPI creates or updates the HTTP API's buckets (PASSLINE_CLIENTS,
-// PASSLINE_RATES, wire.BucketConfig, wire.BucketConfigStatus) and makes
-// sure a stream holds rider notifications (EnsureRiderStream). Like Setup,
-// it is safe from every replica at once and on every start.
+// PASSLINE_RATES, wire.BucketConfig, wire.BucketConfigStatus). Like Setup,
+// it is safe from every replica at once and on every start. It makes no
+// rider stream: the rider outboxes keep every notification (RiderLog), and
+// a relay without them calls EnsureRiderStream.
 func SetupAPI(ctx context.Context, js jetstream.JetStream, replicas int) (*API, error) {
 	var kvs [4]jetstream.KeyValue
 	for i, cfg := range []jetstream.KeyValueConfig{
@@ -50,12 +53,8 @@ func SetupAPI(ctx context.Context, js jetstream.JetStream, replicas int) (*API, 
 		}
 		kvs[i] = kv
 	}
-	stream, err := EnsureRiderStream(ctx, js, RiderReplay, replicas)
-	if err != nil {
-		return nil, err
-	}
 	return &API{Clients: Clients{KV: kvs[0]}, Rates: DayCounts{KV: kvs[1]},
-		Configs: StoreConfigs{Config: kvs[2], Status: kvs[3]}, RiderStream: stream}, nil
+		Configs: StoreConfigs{Config: kvs[2], Status: kvs[3]}}, nil
 }
 
 // SetupClients creates or updates PASSLINE_CLIENTS alone, for the client
@@ -76,11 +75,14 @@ func clientsBucket(replicas int) jetstream.KeyValueConfig {
 }
 
 // EnsureRiderStream makes sure a JetStream stream captures every rider
-// notification (wire.RiderWildcard), so the SSE stream can replay them.
-// When a stream already does, its name is returned and nothing changes;
-// otherwise RIDERS is created, keeping notifications for maxAge.
+// notification (wire.RiderWildcard), so the SSE stream can replay them
+// when the rider outbox, which keeps them itself, is off. It costs a
+// second stored write of every notification, on one stream for the whole
+// fleet. When a stream already captures them, its name is returned and
+// nothing changes; otherwise RIDERS is created, keeping notifications for
+// maxAge.
 func EnsureRiderStream(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, replicas int) (string, error) {
-	name, err := js.StreamNameBySubject(ctx, wire.RiderSubject("probe"))
+	name, err := js.StreamNameBySubject(ctx, wire.RiderSubject("probe", "probe"))
 	if err == nil {
 		return name, nil
 	}

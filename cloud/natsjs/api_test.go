@@ -2,6 +2,7 @@ package natsjs_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,8 +18,9 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// SetupAPI makes every bucket and the rider stream of the HTTP API, and
-// running it again (another replica, a restart) changes nothing.
+// SetupAPI makes every bucket of the HTTP API and no rider stream (the
+// rider outbox is the riders' log), and running it again (another
+// replica, a restart) changes nothing.
 func TestSetupAPI(t *testing.T) {
 	_, js := natsdtest.JetStream(t)
 	ctx := context.Background()
@@ -27,9 +29,12 @@ func TestSetupAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if api.RiderStream != natsjs.StreamRiders {
+		if api.RiderStream != "" {
 			t.Fatalf("rider stream %q", api.RiderStream)
 		}
+	}
+	if _, err := js.Stream(ctx, natsjs.StreamRiders); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("stream %s: %v; SetupAPI must not store every notification a second time", natsjs.StreamRiders, err)
 	}
 	for _, b := range []string{natsjs.BucketClients, natsjs.BucketRates, wire.BucketConfig, wire.BucketConfigStatus} {
 		if _, err := js.KeyValue(ctx, b); err != nil {

@@ -177,14 +177,14 @@ func (r *Resends) resend(ctx context.Context, n wire.Notification) (string, erro
 		return "", err
 	}
 	if !r.Outbox {
-		msg := nats.NewMsg(wire.RiderSubject(n.Rider))
+		msg := nats.NewMsg(wire.RiderSubject(n.Rider, idKey(n.ID+"/resend")))
 		msg.Data = b
 		if err := r.NC.PublishMsg(msg); err != nil {
 			return "", fmt.Errorf("publish %s: %w", msg.Subject, err)
 		}
 		return "resent", r.NC.Flush()
 	}
-	msg := nats.NewMsg(OutboxSubject(wire.Partition(n.Store, max(r.Partitions, 1)), n.Rider, n.ID+"/resend"))
+	msg := nats.NewMsg(OutboxSubject(OutboxPartition(n.Rider, max(r.Partitions, 1)), n.Rider, n.ID+"/resend"))
 	msg.Data = b
 	if n.Traceparent != "" {
 		msg.Header.Set(wire.HeaderTraceparent, n.Traceparent)

@@ -15,12 +15,13 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// RiderChannel delivers a notification on wire.RiderSubject(rider).
+// RiderChannel delivers a notification on wire.RiderSubject(rider, key),
+// key a token made from the decision id.
 //
-// With the outbox (the default in the app) it publishes to the rider outbox
-// of the store's partition, on a subject of its own per decision id
-// (OutboxSubject), and reports the delivery once the server acks it; the
-// stream republishes the stored message to the rider subject. The stream
+// With the outbox (the default in the app) it publishes to the rider's
+// outbox partition (OutboxPartition), on a subject of its own per decision
+// id (OutboxSubject), and reports the delivery once the server acks it;
+// the stream republishes the stored message to the rider subject. The stream
 // keeps one message per subject and refuses a second (discard new per
 // subject) for as long as it keeps the first, IdempotencyTTL: the stored
 // notification is the relay's idempotency mark, and a repeat, whoever
@@ -97,7 +98,7 @@ func (c *RiderChannel) DeliverAsync(n wire.Notification, done func(error)) {
 		done(c.publishDirect(k, n, b))
 		return
 	}
-	msg := nats.NewMsg(OutboxSubject(wire.Partition(n.Store, c.parts), n.Rider, n.ID))
+	msg := nats.NewMsg(OutboxSubject(OutboxPartition(n.Rider, c.parts), n.Rider, n.ID))
 	msg.Data = b
 	if n.Traceparent != "" {
 		msg.Header.Set(wire.HeaderTraceparent, n.Traceparent)
@@ -111,7 +112,7 @@ func (c *RiderChannel) DeliverAsync(n wire.Notification, done func(error)) {
 }
 
 func (c *RiderChannel) publishDirect(k int, n wire.Notification, b []byte) error {
-	msg := nats.NewMsg(wire.RiderSubject(n.Rider))
+	msg := nats.NewMsg(wire.RiderSubject(n.Rider, idKey(n.ID)))
 	msg.Data = b
 	if n.Traceparent != "" {
 		msg.Header.Set(wire.HeaderTraceparent, n.Traceparent)

@@ -48,13 +48,30 @@ func DLQSubject(store string) string { return "passline.dlq." + store + ".decisi
 // OutboxSubject is where the rider channel records and delivers decision
 // id's notification to rider, in outbox partition p:
 // passline.outbox.{p}.{rider}.{key of id}. The outbox stream keeps one
-// message per subject and republishes it to wire.RiderSubject(rider).
+// message per subject and republishes it to wire.RiderSubject(rider, key).
 func OutboxSubject(p int, rider, id string) string {
 	return "passline.outbox." + strconv.Itoa(p) + "." + rider + "." + idKey(id)
 }
 
 // OutboxFilter is outbox partition p's subject filter.
 func OutboxFilter(p int) string { return "passline.outbox." + strconv.Itoa(p) + ".*.*" }
+
+// OutboxPartition is the outbox partition of rider's notifications, of
+// parts: a rider's notifications all land in one outbox, in the order they
+// were stored, so the outbox is also the rider's log (RiderLog).
+func OutboxPartition(rider string, parts int) int { return wire.Partition(rider, parts) }
+
+// RiderLog says where the rider outboxes of parts partitions keep a
+// rider's notifications: the stream and the subject filter. The SSE
+// stream replays from there, so no second stream stores every
+// notification again.
+func RiderLog(parts int) func(rider string) (stream, filter string) {
+	parts = max(parts, 1)
+	return func(rider string) (string, string) {
+		p := OutboxPartition(rider, parts)
+		return OutboxStream(p), "passline.outbox." + strconv.Itoa(p) + "." + rider + ".*"
+	}
+}
 
 // OutboxStream names outbox partition p: RIDER_OUTBOX for partition 0,
 // RIDER_OUTBOX_{p} for the others, whatever the partition count, so the
@@ -102,10 +119,10 @@ type Buckets struct {
 // with ErrPartitions, a DECISIONS stream laid out for another number of
 // partitions than o.Partitions.
 func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Buckets, error) {
-	if err := CheckServer(js.Conn()); err != nil {
+	parts := max(o.Partitions, 1)
+	if err := CheckServer(js.Conn(), parts); err != nil {
 		return nil, err
 	}
-	parts := max(o.Partitions, 1)
 	if err := checkPartitions(ctx, js, parts); err != nil {
 		return nil, err
 	}
@@ -165,24 +182,35 @@ func DecisionStreams(parts int) []string {
 }
 
 // MinServer is the oldest nats-server the relay runs on: the rider
-// outbox republishes each stored notification to its rider subject with a
-// subject transform that drops the decision-id token, and servers before
-// 2.10 refuse such a transform ("stream configuration for republish not
-// valid").
-var MinServer = [3]int{2, 10, 0}
+// outbox refuses a second message on a decision's subject with discard new
+// per subject, which came in 2.9.
+var MinServer = [3]int{2, 9, 0}
 
-// ErrServerTooOld means the connected nats-server is older than MinServer.
-// Waiting cannot fix it.
+// MinServerPartitions is the oldest nats-server that can hold more than
+// one partition: DECISIONS records the partition count in its stream
+// metadata, which servers before 2.10 drop.
+var MinServerPartitions = [3]int{2, 10, 0}
+
+// ErrServerTooOld means the connected nats-server is older than MinServer
+// (or than MinServerPartitions, with partitions). Waiting cannot fix it.
 var ErrServerTooOld = errors.New("nats-server too old")
 
 // CheckServer refuses, with ErrServerTooOld, a connection to a nats-server
-// older than MinServer, naming the version found and the one needed.
-func CheckServer(nc *nats.Conn) error {
-	if nc == nil || !versionBefore(nc.ConnectedServerVersion(), MinServer) {
+// older than the relay needs with parts partitions, naming the version
+// found and the one needed.
+func CheckServer(nc *nats.Conn, parts int) error {
+	if nc == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: connected to nats-server %s, the relay needs %d.%d.%d or newer (its rider outbox republishes through a subject transform): upgrade the server",
-		ErrServerTooOld, nc.ConnectedServerVersion(), MinServer[0], MinServer[1], MinServer[2])
+	need, why := MinServer, "its rider outbox discards a repeat per subject"
+	if parts > 1 {
+		need, why = MinServerPartitions, fmt.Sprintf("stream.partitions %d is recorded in stream metadata", parts)
+	}
+	if !versionBefore(nc.ConnectedServerVersion(), need) {
+		return nil
+	}
+	return fmt.Errorf("%w: connected to nats-server %s, the relay needs %d.%d.%d or newer (%s): upgrade the server",
+		ErrServerTooOld, nc.ConnectedServerVersion(), need[0], need[1], need[2], why)
 }
 
 // versionBefore reports whether version ("2.9.10", "2.11.0-beta") is older
@@ -248,7 +276,7 @@ func outboxStream(o Options, p int) jetstream.StreamConfig {
 		Name: OutboxStream(p), Subjects: []string{OutboxFilter(p)}, Replicas: o.Replicas,
 		Storage: jetstream.FileStorage, MaxAge: o.IdempotencyTTL, Duplicates: min(o.OutboxDuplicate, o.IdempotencyTTL),
 		MaxMsgsPerSubject: 1, Discard: jetstream.DiscardNew, DiscardNewPerSubject: true,
-		RePublish:   &jetstream.RePublish{Source: OutboxFilter(p), Destination: "passline.rider.{{wildcard(1)}}.notify"},
+		RePublish:   &jetstream.RePublish{Source: OutboxFilter(p), Destination: "passline.rider.{{wildcard(1)}}.notify.{{wildcard(2)}}"},
 		Description: "Rider notifications, one subject per decision id: the delivery record and idempotency mark, republished to rider subjects.",
 	}
 }

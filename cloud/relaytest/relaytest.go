@@ -109,7 +109,7 @@ func SkipIfServerTooOld(tb testing.TB, url string) {
 func ServerTooOld(tb testing.TB, url string) error {
 	tb.Helper()
 	nc, _ := Connect(tb, url)
-	return natsjs.CheckServer(nc)
+	return natsjs.CheckServer(nc, 1)
 }
 
 // Decision is a valid decision of kind for store/order, created now,

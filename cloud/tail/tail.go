@@ -53,7 +53,7 @@ func Run(ctx context.Context, url, rider string, w io.Writer) error {
 		if !wire.ValidToken(rider) {
 			return fmt.Errorf("rider %q is not a valid id", rider)
 		}
-		subject = wire.RiderSubject(rider)
+		subject = wire.RiderFilter(rider)
 	}
 	nc, err := nats.Connect(url, nats.Name("passline-cloud-tail"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
 	if err != nil {

@@ -39,7 +39,7 @@ func TestFormat(t *testing.T) {
 	if line := tail.Format(n); !strings.Contains(line, "…3456789") {
 		t.Errorf("no short code: %q", line)
 	}
-	if line := tail.FormatMsg("passline.rider.x.notify", []byte("{")); !strings.Contains(line, "unreadable") {
+	if line := tail.FormatMsg(wire.RiderSubject("x", "k1"), []byte("{")); !strings.Contains(line, "unreadable") {
 		t.Errorf("bad payload: %q", line)
 	}
 }
@@ -78,7 +78,7 @@ func runTail(t *testing.T, url string) {
 	b, _ := n.Marshal()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "order #23 is ready") && time.Now().Before(deadline) {
-		_ = nc.Publish(wire.RiderSubject(rider), b)
+		_ = nc.Publish(wire.RiderSubject(rider, "k1"), b)
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()

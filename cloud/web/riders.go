@@ -19,7 +19,7 @@ type RiderFeed interface {
 }
 
 // NATSRiders is a RiderFeed on the rider's NATS subject
-// (wire.RiderSubject), where the relay's rider channel delivers. It sees
+// (wire.RiderFilter), where the relay's rider channel delivers. It sees
 // only notifications sent while the page is open; a payload that does not
 // decode is skipped.
 type NATSRiders struct{ NC *nats.Conn }
@@ -28,7 +28,7 @@ var _ RiderFeed = NATSRiders{}
 
 // Subscribe implements RiderFeed.
 func (f NATSRiders) Subscribe(rider string, fn func(wire.Notification)) (func(), error) {
-	sub, err := f.NC.Subscribe(wire.RiderSubject(rider), func(m *nats.Msg) {
+	sub, err := f.NC.Subscribe(wire.RiderFilter(rider), func(m *nats.Msg) {
 		if n, err := wire.DecodeNotification(m.Data); err == nil {
 			if n.Traceparent == "" {
 				n.Traceparent = m.Header.Get(wire.HeaderTraceparent)
@@ -37,7 +37,7 @@ func (f NATSRiders) Subscribe(rider string, fn func(wire.Notification)) (func(),
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("subscribe %s: %w", wire.RiderSubject(rider), err)
+		return nil, fmt.Errorf("subscribe %s: %w", wire.RiderFilter(rider), err)
 	}
 	_ = f.NC.Flush() // the server has the subscription before the page says "live"
 	return func() { _ = sub.Unsubscribe() }, nil

@@ -5,7 +5,7 @@
 // are fed by Server-Sent Events.
 //
 // The rider page reads notifications from the rider's NATS subject
-// (wire.RiderSubject) on the relay's own connection, through RiderFeed; it
+// (wire.RiderFilter) on the relay's own connection, through RiderFeed; it
 // needs no other rider stream.
 package web
 

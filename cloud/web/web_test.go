@@ -137,7 +137,7 @@ func TestStoreTrackerSeesDecisionSubjects(t *testing.T) {
 	}
 	t.Cleanup(func() { tr.Close() })
 	_ = nc.Publish(wire.DecisionSubject("store-7"), []byte("{}"))
-	_ = nc.Publish("passline.rider.x.notify", []byte("{}"))
+	_ = nc.Publish(wire.RiderSubject("x", "k1"), []byte("{}"))
 	deadline := time.Now().Add(5 * time.Second)
 	for len(tr.Stores()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -171,7 +171,7 @@ func TestRiderEventsStreamNotifications(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msg := nats.NewMsg(wire.RiderSubject(x.Rider))
+		msg := nats.NewMsg(wire.RiderSubject(x.Rider, x.ID))
 		msg.Data = b
 		msg.Header.Set(wire.HeaderTraceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 		if err := nc.PublishMsg(msg); err != nil {

@@ -52,7 +52,7 @@ func markdown() []byte {
 	fmt.Fprintf(&b, "Machine: %d CPUs (nproc), %s, %s, %s/%s; load average at the end %s\n\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadavg())
 	if r := report.system; r != nil {
-		fmt.Fprintf(&b, "## Whole pipeline (BenchmarkSystem)\n\nOn loopback: simulated kitchens → paho QoS 1 → one MQTT broker → agents (bbolt, fsync on) → JetStream → relay (auto-assign) → `passline.rider.*.notify`. Kitchens, agents and relay run in this one process; the brokers are the machine's own when `make bench` finds them listening on 1883 and 4222, else embedded in the process. Raw limits measured first, on the same broker and server, with the agents connected and idle.\n\n%s.\n\n", r.header())
+		fmt.Fprintf(&b, "## Whole pipeline (BenchmarkSystem)\n\nOn loopback: simulated kitchens → paho QoS 1 → one MQTT broker → agents (bbolt, fsync on) → JetStream → relay (auto-assign) → `passline.rider.*.notify.*`. Kitchens, agents and relay run in this one process; the brokers are the machine's own when `make bench` finds them listening on 1883 and 4222, else embedded in the process. Raw limits measured first, on the same broker and server, with the agents connected and idle.\n\n%s.\n\n", r.header())
 		b.WriteString("Offered load steps (a step is sustained when ready messages are at least 90% of the orders offered and p99 ≤ 1 s):\n\n")
 		for _, s := range r.steps {
 			fmt.Fprintf(&b, "- %s\n", s.line())

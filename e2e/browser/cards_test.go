@@ -63,7 +63,7 @@ func TestRiderCardUpdatesInPlaceAndIsAcked(t *testing.T) {
 	store, rider := uniqueID("cards"), uniqueID("rider")
 	orderA, orderB := "a-"+uniqueID("")[1:9], "b-"+uniqueID("")[1:9]
 	log := &riderLog{}
-	sub, err := nc.Subscribe(wire.RiderSubject(rider), func(m *nats.Msg) {
+	sub, err := nc.Subscribe(wire.RiderFilter(rider), func(m *nats.Msg) {
 		if n, err := wire.DecodeNotification(m.Data); err == nil {
 			log.mu.Lock()
 			log.all = append(log.all, n)

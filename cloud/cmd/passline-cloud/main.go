@@ -51,7 +51,7 @@ expanded, $$ is a literal $), connects to NATS or starts an embedded
 nats-server, serves /healthz, /metrics and /v1/... on http.listen, and stops
 cleanly on SIGINT or SIGTERM.
 
-tail subscribes to passline.rider.{rider}.notify (every rider by default) on
+tail subscribes to passline.rider.{rider}.notify.* (every rider by default) on
 -nats (default nats://127.0.0.1:4222) until interrupted.
 `
 
