@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"testing"
+	"time"
 )
 
 // BenchmarkRelayCPU compares the relay's CPU per decision with the fair
@@ -57,3 +58,18 @@ func profile(t testing.TB) func() {
 }
 
 var profiles int
+
+// BenchmarkRelayLatency prints the relay's latency at PASSLINE_BENCH_RATE
+// decisions/s (default 10000) for 10 s, PASSLINE_BENCH_REPS times; it runs
+// only with PASSLINE_BENCH_AB=1.
+func BenchmarkRelayLatency(b *testing.B) {
+	if os.Getenv("PASSLINE_BENCH_AB") == "" {
+		b.Skip("set PASSLINE_BENCH_AB=1")
+	}
+	rate := envInt("PASSLINE_BENCH_RATE", 10000)
+	for k := range envInt("PASSLINE_BENCH_REPS", 1) {
+		load := loadavg()
+		l := latency(b, float64(rate), 10*time.Second)
+		fmt.Printf("  rep %d at %d msg/s: %s  (load %s → %s)\n", k, rate, l, load, loadavg())
+	}
+}
