@@ -78,7 +78,7 @@ demo: build
 bench-agent:
 	$(GO) test ./agent/... -run '^$$' -bench . -benchtime 1x -tags bench -timeout 20m
 
-## bench-cloud: raw JetStream consume+ack, the fair baseline and the relay (1 and 2 replicas; P = 1 and 4 on a 3-node cluster), with CPU per message
+## bench-cloud: raw JetStream consume+ack, the fair baseline and the relay (1 and 2 replicas; P = 1 and 4 on a 3-node cluster), with CPU per message; writes its section of BENCHMARKS.md
 bench-cloud:
 	$(GO) test ./cloud/... -run '^$$' -bench . -benchtime 1x -tags bench -timeout 20m
 

@@ -29,6 +29,7 @@ import (
 	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/relaytest"
+	"github.com/passline/passline/internal/benchmd"
 	"github.com/passline/passline/wire"
 )
 
@@ -412,12 +413,15 @@ func BenchmarkCloudRelay(b *testing.B) {
 	// Half of the one-replica maximum, measured through one replica.
 	l := latency(t, one.rate/2, 10*time.Second)
 	tpl := templatePropagation(t, 5)
+	loadAfter := loadavg()
+	var out strings.Builder
+	pr := func(format string, args ...any) { fmt.Fprintf(&out, format, args...) }
 	row := func(name string, f figure, note string) {
-		fmt.Printf("  %-44s %8.0f msg/s  %6.1f µs CPU/msg  %8.0f msg/s on %d idle cores  %s\n", name, f.rate, f.cpu*1e6, f.idle(cores), cores, note)
+		pr("  %-44s %8.0f msg/s  %6.1f µs CPU/msg  %5.1f allocs/msg  %8.0f msg/s on %d idle cores  %s\n", name, f.rate, f.cpu*1e6, f.allocs, f.idle(cores), cores, note)
 	}
-	fmt.Printf("\npassline cloud relay benchmark (medians of %d runs): %d decisions of %d stores, embedded nats-server in-process, file storage, %d CPUs\n", reps, n, stores, cores)
-	fmt.Printf("  load average before: %s  after: %s\n", loadBefore, loadavg())
-	fmt.Printf("  (rate: measured now; CPU/msg: this process's CPU time per message, servers included; idle cores: %d / CPU per msg)\n", cores)
+	pr("passline cloud relay benchmark (medians of %d runs): %d decisions of %d stores, embedded nats-server in-process, file storage, %d CPUs\n", reps, n, stores, cores)
+	pr("  load average before: %s  after: %s\n", loadBefore, loadAfter)
+	pr("  (rate: measured now; CPU/msg: this process's CPU time per message, servers included; allocs/msg: heap objects allocated per message; idle cores: %d / CPU per msg)\n", cores)
 	row("raw JetStream consume+ack", raw, "")
 	row("fair baseline (the relay's 2 stored writes)", fair, fmt.Sprintf("%.0f%% of raw", 100*fair.rate/raw.rate))
 	row("relay, 1 replica", one, fmt.Sprintf("%.0f%% of fair (CPU: %.0f%%)", 100*one.rate/fair.rate, 100*fair.cpu/one.cpu))
@@ -426,10 +430,25 @@ func BenchmarkCloudRelay(b *testing.B) {
 	cl := fmt.Sprintf("3-node cluster, R%d, %d relays", envInt("PASSLINE_BENCH_CLUSTER_REPLICAS", 1), cr)
 	row(cl+", P = 1", p1, "")
 	row(cl+", P = 4", p4, fmt.Sprintf("%.2fx P = 1", p4.rate/p1.rate))
-	fmt.Printf("  latency at half the 1-replica max (%.0f msg/s, %d msgs, 1 replica): %s\n", one.rate/2, l.count, l)
-	fmt.Printf("  template change → first delivered message using it (median of 5): %s\n", tpl.Round(time.Microsecond))
-	fmt.Printf("  targets (measured rates): 1 replica >= 50%% of fair: %v; >= 4 x 6,645 msg/s: %v (on %d idle cores: %v); p99 <= 50ms: %v; P = 4 >= 1.5 x P = 1: %v\n",
+	pr("  latency at half the 1-replica max (%.0f msg/s, %d msgs, 1 replica): %s\n", one.rate/2, l.count, l)
+	pr("  template change → first delivered message using it (median of 5): %s\n", tpl.Round(time.Microsecond))
+	pr("  targets (measured rates): 1 replica >= 50%% of fair: %v; >= 4 x 6,645 msg/s: %v (on %d idle cores: %v); p99 <= 50ms: %v; P = 4 >= 1.5 x P = 1: %v\n",
 		one.rate >= fair.rate/2, one.rate >= 4*6645, cores, one.idle(cores) >= 4*6645, l.p99 <= 50*time.Millisecond, p4.rate >= 1.5*p1.rate)
+	fmt.Printf("\n%s", out.String())
+	writeSection(t, out.String())
+}
+
+// writeSection puts this run's figures into BENCHMARKS.md (or
+// PASSLINE_BENCH_OUT) as its cloud relay section, keeping the rest.
+func writeSection(t testing.TB, figures string) {
+	path := cmp.Or(os.Getenv("PASSLINE_BENCH_OUT"), "../../BENCHMARKS.md")
+	sec := fmt.Sprintf("%s\n\nWritten by `make bench-cloud` (cloud/bench) from the run of %s, as printed; servers, relays and loops in one process on %s. Figures of a machine with other work on it are marked by the load average.\n\n```\n%s```\n\n",
+		benchmd.CloudRelay, time.Now().UTC().Format(time.RFC3339), runtime.Version(), figures)
+	if err := benchmd.WriteSection(path, benchmd.CloudRelay, []byte(sec)); err != nil {
+		t.Error(err)
+		return
+	}
+	fmt.Printf("wrote the cloud relay section of %s\n", path)
 }
 
 func loadavg() string {

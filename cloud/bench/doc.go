@@ -7,7 +7,10 @@
 // rate (preloaded decisions → rider subjects) with one and two replicas
 // and with the rider outbox off, on one server; the relay with P = 1 and
 // P = 4 partitions on a 3-node cluster; and p50/p99 latency at half the
-// one-replica maximum, with ratios and the load average. Each rate is the
+// one-replica maximum (with the p99 split at the relay), with ratios, CPU
+// and heap objects per message and the load average, and writes the same
+// into its section of BENCHMARKS.md (PASSLINE_BENCH_OUT names another
+// file; internal/benchmd keeps the other sections). Each rate is the
 // median of PASSLINE_BENCH_REPS runs (default 3) of PASSLINE_BENCH_N
 // decisions (default 50000), timed from the first message settled to the
 // last. PASSLINE_BENCH_CLUSTER_REPLICAS (default 1) sets the cluster

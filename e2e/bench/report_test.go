@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/passline/passline/internal/benchmd"
 )
 
 // report collects what the benchmarks of this run measured; TestMain
@@ -36,7 +38,7 @@ func TestMain(m *testing.M) {
 		default: // a partial run (-bench one of them) must not replace the whole record
 			out = filepath.Join(os.TempDir(), "passline-benchmarks-partial.md")
 		}
-		if err := os.WriteFile(out, markdown(), 0o644); err != nil {
+		if err := os.WriteFile(out, keepCloudRelay(out, markdown()), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "write %s: %v\n", out, err)
 			code = 1
 		} else {
@@ -46,9 +48,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// keepCloudRelay is doc with the cloud relay section of the file at path
+// kept: make bench-cloud writes that section from its own run.
+func keepCloudRelay(path string, doc []byte) []byte {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return doc
+	}
+	if sec := benchmd.Section(old, benchmd.CloudRelay); sec != nil {
+		return benchmd.Replace(doc, benchmd.CloudRelay, sec)
+	}
+	return doc
+}
+
 func markdown() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Passline benchmarks\n\nWritten by `make bench` (e2e/bench) from the run of %s. Every figure below is as measured in that run; nothing is edited by hand.\n\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "# Passline benchmarks\n\nWritten by `make bench` (e2e/bench) from the run of %s. Every figure below is as measured in that run, except the cloud relay section, which `make bench-cloud` writes from its own run (dated in it); nothing is edited by hand.\n\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "Machine: %d CPUs (nproc), %s, %s, %s/%s; load average at the end %s\n\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadavg())
 	if r := report.system; r != nil {
