@@ -29,7 +29,7 @@ func BenchmarkRelayCPU(b *testing.B) {
 		if os.Getenv("PASSLINE_BENCH_RELAY_ONLY") == "" {
 			fair = fairRate(b, n)
 		}
-		one := relayRate(b, n, 1, true)
+		one := relayRate(b, n, 1, true, 0)
 		fmt.Printf("  rep %d: fair %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg   relay %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg  (load %s)\n",
 			k, fair.rate, fair.cpu*1e6, fair.allocs, one.rate, one.cpu*1e6, one.allocs, loadavg())
 	}

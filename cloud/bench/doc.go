@@ -5,7 +5,10 @@
 // relay's stored writes per decision (its RIDER_OUTBOX notification and
 // its order-view put, asynchronously, window 1024) and acks; the relay's
 // rate (preloaded decisions → rider subjects) with one and two replicas
-// and with the rider outbox off, on one server; the relay with P = 1 and
+// and with the rider outbox off, on one server, all with
+// relay.ready_resend off (every decision here is a ready, and its re-send
+// schedule is a stored write of its own), then one replica with the
+// default re-send; the relay with P = 1 and
 // P = 4 partitions on a 3-node cluster; and p50/p99 latency at half the
 // one-replica maximum (with the p99 split at the relay), with ratios, CPU
 // and heap objects per message and the load average, and writes the same
