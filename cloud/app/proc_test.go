@@ -86,7 +86,7 @@ data_dir: %q
 http: {listen: "127.0.0.1:0"}
 stream: {replicas: 3, duplicate_window: 1m, max_age: 1h, partitions: %d}
 consumer: {ack_wait: 3s, max_deliver: 20, backoff: [100ms, 200ms]}
-relay: {channel_timeout: 500ms, workers: 16, channel_workers: 16, connections: 2}
+relay: {channel_timeout: 500ms, workers: 16, channel_workers: 16, connections: 2, ready_resend: 0s}
 limits: {tiers: {standard: {per_minute: 0}}}
 log_level: info
 auth: {insecure_dev: true}
@@ -168,6 +168,7 @@ func startRelayNode(t *testing.T, natsURL string, partitions int) relayNode {
 		cfg.Consumer.AckWait = 3 * time.Second
 		cfg.Consumer.MaxDeliver = 20
 		cfg.Stream.Partitions = partitions
+		cfg.Relay.ReadyResend = 0 // as startProcRelay
 		return inprocRelay{relaytest.MustRun(t, cfg)}
 	}
 	return startProcRelay(t, natsURL, partitions)

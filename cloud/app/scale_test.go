@@ -33,7 +33,10 @@ func scaleN(t *testing.T) int {
 // passline-cloud processes sharing each partition's durable consumer;
 // decisions are published while one NATS node is shut down and one relay
 // process is killed (SIGKILL), and both are restarted; every decision
-// reaches its rider subject exactly once.
+// reaches its rider subject exactly once. The relays run with
+// relay.ready_resend off: nobody acks the readies here, and the one
+// re-send of an unacked ready is a second message by design
+// (TestUnackedReadyIsResentOnce covers it).
 // PASSLINE_SCALE_N sets the count (default 1000; make test-cloud-scale runs
 // 10000); PASSLINE_SCALE_INPROC=1 runs the relays in-process instead.
 func TestScaleOutExactlyOnce(t *testing.T) {
