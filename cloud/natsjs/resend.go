@@ -209,6 +209,11 @@ func NewResendMetrics(reg prometheus.Registerer) *ResendMetrics {
 	m := &ResendMetrics{results: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "passline_relay_ready_resends_total", Help: "Ready re-send checks by result: resent, acked, duplicate, failed, invalid.",
 	}, []string{"result"})}
+	// Every result is exported from the start, at 0, so a rate or an
+	// alert on one has a series before the first re-send check.
+	for _, r := range []string{"resent", "acked", "duplicate", "failed", "invalid"} {
+		m.results.WithLabelValues(r)
+	}
 	reg.MustRegister(m.results)
 	return m
 }
