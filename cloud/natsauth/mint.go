@@ -18,10 +18,11 @@ const BucketConfigStatus = wire.BucketConfigStatus
 
 // ReservedStores are tokens that name relay namespaces under passline.
 // (passline.rider.{rider}.notify.{key}, passline.dlq.{store}.decision,
-// passline.outbox.{p}.{rider}.{key}, and the partition subjects
+// passline.outbox.{p}.{rider}.{key}, the readies waiting for their
+// re-send passline.resend.{store}.ready, and the partition subjects
 // passline.decision.{p}.{store} of every store); a store so named could
 // publish into them, so MintStore refuses them.
-var ReservedStores = []string{"rider", "dlq", "outbox", "relay", "config", "status", "decision"}
+var ReservedStores = []string{"rider", "dlq", "outbox", "resend", "relay", "config", "status", "decision"}
 
 // InboxPrefix is the reply-subject prefix a store's connection must use
 // (nats.CustomInboxPrefix); it is wire.StoreInboxPrefix. Store credentials
@@ -87,13 +88,14 @@ func StorePermissions(store string) jwt.Permissions {
 // (it creates and consumes DECISIONS, its consumers and KV buckets), ack,
 // read and write KV, publish rider notifications and assignments, its
 // dead letters (passline.dlq.{store}.decision) and rider outbox
-// (passline.outbox.{p}.{rider}.{decision key}), plus the extra subjects given. It may
+// (passline.outbox.{p}.{rider}.{decision key}), the readies that wait for
+// their one re-send (passline.resend.{store}.ready), plus the extra subjects given. It may
 // publish decisions too: it puts decisions that waited for their rider back
 // on passline.{store}.decision when the assignment arrives.
 func RelayPermissions(extraPub ...string) jwt.Permissions {
 	var p jwt.Permissions
 	p.Pub.Allow.Add("$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>", wire.RiderWildcard, wire.SubjectAssignments, "_INBOX.>",
-		"passline.dlq.*.decision", "passline.outbox.>")
+		"passline.dlq.*.decision", "passline.outbox.>", "passline.resend.*.ready")
 	p.Pub.Allow.Add(extraPub...)
 	p.Pub.Allow.Add(wire.SubjectDecisions)
 	p.Sub.Allow.Add("_INBOX.>", wire.SubjectAssignments, wire.RiderWildcard, "$JS.EVENT.ADVISORY.>",

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/passline/passline/cloud/natsauth"
+	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/wire"
 )
 
@@ -187,13 +188,13 @@ func TestRelayPublishesItsSubjects(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
-	for name, subj := range map[string]string{"OUTBOX": "passline.outbox.0.*.*", "DLQ": "passline.dlq.*.decision"} {
+	for name, subj := range map[string]string{"OUTBOX": "passline.outbox.0.*.*", "DLQ": "passline.dlq.*.decision", "RESEND": natsjs.SubjectResend} {
 		if _, err := f.relay.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subj}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The relay re-publishes decisions that waited for their rider.
-	for _, subj := range []string{"passline.outbox.0.r1.d1", "passline.dlq.A.decision", wire.DecisionSubject("A")} {
+	for _, subj := range []string{"passline.outbox.0.r1.d1", "passline.dlq.A.decision", natsjs.ResendSubject("A"), wire.DecisionSubject("A")} {
 		if _, err := f.relay.Publish(shortCtx(t), subj, []byte("x")); err != nil {
 			t.Fatalf("relay publishes %s: %v", subj, err)
 		}
@@ -207,7 +208,7 @@ func TestMintStoreRefusesBadNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	iss, _ := tr.Issuer()
-	for _, bad := range []string{"", "a.b", "*", ">", "a b", strings.Repeat("x", 65), "rider", "dlq", "outbox", "decision", "Rider"} {
+	for _, bad := range []string{"", "a.b", "*", ">", "a b", strings.Repeat("x", 65), "rider", "dlq", "outbox", "resend", "decision", "Rider"} {
 		if _, err := iss.MintStore(bad); err == nil {
 			t.Errorf("MintStore(%q) accepted", bad)
 		}
