@@ -3,8 +3,8 @@ package priorfit_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -35,12 +35,7 @@ func TestRefitterPublishesWhenPriorIsOld(t *testing.T) {
 	if ok, err := r.Once(ctx); ok || !errors.Is(err, priorfit.ErrTooFewOrders) {
 		t.Fatalf("empty stream: published %v, err %v; want ErrTooFewOrders", ok, err)
 	}
-	f, err := os.Open("../../agent/testdata/sparse-marketplace.csv.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := history.ReadHistory(f)
-	f.Close()
+	h, err := history.ReadFile("../../agent/testdata/sparse-marketplace.csv.gz", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

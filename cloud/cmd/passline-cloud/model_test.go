@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -83,12 +84,7 @@ func TestModelFitPublishesPriorsStoresCanWatch(t *testing.T) {
 // came from. Other kinds, a ready without facts and a second ready of a
 // re-bumped order are left out.
 func TestModelFitFromStream(t *testing.T) {
-	f, err := os.Open("../../../agent/testdata/sparse-marketplace.csv.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := history.ReadHistory(f)
-	f.Close()
+	h, err := history.ReadFile("../../../agent/testdata/sparse-marketplace.csv.gz", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +132,7 @@ func TestModelFitFromStream(t *testing.T) {
 	if o, err := cli(t, "model", "fit", "--from-stream", "--nats", s.ClientURL(), "--out", out); err != nil {
 		t.Fatalf("model fit --from-stream: %v\n%s", err, o)
 	}
-	f, err = os.Open(out)
+	f, err := os.Open(out)
 	if err != nil {
 		t.Fatal(err)
 	}
