@@ -211,7 +211,7 @@ func (m *Main) startRelay(ctx, runCtx context.Context, b *natsjs.Buckets) error 
 		if c.Limits.ETAInterval == 0 {
 			r.ETALimit = nil
 		}
-		if m.resends != nil {
+		if m.resends != nil && !c.Relay.RiderOutbox { // with the outbox the re-sends sweep it: nothing to schedule
 			r.Resends = m.resends
 		}
 		if c.Demo.AutoAssign {

@@ -16,20 +16,22 @@ import (
 // relay's hot path on a shared machine. It runs only with
 // PASSLINE_BENCH_AB=1 (make bench-cloud skips it); PASSLINE_BENCH_N and
 // PASSLINE_BENCH_REPS set the size. With -cpuprofile the profile covers
-// both loops.
+// both loops. PASSLINE_BENCH_RESEND (a duration, say 90s) runs the relay
+// with that relay.ready_resend instead of off.
 func BenchmarkRelayCPU(b *testing.B) {
 	if os.Getenv("PASSLINE_BENCH_AB") == "" {
 		b.Skip("set PASSLINE_BENCH_AB=1")
 	}
 	n := envInt("PASSLINE_BENCH_N", 20000)
 	reps := envInt("PASSLINE_BENCH_REPS", 3)
+	resend, _ := time.ParseDuration(os.Getenv("PASSLINE_BENCH_RESEND"))
 	fmt.Printf("\nrelay vs fair baseline, interleaved, %d decisions, load before: %s\n", n, loadavg())
 	for k := range reps {
 		var fair figure
 		if os.Getenv("PASSLINE_BENCH_RELAY_ONLY") == "" {
 			fair = fairRate(b, n)
 		}
-		one := relayRate(b, n, 1, true, 0)
+		one := relayRate(b, n, 1, true, resend)
 		fmt.Printf("  rep %d: fair %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg   relay %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg  (load %s)\n",
 			k, fair.rate, fair.cpu*1e6, fair.allocs, one.rate, one.cpu*1e6, one.allocs, loadavg())
 	}

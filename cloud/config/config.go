@@ -172,7 +172,9 @@ type Relay struct {
 	// ReadyResend is how long a ready waits for its rider's ack
 	// (POST /v1/riders/{rider}/orders/{order}/ack) before it is sent once
 	// more, marked resent; 0 turns re-sending off. The pending re-sends
-	// are kept in JetStream (stream RIDER_RESEND), not in a replica.
+	// are kept in JetStream, not in a replica: with rider_outbox they are
+	// the outbox's own messages, read ready_resend behind by a shared
+	// consumer (no write of their own); without it, stream RIDER_RESEND.
 	ReadyResend time.Duration `yaml:"ready_resend"`
 }
 

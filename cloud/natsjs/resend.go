@@ -44,17 +44,29 @@ func resendStream(o Options) jetstream.StreamConfig {
 // Resends re-sends, once, a ready its rider has not acknowledged within
 // Delay. It implements relay.Resends.
 //
-// Schedule stores the delivered notification in RIDER_RESEND. Every
-// replica consumes that stream through one shared durable consumer, so one
-// replica at a time holds a message; one that is not yet due goes back
-// with a delay (NakWithDelay), so the pending re-sends are in JetStream
-// and survive any replica's restart. When due, the re-send is skipped if
-// RiderAcks holds an ack of this version or a newer one; otherwise it is
-// published to the rider outbox on a subject of its own (the decision id
-// plus "/resend"), which refuses a second message. So the re-send goes out
-// exactly once: a replica that crashes after publishing and before acking
-// leaves the message to another, whose publish the outbox refuses. Without
-// the outbox (relay.rider_outbox false) such a crash can repeat it.
+// With the rider outbox (Outbox true) nothing is scheduled: the outbox
+// already keeps every delivered ready with the time it was stored, and
+// each replica sweeps it through a durable consumer per outbox partition
+// (DurableResend on RIDER_OUTBOX and its partitions), shared by every
+// replica, Delay behind: a message is held until due and then checked,
+// so the pending re-sends are the outbox's own messages and survive any
+// replica's restart (one that stops NAKs what it holds; one that dies
+// leaves it to another after the consumer's ack wait, Delay plus a
+// minute). Relaying a ready costs no write of its own.
+//
+// Without the outbox Schedule stores the delivered notification in
+// RIDER_RESEND, consumed the same way through one shared durable consumer;
+// one not yet due goes back with a delay (NakWithDelay). Start consumes
+// RIDER_RESEND in both cases, so readies a relay of the older kind
+// scheduled there are still checked.
+//
+// When due, the re-send is skipped if RiderAcks holds an ack of this
+// version or a newer one; otherwise it is published to the rider outbox
+// on a subject of its own (the decision id plus "/resend"), which refuses
+// a second message. So the re-send goes out exactly once: a replica that
+// crashes after publishing and before acking leaves the message to
+// another, whose publish the outbox refuses. Without the outbox
+// (relay.rider_outbox false) such a crash can repeat it.
 type Resends struct {
 	JS jetstream.JetStream
 	// NC publishes straight to the rider subject when Outbox is false.
@@ -67,8 +79,11 @@ type Resends struct {
 	Metrics    *ResendMetrics
 	Now        func() time.Time
 
-	mu sync.Mutex
-	cc jetstream.ConsumeContext
+	mu     sync.Mutex
+	cc     jetstream.ConsumeContext
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	due    chan jetstream.Msg
 }
 
 var _ relay.Resends = (*Resends)(nil)
@@ -81,8 +96,12 @@ func (r *Resends) now() time.Time {
 }
 
 // Schedule implements relay.Resends: it stores n in RIDER_RESEND, once
-// per decision id within the stream's duplicate window.
+// per decision id within the stream's duplicate window. With the outbox
+// it does nothing (the sweep finds n there): the relay need not call it.
 func (r *Resends) Schedule(ctx context.Context, n wire.Notification) error {
+	if r.Outbox {
+		return nil
+	}
 	b, err := n.Marshal()
 	if err != nil {
 		return err
@@ -96,9 +115,16 @@ func (r *Resends) Schedule(ctx context.Context, n wire.Notification) error {
 	return nil
 }
 
-// Start creates the shared consumer and handles due readies until ctx
+// Start creates the shared consumers and handles due readies until ctx
 // ends or Close is called.
 func (r *Resends) Start(ctx context.Context) error {
+	if r.Outbox {
+		sctx, cancel := context.WithCancel(ctx)
+		r.mu.Lock()
+		r.cancel = cancel
+		r.mu.Unlock()
+		r.startSweeps(sctx)
+	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cons, err := r.JS.CreateOrUpdateConsumer(cctx, StreamResend, jetstream.ConsumerConfig{
@@ -120,13 +146,28 @@ func (r *Resends) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops consuming; messages in hand are redelivered to a replica.
+// Close stops consuming; messages in hand are redelivered to a replica
+// (the sweeps' held messages at once: they are NAKed).
 func (r *Resends) Close() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.cc != nil {
 		r.cc.Stop()
 		r.cc = nil
+	}
+	cancel := r.cancel
+	r.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	r.wg.Wait()
+	for {
+		select {
+		case m := <-r.due:
+			_ = m.Nak()
+		default:
+			return
+		}
 	}
 }
 
