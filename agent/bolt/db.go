@@ -104,6 +104,14 @@ func Open(path string, opts Options) (*DB, error) {
 	return d, nil
 }
 
+// initialMmap is the state db's first mapping: address space only (a
+// page counts in memory once it is read, and only pages of the file can
+// be). While the file fits, bbolt never remaps it, and a remap is costly:
+// it waits for every read transaction, and a write transaction that grows
+// the file first copies every key and value it has touched to the heap
+// (about 4 MB of allocations filling 1,000 orders into a new file).
+const initialMmap = 32 << 20
+
 // open opens the file with bbolt, reads every page, and creates the
 // buckets; it does not look at the marker.
 func open(path string, opts Options) (*DB, error) {
@@ -115,7 +123,7 @@ func open(path string, opts Options) (*DB, error) {
 	}
 	var db *bolt.DB
 	err := guard(func() (err error) {
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, InitialMmapSize: initialMmap})
 		return err
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
