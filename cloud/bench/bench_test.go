@@ -344,7 +344,8 @@ func latency(t testing.TB, rate float64, dur time.Duration) (l lat) {
 	defer sub.Unsubscribe()
 	total := int(rate * dur.Seconds())
 	interval := time.Duration(float64(time.Second) / rate)
-	pub := rawjs.NewPublisher(t, js)
+	pub := pacedPublisher(t, s.ClientURL())
+	rt := readRuntime()
 	start := time.Now()
 	for i := range total {
 		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
@@ -353,7 +354,9 @@ func latency(t testing.TB, rate float64, dur time.Duration) (l lat) {
 		o := i % orders
 		d := relaytest.Decision(fmt.Sprintf("lat-%d", i), storeOf(o), fmt.Sprintf("o%d", o), wire.KindReady)
 		d.CreatedAt = time.Now()
-		pub.Publish(decisionMsg(d))
+		if _, err := pub.PublishMsgAsync(decisionMsg(d), jetstream.WithStallWait(10*time.Second)); err != nil {
+			t.Fatalf("latency run publish %d: %v", i, err)
+		}
 	}
 	var all, relay, rider []time.Duration
 	deadline := time.After(60 * time.Second)
@@ -365,31 +368,128 @@ func latency(t testing.TB, rate float64, dur time.Duration) (l lat) {
 			t.Fatalf("latency run: %d of %d delivered", len(all), total)
 		}
 	}
+	st := rt.stop()
 	for _, v := range [][]time.Duration{all, relay, rider} {
 		slices.Sort(v)
 	}
 	p99 := func(v []time.Duration) time.Duration { return v[len(v)*99/100] }
-	return lat{p50: all[len(all)/2], p99: p99(all), relayP99: p99(relay), riderP99: p99(rider), max: all[len(all)-1], count: total}
+	return lat{p50: all[len(all)/2], p99: p99(all), relayP99: p99(relay), riderP99: p99(rider), max: all[len(all)-1], count: total, run: st}
+}
+
+// runtimeStats is what the process did during a latency run: the cores it
+// used (servers, relay and load generator together), the 99th percentile
+// of the Go scheduler's latency (how long a runnable goroutine waited for
+// a CPU: the queueing the machine's load adds to every hop of a decision)
+// and the share of its CPU spent in GC.
+type runtimeStats struct {
+	cores, gcShare float64
+	schedP99       time.Duration
+}
+
+type runtimeClock struct {
+	at time.Time
+	ru syscall.Rusage
+	m  []metrics.Sample
+}
+
+func readRuntime() runtimeClock {
+	c := runtimeClock{at: time.Now(), m: []metrics.Sample{
+		{Name: "/sched/latencies:seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &c.ru)
+	metrics.Read(c.m)
+	return c
+}
+
+func (a runtimeClock) stop() runtimeStats {
+	b := readRuntime()
+	st := runtimeStats{cores: cpuSeconds(a.ru, b.ru) / b.at.Sub(a.at).Seconds()}
+	if total := b.m[2].Value.Float64() - a.m[2].Value.Float64(); total > 0 {
+		st.gcShare = (b.m[1].Value.Float64() - a.m[1].Value.Float64()) / total
+	}
+	h0, h1 := a.m[0].Value.Float64Histogram(), b.m[0].Value.Float64Histogram()
+	var n uint64
+	for i := range h1.Counts {
+		n += h1.Counts[i] - h0.Counts[i]
+	}
+	var acc uint64
+	for i := range h1.Counts {
+		if acc += h1.Counts[i] - h0.Counts[i]; n > 0 && acc*100 >= n*99 {
+			st.schedP99 = time.Duration(h1.Buckets[i+1] * 1e9) // the bucket's upper bound
+			break
+		}
+	}
+	return st
+}
+
+// pacedWindow is how many of the latency run's publishes may await their
+// acks: enough that the generator never waits at its rate, so decisions
+// leave it on schedule.
+const pacedWindow = 8192
+
+// pacedPublisher is the latency run's load generator: async publishes on
+// a connection of its own with a sliding window of pacedWindow awaiting
+// their acks. rawjs.Publisher, which it used before, waits for every
+// outstanding ack after each 256 publishes: the generator stopped for the
+// slowest ack of each 256, then sent the decisions it owed in one burst,
+// and the bursts queued in the relay as latency of its own.
+func pacedPublisher(t testing.TB, url string) jetstream.JetStream {
+	nc, _ := relaytest.Connect(t, url)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(pacedWindow),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, msg *nats.Msg, err error) {
+			t.Errorf("latency run publish %s: %v", msg.Header.Get(wire.HeaderMsgID), err)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
 
 // lat is one latency run's figures.
 type lat struct {
 	p50, p99, relayP99, riderP99, max time.Duration
 	count                             int
+	run                               runtimeStats
 }
 
 func (l lat) String() string {
 	r := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
-	return fmt.Sprintf("p50 %s  p99 %s (decided → relay made it: %s; made → rider: %s)  max %s", r(l.p50), r(l.p99), r(l.relayP99), r(l.riderP99), r(l.max))
+	return fmt.Sprintf("p50 %s  p99 %s (decided → relay made it: %s; made → rider: %s)  max %s; process %.2f cores, Go scheduler latency p99 ≤ %s, GC %.0f%% of CPU",
+		r(l.p50), r(l.p99), r(l.relayP99), r(l.riderP99), r(l.max), l.run.cores, r(l.run.schedP99), 100*l.run.gcShare)
+}
+
+// caseTB is a testing.TB whose Cleanup functions run when its case ends
+// (done) instead of at the end of the benchmark: without it every case's
+// servers and relays stayed up, idle, through the cases after it (about
+// forty servers and thirty relays by the latency run), their timers and
+// live heap charged to the later cases' CPU, GC and latency.
+type caseTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (c *caseTB) Cleanup(f func()) { c.cleanups = append(c.cleanups, f) }
+
+func (c *caseTB) done() {
+	for i := len(c.cleanups) - 1; i >= 0; i-- {
+		c.cleanups[i]()
+	}
+}
+
+// scoped runs one case with a TB of its own, and stops what the case
+// started (servers, relays, connections) when it returns.
+func scoped[T any](t testing.TB, fn func(testing.TB) T) T {
+	c := &caseTB{TB: t}
+	defer c.done()
+	return fn(c)
 }
 
 // median runs fn reps times on fresh servers and returns the run of
 // median rate, so one run disturbed by the shared machine does not decide
 // the figure.
-func median(reps int, fn func() figure) figure {
+func median(t testing.TB, reps int, fn func(testing.TB) figure) figure {
 	var v []figure
 	for range reps {
-		v = append(v, fn())
+		v = append(v, scoped(t, fn))
 	}
 	slices.SortFunc(v, func(a, b figure) int { return cmp.Compare(a.rate, b.rate) })
 	return v[len(v)/2]
@@ -409,18 +509,18 @@ func BenchmarkCloudRelay(b *testing.B) {
 	cr := envInt("PASSLINE_BENCH_CLUSTER_RELAYS", 2)
 	cores := runtime.NumCPU()
 	loadBefore := loadavg()
-	raw := median(reps, func() figure { return rawRate(t, n) })
-	fair := median(reps, func() figure { return fairRate(t, n) })
-	one := median(reps, func() figure { return relayRate(t, n, 1, true, 0) })
-	two := median(reps, func() figure { return relayRate(t, n, 2, true, 0) })
-	direct := median(reps, func() figure { return relayRate(t, n, 1, false, 0) })
+	raw := median(t, reps, func(t testing.TB) figure { return rawRate(t, n) })
+	fair := median(t, reps, func(t testing.TB) figure { return fairRate(t, n) })
+	one := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 1, true, 0) })
+	two := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 2, true, 0) })
+	direct := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 1, false, 0) })
 	resend := config.DefaultConfig().Relay.ReadyResend
-	withResend := median(reps, func() figure { return relayRate(t, n, 1, true, resend) })
-	p1 := median(reps, func() figure { return clusterRate(t, n, 1, cr) })
-	p4 := median(reps, func() figure { return clusterRate(t, n, 4, cr) })
+	withResend := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 1, true, resend) })
+	p1 := median(t, reps, func(t testing.TB) figure { return clusterRate(t, n, 1, cr) })
+	p4 := median(t, reps, func(t testing.TB) figure { return clusterRate(t, n, 4, cr) })
 	// Half of the one-replica maximum, measured through one replica.
-	l := latency(t, one.rate/2, 10*time.Second)
-	tpl := templatePropagation(t, 5)
+	l := scoped(t, func(t testing.TB) lat { return latency(t, one.rate/2, 10*time.Second) })
+	tpl := scoped(t, func(t testing.TB) time.Duration { return templatePropagation(t, 5) })
 	loadAfter := loadavg()
 	var out strings.Builder
 	pr := func(format string, args ...any) { fmt.Fprintf(&out, format, args...) }

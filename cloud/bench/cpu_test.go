@@ -29,9 +29,9 @@ func BenchmarkRelayCPU(b *testing.B) {
 	for k := range reps {
 		var fair figure
 		if os.Getenv("PASSLINE_BENCH_RELAY_ONLY") == "" {
-			fair = fairRate(b, n)
+			fair = scoped(b, func(t testing.TB) figure { return fairRate(t, n) })
 		}
-		one := relayRate(b, n, 1, true, resend)
+		one := scoped(b, func(t testing.TB) figure { return relayRate(t, n, 1, true, resend) })
 		fmt.Printf("  rep %d: fair %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg   relay %6.0f msg/s %5.1f µs CPU/msg %5.1f allocs/msg  (load %s)\n",
 			k, fair.rate, fair.cpu*1e6, fair.allocs, one.rate, one.cpu*1e6, one.allocs, loadavg())
 	}
@@ -71,7 +71,7 @@ func BenchmarkRelayLatency(b *testing.B) {
 	rate := envInt("PASSLINE_BENCH_RATE", 10000)
 	for k := range envInt("PASSLINE_BENCH_REPS", 1) {
 		load := loadavg()
-		l := latency(b, float64(rate), 10*time.Second)
+		l := scoped(b, func(t testing.TB) lat { return latency(t, float64(rate), 10*time.Second) })
 		fmt.Printf("  rep %d at %d msg/s: %s  (load %s → %s)\n", k, rate, l, load, loadavg())
 	}
 }

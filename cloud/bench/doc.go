@@ -10,13 +10,18 @@
 // schedule is a stored write of its own), then one replica with the
 // default re-send; the relay with P = 1 and
 // P = 4 partitions on a 3-node cluster; and p50/p99 latency at half the
-// one-replica maximum (with the p99 split at the relay), with ratios, CPU
-// and heap objects per message and the load average, and writes the same
+// one-replica maximum (with the p99 split at the relay, and the cores the
+// process used, the Go scheduler latency p99 and the GC share during that
+// run; the load generator publishes on schedule with a sliding window of
+// acks), with ratios, CPU and heap objects per message and the load
+// average, and writes the same
 // into its section of BENCHMARKS.md (PASSLINE_BENCH_OUT names another
 // file; internal/benchmd keeps the other sections). Each rate is the
 // median of PASSLINE_BENCH_REPS runs (default 3) of PASSLINE_BENCH_N
 // decisions (default 50000), timed from the first message settled to the
-// last. PASSLINE_BENCH_CLUSTER_REPLICAS (default 1) sets the cluster
+// last. Each case stops its servers and relays when it ends, so no case
+// runs beside the idle leftovers of the ones before it.
+// PASSLINE_BENCH_CLUSTER_REPLICAS (default 1) sets the cluster
 // streams' replicas, PASSLINE_BENCH_CLUSTER_RELAYS (default 2) the relays
 // on the cluster.
 package bench
