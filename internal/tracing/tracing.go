@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -73,11 +73,7 @@ func New(c Config, service string, attrs ...attribute.KeyValue) (*Provider, erro
 		u.Path = "/v1/traces"
 		endpoint = u.String()
 	}
-	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
-	if len(c.Headers) > 0 {
-		opts = append(opts, otlptracehttp.WithHeaders(c.Headers))
-	}
-	exp, err := otlptracehttp.New(context.Background(), opts...)
+	exp, err := otlptrace.New(context.Background(), newOTLPHTTP(endpoint, c.Headers))
 	if err != nil {
 		return nil, fmt.Errorf("otlp exporter %s: %w", endpoint, err)
 	}

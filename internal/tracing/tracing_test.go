@@ -2,11 +2,16 @@ package tracing_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/passline/passline/internal/tracing"
 )
@@ -43,7 +48,24 @@ func TestOffMintsIDsAndRecordsNothing(t *testing.T) {
 func TestOnExportsByOTLP(t *testing.T) {
 	var posts atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" && r.Header.Get("X-Token") == "k" {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(body, &req); err != nil || len(req.ResourceSpans) != 1 {
+			t.Errorf("body is not one resource's ExportTraceServiceRequest: %v", err)
+			return
+		}
+		rs := req.ResourceSpans[0]
+		var service string
+		for _, kv := range rs.Resource.Attributes {
+			if kv.Key == "service.name" {
+				service = kv.Value.GetStringValue()
+			}
+		}
+		if service != "test" || len(rs.ScopeSpans) != 1 || rs.ScopeSpans[0].Scope.Name != "t" || rs.ScopeSpans[0].Spans[0].Name != "x" {
+			t.Errorf("export request %v: want service test, scope t, span x", &req)
+		}
+		if r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" && r.Header.Get("X-Token") == "k" &&
+			strings.HasPrefix(r.Header.Get("User-Agent"), "OTel OTLP Exporter Go/") {
 			posts.Add(1)
 		}
 	}))
