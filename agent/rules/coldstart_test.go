@@ -45,14 +45,14 @@ func kitchenRows(k *virtualKitchen, store string, n int) []modelcmd.Row {
 // worse: a store fails when its hits are in the lower 0.05/8 tail of a
 // binomial with its n and p = 0.82 (5% for the family of 8 stores,
 // Bonferroni; testing each at 5% would fail a calibrated model a third of
-// the time). With 2 to 13 decisions a store, that is the only per-store
+// the time). With 7 to 21 decisions a store, that is the only per-store
 // statement its n allows; the default prior would fail it (store 2: 0 of
-// 4, tail 0.001). Every store sends at least one, and the new stores
-// together one order in ten. Each store's own rate
-// is logged against the literal "one in ten per store", which two of the
-// eight miss (3 each in their first lunch, in kitchens swamped at the
-// peak; agent/predict/doc.go, Cold start). The default
-// prior (no fleet) is logged beside it.
+// 4, tail 0.001, before the kitchen queue). Every store sends at least one
+// ready_soon per 10 orders: the swamped kitchens (stores 4 and 5, preps up
+// to 47 and 29 min at their first lunch) get there from the kitchen queue
+// (queue.go, agent/predict/doc.go, Cold start), which learns from the
+// store's first bumps how many orders the kitchen cooks at once and each
+// SKU's service time. The default prior (no fleet) is logged beside it.
 func TestColdStartWithFleetPrior(t *testing.T) {
 	var fleet []modelcmd.Row
 	for s := 0; s < 24; s++ {
@@ -87,8 +87,8 @@ func TestColdStartWithFleetPrior(t *testing.T) {
 			if prior == nil {
 				continue
 			}
-			if n == 0 {
-				t.Errorf("store %d sent no ready_soon in %d orders: silenced", s, orders)
+			if n < orders/10 {
+				t.Errorf("store %d sent %d ready_soon in %d orders: silenced, want one order in ten", s, n, orders)
 			}
 			if tail < 0.05/stores {
 				t.Errorf("store %d: %d of %d ready_soon came true, significantly under 0.82 (binomial tail %.3f < %.4f)", s, h, n, tail, 0.05/stores)

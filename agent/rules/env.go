@@ -40,7 +40,10 @@ type Env struct {
 	RetryInterval       float64 `expr:"retry_interval"`
 	LeadTime            float64 `expr:"lead_time"`
 
-	// PReady(d) is P(ready within d seconds | cooked Elapsed so far).
+	// PReady(d) is P(ready within d seconds | cooked Elapsed so far): the
+	// model's, or the kitchen queue's when that is higher (an order in
+	// service in a kitchen whose parallelism and service times the queue
+	// has learned; queue.go).
 	PReady func(d float64) float64 `expr:"p_ready"`
 	// Sent(kind) reports whether a decision of kind was already made.
 	Sent func(kind string) bool `expr:"sent"`

@@ -24,10 +24,11 @@ type evalState struct {
 	lead    time.Duration
 	env     Env
 	tags    StoreTags
+	queue   *kitchenQueue
 }
 
 func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
-	st := &evalState{o: o, t: t, lead: e.params.LeadTime, tags: e.tags}
+	st := &evalState{o: o, t: t, lead: e.params.LeadTime, tags: e.tags, queue: &e.queue}
 	if o.LeadTime > 0 {
 		st.lead = o.LeadTime
 	}
@@ -37,6 +38,7 @@ func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
 		f := OrderFeatures(o)
 		st.pred, st.hasPred = e.model.Predict(&f), true
 		st.elapsed = max(t.Now.Sub(o.AcceptedAt), 0)
+		e.queue.admit(o.ID, o.AcceptedAt, t.Now, &f)
 	}
 	env := &st.env
 	*env = Env{
@@ -62,6 +64,9 @@ func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
 	}
 	if t.Event != nil && t.From != o.Status && reachedReady(o.Status) && !reachedReady(t.From) {
 		env.Transition = string(o.Status)
+	}
+	if !cooking {
+		e.queue.leave(o.ID, readyAt(o, t.Now), env.Transition != "")
 	}
 	env.Started = t.Event != nil && o.Status == wire.StatusStarted && t.From != wire.StatusStarted
 	if cooking {
@@ -106,7 +111,23 @@ func (st *evalState) pReady(d float64) float64 {
 	if !st.hasPred || math.IsNaN(d) {
 		return 0
 	}
-	return st.pred.PReady(st.elapsed, time.Duration(d*float64(time.Second)))
+	dd := time.Duration(d * float64(time.Second))
+	p := st.pred.PReady(st.elapsed, dd)
+	if q, ok := st.queue.pReady(st.o.ID, st.t.Now, dd); ok {
+		p = max(p, q)
+	}
+	return p
+}
+
+// readyAt is when the order became ready, else now.
+func readyAt(o *agent.Order, now time.Time) time.Time {
+	switch {
+	case !o.DoneAt.IsZero():
+		return o.DoneAt
+	case !o.PackedAt.IsZero():
+		return o.PackedAt
+	}
+	return now
 }
 
 func (st *evalState) sent(kind string) bool {
