@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -105,7 +106,17 @@ func DecodeNotification(b []byte) (Notification, error) {
 // Marshal validates and encodes the notification, setting V to Version.
 func (n Notification) Marshal() ([]byte, error) {
 	n.V = Version
-	return encode(&n)
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	b, ok := n.appendJSON(make([]byte, 0, 512))
+	if !ok {
+		return encode(&n) // json.Marshal's error
+	}
+	if len(b) > MaxPayload {
+		return nil, &Error{Reason: ReasonOversize, Msg: fmt.Sprintf("payload is %d bytes, limit %d", len(b), MaxPayload)}
+	}
+	return b, nil
 }
 
 // Assignment tells the relay which rider carries an order. The platform

@@ -98,9 +98,9 @@ func (c *RiderChannel) DeliverAsync(n wire.Notification, done func(error)) {
 		done(c.publishDirect(k, n, b))
 		return
 	}
-	msg := nats.NewMsg(OutboxSubject(OutboxPartition(n.Rider, c.parts), n.Rider, n.ID))
-	msg.Data = b
+	msg := &nats.Msg{Subject: OutboxSubject(OutboxPartition(n.Rider, c.parts), n.Rider, n.ID), Data: b} // no header map unless traced
 	if n.Traceparent != "" {
+		msg.Header = nats.Header{}
 		msg.Header.Set(wire.HeaderTraceparent, n.Traceparent)
 	}
 	c.mu.Lock()
