@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -14,10 +15,12 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as encoding/json writes a string with HTML
+// AppendJSONString appends s as encoding/json writes a string with HTML
 // escaping on: <, > and & as \u003c..., U+2028 and U+2029 escaped, invalid
-// UTF-8 as \ufffd.
-func appendJSONString(b []byte, s string) []byte {
+// UTF-8 as \ufffd. With AppendJSONTime and AppendJSONFloat it lets a hot
+// path write a message's JSON without reflection, byte for byte as
+// json.Marshal would.
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -68,15 +71,35 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendJSONTime appends t as time.Time.MarshalJSON does; false when
+// AppendJSONTime appends t as time.Time.MarshalJSON does; false when
 // MarshalJSON would fail (a year outside 0-9999).
-func appendJSONTime(b []byte, t time.Time) ([]byte, bool) {
+func AppendJSONTime(b []byte, t time.Time) ([]byte, bool) {
 	if y := t.Year(); y < 0 || y > 9999 {
 		return b, false
 	}
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"'), true
+}
+
+// AppendJSONFloat appends f as encoding/json writes a float64; false for
+// NaN and the infinities, which json.Marshal refuses.
+func AppendJSONFloat(b []byte, f float64) ([]byte, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 → e-9, as encoding/json
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
 }
 
 // appendJSON appends n as json.Marshal writes it; false when it cannot
@@ -88,12 +111,12 @@ func (n *Notification) appendJSON(b []byte) ([]byte, bool) {
 			return
 		}
 		b = append(b, key...)
-		b = appendJSONString(b, v)
+		b = AppendJSONString(b, v)
 	}
 	tm := func(key string, t time.Time) {
 		b = append(b, key...)
 		var good bool
-		b, good = appendJSONTime(b, t)
+		b, good = AppendJSONTime(b, t)
 		ok = ok && good
 	}
 	b = append(b, `{"v":`...)
@@ -132,7 +155,7 @@ func (n *Notification) appendJSON(b []byte) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, f)
+			b = AppendJSONString(b, f)
 		}
 		b = append(b, ']')
 	}

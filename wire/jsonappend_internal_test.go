@@ -84,3 +84,14 @@ func BenchmarkNotificationMarshal(b *testing.B) {
 		}
 	})
 }
+
+// TestAppendJSONFloat: floats as json.Marshal writes them.
+func TestAppendJSONFloat(t *testing.T) {
+	for _, f := range []float64{0, 1, 0.85, 1.0 / 3, 1e-7, -2.5e-9, 1e21, 123456789.125, -0.0000012, 1e-300} {
+		want, _ := json.Marshal(f)
+		got, ok := AppendJSONFloat(nil, f)
+		if !ok || string(got) != string(want) {
+			t.Errorf("%v: %s, want %s", f, got, want)
+		}
+	}
+}

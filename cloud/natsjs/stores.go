@@ -20,7 +20,10 @@ import (
 // idKey turns a decision id (any text) into a KV key.
 func idKey(id string) string {
 	sum := sha256.Sum256([]byte(id))
-	return "d" + hex.EncodeToString(sum[:20])
+	var k [41]byte // one allocation: the string
+	k[0] = 'd'
+	hex.Encode(k[1:], sum[:20])
+	return string(k[:])
 }
 
 func orderKey(store, order string) string { return store + "." + order }
@@ -154,11 +157,46 @@ type Orders struct {
 func (o Orders) Update(ctx context.Context, d wire.Decision) error {
 	st := OrderState{Store: d.Store, OrderID: d.OrderID, ShortCode: d.ShortCode, Status: d.Kind,
 		Probability: d.Probability, DecisionID: d.ID, DecidedAt: d.CreatedAt, ETA: d.ETA}
-	b, err := json.Marshal(st)
-	if err != nil {
-		return err
+	b, ok := st.appendJSON(make([]byte, 0, 256))
+	if !ok {
+		var err error
+		if b, err = json.Marshal(st); err != nil {
+			return err
+		}
 	}
 	return o.JS.Conn().Publish("$KV."+BucketOrders+"."+orderKey(d.Store, d.OrderID), b)
+}
+
+// appendJSON appends st as json.Marshal writes it, without reflection
+// (the relay writes one per decision); false when json.Marshal must say
+// why it cannot.
+func (st *OrderState) appendJSON(b []byte) ([]byte, bool) {
+	ok, good := true, true
+	b = append(b, `{"store":`...)
+	b = wire.AppendJSONString(b, st.Store)
+	b = append(b, `,"order_id":`...)
+	b = wire.AppendJSONString(b, st.OrderID)
+	if st.ShortCode != "" {
+		b = append(b, `,"short_code":`...)
+		b = wire.AppendJSONString(b, st.ShortCode)
+	}
+	b = append(b, `,"status":`...)
+	b = wire.AppendJSONString(b, string(st.Status))
+	if st.ETA != nil {
+		b = append(b, `,"eta":`...)
+		b, good = wire.AppendJSONTime(b, *st.ETA)
+		ok = ok && good
+	}
+	if st.Probability != 0 {
+		b = append(b, `,"probability":`...)
+		b, good = wire.AppendJSONFloat(b, st.Probability)
+		ok = ok && good
+	}
+	b = append(b, `,"decision_id":`...)
+	b = wire.AppendJSONString(b, st.DecisionID)
+	b = append(b, `,"decided_at":`...)
+	b, good = wire.AppendJSONTime(b, st.DecidedAt)
+	return append(b, '}'), ok && good
 }
 
 // Get returns the order's state, or false when the view has none.
