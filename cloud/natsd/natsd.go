@@ -41,6 +41,14 @@ type Options struct {
 	// needs credentials). Without it and without client certificates
 	// ANYONE WHO REACHES Listen may publish and subscribe to anything.
 	Auth func(*server.Options) error
+
+	// MaxStore caps JetStream file storage (bytes); 0 leaves the server's
+	// default, 75% of the disk's free space when the server starts. Give
+	// every node of a cluster the same: the servers place a one-replica
+	// stream on the node with the most storage left, and nodes that
+	// measured the same disk at different moments put every such stream
+	// (all the partitions) on one node.
+	MaxStore int64
 }
 
 // Server is a running embedded nats-server.
@@ -91,6 +99,8 @@ func serverOptions(o Options) (*server.Options, error) {
 		NoSigs:     true,
 		NoLog:      true,
 		MaxPayload: 1 << 20,
+		// 0 is the server's default; a negative limit is refused by it.
+		JetStreamMaxStore: o.MaxStore,
 	}
 	if o.TLS != nil {
 		opts.TLSConfig, opts.TLSTimeout = o.TLS, 5

@@ -26,6 +26,24 @@ type Cluster struct {
 // node down in cleanup.
 func StartCluster(tb testing.TB, nodes int, mappings map[string]string) *Cluster {
 	tb.Helper()
+	return startCluster(tb, nodes, mappings, 0)
+}
+
+// SpreadMaxStore is the JetStream storage limit StartClusterSpread gives
+// every node.
+const SpreadMaxStore = 16 << 30
+
+// StartClusterSpread is StartCluster with the same JetStream storage limit
+// (SpreadMaxStore) on every node, so one-replica streams are spread over
+// the nodes (fewest streams first) instead of all landing on the node
+// that found the most free disk at start (natsd.Options.MaxStore).
+func StartClusterSpread(tb testing.TB, nodes int, mappings map[string]string) *Cluster {
+	tb.Helper()
+	return startCluster(tb, nodes, mappings, SpreadMaxStore)
+}
+
+func startCluster(tb testing.TB, nodes int, mappings map[string]string, maxStore int64) *Cluster {
+	tb.Helper()
 	c := &Cluster{tb: tb, Servers: make([]*natsd.Server, nodes)}
 	var routes []string
 	clientPorts, routePorts := make([]int, nodes), make([]int, nodes)
@@ -39,7 +57,7 @@ func StartCluster(tb testing.TB, nodes int, mappings map[string]string) *Cluster
 			Listen: fmt.Sprintf("127.0.0.1:%d", clientPorts[i]), StoreDir: filepath.Join(dir, fmt.Sprint(i)),
 			ServerName: fmt.Sprintf("n%d", i+1), ClusterName: "passline-test",
 			ClusterListen: fmt.Sprintf("127.0.0.1:%d", routePorts[i]), Routes: routes, ReadyTimeout: 30 * time.Second,
-			Mappings: mappings,
+			Mappings: mappings, MaxStore: maxStore,
 		})
 	}
 	errs := make(chan error, nodes)
