@@ -22,11 +22,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/passline/passline/cloud/app"
 	"github.com/passline/passline/cloud/bench/rawjs"
 	"github.com/passline/passline/cloud/config"
 	"github.com/passline/passline/cloud/natsd"
-	"github.com/passline/passline/cloud/natsd/natsdtest"
 	"github.com/passline/passline/cloud/natsjs"
 	"github.com/passline/passline/cloud/relaytest"
 	"github.com/passline/passline/internal/benchmd"
@@ -253,7 +251,7 @@ func relayRate(t testing.TB, n, replicas int, outbox bool, resend time.Duration)
 // over partitions, each partition's streams of clusterReplicas replicas,
 // and replicas relays (each relay's connections go to random nodes).
 func clusterRate(t testing.TB, n, partitions, replicas int) figure {
-	cl := natsdtest.StartCluster(t, 3, app.Mappings(partitions))
+	cl := startCluster(t, partitions)
 	nc, js := relaytest.Connect(t, cl.NodeURL(0))
 	cfg := benchConfig(t, cl.URL())
 	cfg.Stream.Partitions = partitions
@@ -261,7 +259,10 @@ func clusterRate(t testing.TB, n, partitions, replicas int) figure {
 	setup(t, js, cfg)
 	assignAll(t, js)
 	preload(t, js, n, "cluster")
+	placement(t, js, partitions)
 	c := riderClock(t, nc, n)
+	defer profile(t)()
+	defer traceRun(t)()
 	for range replicas {
 		relaytest.MustRun(t, cfg)
 	}

@@ -23,5 +23,10 @@
 // runs beside the idle leftovers of the ones before it.
 // PASSLINE_BENCH_CLUSTER_REPLICAS (default 1) sets the cluster
 // streams' replicas, PASSLINE_BENCH_CLUSTER_RELAYS (default 2) the relays
-// on the cluster.
+// on the cluster, PASSLINE_BENCH_SPREAD=1 gives the cluster's nodes the
+// same storage limit so its one-replica streams spread over the nodes
+// (without it they all land on one), PASSLINE_BENCH_PLACEMENT=1 prints
+// each stream's node. BenchmarkClusterPartitions (PASSLINE_BENCH_AB=1)
+// runs P = 1 and P = 4 alone, interleaved, with a fair baseline on the
+// cluster beside the relay.
 package bench
