@@ -28,8 +28,9 @@ type Env struct {
 
 	// Elapsed is seconds since the order was accepted.
 	Elapsed float64 `expr:"elapsed"`
-	// ETA is the model's median remaining seconds until ready, given the
-	// order has already cooked for Elapsed; 0 once it is done.
+	// ETA is the median remaining seconds until ready, given the order has
+	// already cooked for Elapsed: of its service when the kitchen queue has
+	// an opinion on it (queue.go), else the model's; 0 once it is done.
 	ETA float64 `expr:"eta"`
 
 	// Parameters, in seconds (confidence_threshold is a probability).

@@ -153,26 +153,48 @@ func (q *kitchenQueue) best() (c int, loc, scale float64, ok bool) {
 
 // pReady is P(ready within d | in service under the best c since its
 // start), a log-normal service time conditioned on what has passed. ok is
-// false when the queue has no opinion: too few bumps, an order it does not
-// track or that has not started, or one already past what its service
-// explains.
+// false when the queue has no opinion (see service).
 func (q *kitchenQueue) pReady(id string, now time.Time, d time.Duration) (p float64, ok bool) {
-	o := q.open[id]
-	if o == nil || d <= 0 {
+	sv, ok := q.service(id, now)
+	if !ok || d <= 0 {
 		return 0, false
+	}
+	return (sv.cdf(sv.in+d.Seconds()) - sv.f0) / (1 - sv.f0), true
+}
+
+// remaining is the median time left of an order's service; ok as pReady.
+func (q *kitchenQueue) remaining(id string, now time.Time) (time.Duration, bool) {
+	sv, ok := q.service(id, now)
+	if !ok {
+		return 0, false
+	}
+	u := sv.f0 + 0.5*(1-sv.f0)
+	s := math.Exp(sv.mu + sv.scale*math.Sqrt2*math.Erfinv(2*u-1))
+	return time.Duration(max(s-sv.in, 0) * float64(time.Second)), true
+}
+
+// inService is an order's service time distribution, log-normal with mu
+// and scale, and how far it is into it: in seconds, f0 its CDF there.
+type inService struct{ mu, scale, in, f0 float64 }
+
+func (sv inService) cdf(s float64) float64 { return normCDF((math.Log(s) - sv.mu) / sv.scale) }
+
+// service is where order id is in its service under the best c. ok is
+// false when the queue has no opinion: too few bumps, an order it does
+// not track or that has not started, or one already past what its
+// service explains.
+func (q *kitchenQueue) service(id string, now time.Time) (sv inService, ok bool) {
+	o := q.open[id]
+	if o == nil {
+		return sv, false
 	}
 	c, loc, scale, ok := q.best()
 	if !ok || o.start[c-1].IsZero() {
-		return 0, false
+		return sv, false
 	}
-	mu := q.fit[c-1].predict(o.items, o.lines) + loc
-	cdf := func(s float64) float64 { return normCDF((math.Log(s) - mu) / scale) }
-	in := max(now.Sub(o.start[c-1]).Seconds(), 1)
-	f0 := cdf(in)
-	if 1-f0 < queueTail {
-		return 0, false
-	}
-	return (cdf(in+d.Seconds()) - f0) / (1 - f0), true
+	sv = inService{mu: q.fit[c-1].predict(o.items, o.lines) + loc, scale: scale, in: max(now.Sub(o.start[c-1]).Seconds(), 1)}
+	sv.f0 = sv.cdf(sv.in)
+	return sv, 1-sv.f0 >= queueTail
 }
 
 // serviceFit learns service times under one parallelism: each SKU's log

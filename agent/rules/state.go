@@ -70,7 +70,7 @@ func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
 	}
 	env.Started = t.Event != nil && o.Status == wire.StatusStarted && t.From != wire.StatusStarted
 	if cooking {
-		env.ETA = st.pred.Remaining(st.elapsed).Seconds()
+		env.ETA = st.remaining().Seconds()
 	}
 	return st
 }
@@ -142,9 +142,18 @@ func (st *evalState) sinceSent(kind string) float64 {
 	return st.t.Now.Sub(s.At).Seconds()
 }
 
-// predictedReady is when the model expects the order ready.
+// predictedReady is when the order is expected ready.
 func (st *evalState) predictedReady() time.Time {
-	return st.t.Now.Add(st.pred.Remaining(st.elapsed))
+	return st.t.Now.Add(st.remaining())
+}
+
+// remaining is the median time left: of the order's service when the
+// kitchen queue has an opinion on it, else the model's.
+func (st *evalState) remaining() time.Duration {
+	if r, ok := st.queue.remaining(st.o.ID, st.t.Now); ok {
+		return r
+	}
+	return st.pred.Remaining(st.elapsed)
 }
 
 // lastTold is the ready time of the most recent decision among kinds.
