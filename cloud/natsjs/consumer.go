@@ -123,7 +123,9 @@ func (c *Consumer) consume(ctx context.Context, stream string) error {
 	if err != nil {
 		return fmt.Errorf("create consumer %s on %s: %w", c.Durable, stream, err)
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) { c.dispatch(ctx, m) },
+	// With partitions, what DECISIONS itself holds missed the mapping.
+	unmapped := c.Partitions > 1 && stream == wire.StreamDecisions
+	cc, err := cons.Consume(func(m jetstream.Msg) { c.dispatch(ctx, m, unmapped) },
 		jetstream.PullMaxMessages(min(c.Window, c.MaxAckPending)), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			c.Log.Warn("consume", "stream", stream, "err", err)
 			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -151,7 +153,7 @@ func (c *Consumer) consume(ctx context.Context, stream string) error {
 
 // dispatch takes a window slot (waiting while the window is full, which
 // holds back the pulls) and queues m on the worker its order hashes to.
-func (c *Consumer) dispatch(ctx context.Context, m jetstream.Msg) {
+func (c *Consumer) dispatch(ctx context.Context, m jetstream.Msg, unmapped bool) {
 	select {
 	case c.inflight <- struct{}{}:
 	case <-ctx.Done():
@@ -159,7 +161,7 @@ func (c *Consumer) dispatch(ctx context.Context, m jetstream.Msg) {
 	}
 	w, d := c.worker(m)
 	select {
-	case c.queues[w] <- decisionMsg{m, d}:
+	case c.queues[w] <- decisionMsg{m, d, unmapped}:
 	case <-ctx.Done():
 		<-c.inflight
 	}
@@ -168,8 +170,9 @@ func (c *Consumer) dispatch(ctx context.Context, m jetstream.Msg) {
 // decisionMsg is a message with its decision, decoded once; nil when it
 // does not decode.
 type decisionMsg struct {
-	msg jetstream.Msg
-	d   *wire.Decision
+	msg      jetstream.Msg
+	d        *wire.Decision
+	unmapped bool // consumed from DECISIONS itself while it is partitioned
 }
 
 // worker is the index of the worker for m's order, and m's decision when
@@ -264,13 +267,14 @@ func (c *Consumer) work(ctx context.Context, q chan decisionMsg, h Handler) {
 		case <-ctx.Done():
 			return
 		case j := <-q:
-			c.handle(ctx, h, j.msg, j.d)
+			c.handle(ctx, h, j)
 		}
 	}
 }
 
 // handle hands m to h; the outcome settles m when h reports it.
-func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg, d *wire.Decision) {
+func (c *Consumer) handle(ctx context.Context, h Handler, j decisionMsg) {
+	m, d := j.msg, j.d
 	meta, err := m.Metadata()
 	if err != nil {
 		c.Log.Error("message without metadata", "err", err)
@@ -278,7 +282,9 @@ func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg, d *wi
 		<-c.inflight
 		return
 	}
-	c.checkMapped(m)
+	if j.unmapped {
+		c.warnUnmapped(m)
+	}
 	c.settling.Add(1)
 	released := strings.HasPrefix(m.Headers().Get(wire.HeaderMsgID), releasedMsgID)
 	h(ctx, relay.Delivery{Raw: m.Data(), Decision: d, Attempt: int(meta.NumDelivered), StoredAt: meta.Timestamp, Released: released,
@@ -289,15 +295,11 @@ func (c *Consumer) handle(ctx context.Context, h Handler, m jetstream.Msg, d *wi
 	})
 }
 
-// checkMapped counts and (once a minute) warns about a decision that the
-// servers did not map onto its partition.
-func (c *Consumer) checkMapped(m jetstream.Msg) {
-	if c.Partitions <= 1 {
-		return
-	}
-	if _, err := wire.ParseDecisionSubject(m.Subject()); err != nil {
-		return
-	}
+// warnUnmapped counts and (once a minute) warns about a decision that the
+// servers did not map onto its partition: with partitions, DECISIONS itself
+// holds only those. Telling them by the stream they came from costs nothing
+// per decision (parsing every subject cost an allocation each).
+func (c *Consumer) warnUnmapped(m jetstream.Msg) {
 	c.Metrics.unmapped.Inc()
 	now := time.Now().Unix()
 	if last := c.warned.Load(); now-last >= 60 && c.warned.CompareAndSwap(last, now) {
