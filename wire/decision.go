@@ -155,6 +155,10 @@ func (d *Decision) Validate() error {
 // DecodeDecision decodes and validates a decision payload.
 func DecodeDecision(b []byte) (Decision, error) {
 	var d Decision
+	if len(b) <= MaxPayload && scanDecision(b, &d) {
+		return d, checkDecoded(&d, d.V)
+	}
+	d = Decision{}
 	err := decode(b, &d, func() int { return d.V })
 	return d, err
 }

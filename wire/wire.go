@@ -92,7 +92,13 @@ func decodeJSON(b []byte, v validator, version func() int, strict bool) error {
 		}
 		return &Error{Reason: ReasonMalformed, Msg: err.Error()}
 	}
-	if got := version(); got != Version {
+	return checkDecoded(v, version())
+}
+
+// checkDecoded checks a decoded message: the version it names, then its
+// fields.
+func checkDecoded(v validator, got int) error {
+	if got != Version {
 		return &Error{Reason: ReasonVersion, Field: "v", Msg: fmt.Sprintf("version %d, this build speaks %d", got, Version)}
 	}
 	return v.Validate()
