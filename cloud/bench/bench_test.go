@@ -470,6 +470,20 @@ type caseTB struct {
 
 func (c *caseTB) Cleanup(f func()) { c.cleanups = append(c.cleanups, f) }
 
+// TempDir is a directory removed when the case ends: a finished case's
+// stored streams (hundreds of MB over the benchmark) are deleted before
+// the kernel writes them back, instead of being written to disk beside
+// the later cases, whose every stored message is a write() in the
+// stream's loop.
+func (c *caseTB) TempDir() string {
+	dir, err := os.MkdirTemp("", "passline-bench-case-")
+	if err != nil {
+		c.Fatal(err)
+	}
+	c.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
 func (c *caseTB) done() {
 	for i := len(c.cleanups) - 1; i >= 0; i-- {
 		c.cleanups[i]()
