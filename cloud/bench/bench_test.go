@@ -279,10 +279,10 @@ func benchConfig(t testing.TB, url string) config.Config {
 	cfg.Relay.Workers = envInt("PASSLINE_BENCH_WORKERS", 256)
 	cfg.Relay.ChannelWorkers = cfg.Relay.Workers
 	cfg.Relay.Connections = envInt("PASSLINE_BENCH_CONNECTIONS", cfg.Relay.Connections)
-	// Every decision here is a ready, and the one re-send of an unacked
-	// ready costs a stored write (RIDER_RESEND) and a delivery of its own
-	// per ready: off, so the relay makes the stored writes the fair
-	// baseline makes; BenchmarkCloudRelay prints a row with it on.
+	// Every decision here is a ready. Its one re-send check reads the
+	// rider outbox ready_resend later (natsjs.Resends), after the run:
+	// off, so the rows measure the relay alone; BenchmarkCloudRelay prints
+	// a row with the default on.
 	cfg.Relay.ReadyResend = 0
 	return cfg
 }
@@ -550,7 +550,7 @@ func BenchmarkCloudRelay(b *testing.B) {
 	row("relay, 1 replica", one, fmt.Sprintf("%.0f%% of fair (CPU: %.0f%%)", 100*one.rate/fair.rate, 100*fair.cpu/one.cpu))
 	row("relay, 2 replicas", two, fmt.Sprintf("%.2fx one replica", two.rate/one.rate))
 	row("relay, 1 replica, rider_outbox off", direct, "")
-	row(fmt.Sprintf("relay, 1 replica, ready_resend %s", resend), withResend, "the default: a re-send schedule per ready")
+	row(fmt.Sprintf("relay, 1 replica, ready_resend %s", resend), withResend, "the default: re-send checks read the outbox later")
 	cl := fmt.Sprintf("3-node cluster, R%d, %d relays", envInt("PASSLINE_BENCH_CLUSTER_REPLICAS", 1), cr)
 	row(cl+", P = 1", p1, "")
 	row(cl+", P = 4", p4, fmt.Sprintf("%.2fx P = 1", p4.rate/p1.rate))
