@@ -131,14 +131,15 @@
 // Kitchens of 1, 8 and 12 cooks stay at 0.854 to 0.945. The queue is not
 // in this package's replay, so make eval's figures do not move, and it
 // is not saved: after a restart it learns again from 12 bumps. It assumes
-// one first-in-first-out line, as the simulator's kitchens are. Where
-// that is false it is over-confident: 8 new kitchens of two stations
-// whose orders (one station name on every ticket) each queue at one of
-// them sent 32 ready_soon with it, 0.656 came true, against 24 and 0.875
-// without it. A queue per ticket station, and a check of the queue's own
-// calls that stops it where they fail (tried: 0.677, and it cost the
-// one-line kitchens), are open. Reproduce: go test ./agent/rules -run
-// 'TestColdStart|TestQueue' -v.
+// one first-in-first-out line per ticket station (the engine keeps a
+// queue per station, up to 16). Where that is false it is over-confident:
+// 8 new kitchens of two stations whose tickets all name the same one sent
+// 32 ready_soon with it, 0.656 came true, against 24 and 0.875 without
+// it; when the tickets name their station, 82 at 0.829 in the first 50
+// orders and 189 at 0.958 after 300 (one queue for both: 33 at 0.636 and
+// 9). A check of the queue's own calls that stops it where they fail was
+// tried (0.677 on the first, and it cost the one-line kitchens) and is
+// open. Reproduce: go test ./agent/rules -run 'TestColdStart|TestQueue' -v.
 //
 // Reproduce: make eval (both files; passline-agent model eval --history
 // FILE [--prior auto|none|FILE] [--drop-under 1m --drop-over 2h]).

@@ -44,7 +44,7 @@ type Engine struct {
 	failed  int64 // rule evaluations that returned an error
 	learned learnedSet
 	tags    StoreTags
-	queue   kitchenQueue
+	queues  map[string]*kitchenQueue // per ticket station (queueFor)
 }
 
 // StoreTags are the store's category and city, told to the cloud on every

@@ -1,8 +1,12 @@
 package rules
 
-// QueueLen is how many orders the engine's kitchen queue tracks.
+// QueueLen is how many orders the engine's kitchen queues track.
 func (e *Engine) QueueLen() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.queue.open)
+	n := 0
+	for _, q := range e.queues {
+		n += len(q.open)
+	}
+	return n
 }

@@ -57,6 +57,31 @@ type kitchenQueue struct {
 	fit  [maxParallel]serviceFit
 }
 
+// maxStations bounds the queues an engine keeps: orders of stations past
+// the first maxStations share the queue of orders with no station.
+const maxStations = 16
+
+// queueFor is the kitchen queue of a ticket station: orders queue at
+// their station (the station of their longest item), and a station's
+// cooks are its own, so each station has its queue and its fit.
+func (e *Engine) queueFor(station string) *kitchenQueue {
+	if e.queues == nil {
+		e.queues = map[string]*kitchenQueue{}
+	}
+	q := e.queues[station]
+	if q == nil {
+		if len(e.queues) >= maxStations {
+			station = ""
+			if q = e.queues[station]; q != nil {
+				return q
+			}
+		}
+		q = &kitchenQueue{}
+		e.queues[station] = q
+	}
+	return q
+}
+
 // queued is an order the queue tracks.
 type queued struct {
 	accept time.Time

@@ -28,7 +28,7 @@ type evalState struct {
 }
 
 func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
-	st := &evalState{o: o, t: t, lead: e.params.LeadTime, tags: e.tags, queue: &e.queue}
+	st := &evalState{o: o, t: t, lead: e.params.LeadTime, tags: e.tags, queue: e.queueFor(o.Station)}
 	if o.LeadTime > 0 {
 		st.lead = o.LeadTime
 	}
@@ -38,7 +38,7 @@ func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
 		f := OrderFeatures(o)
 		st.pred, st.hasPred = e.model.Predict(&f), true
 		st.elapsed = max(t.Now.Sub(o.AcceptedAt), 0)
-		e.queue.admit(o.ID, o.AcceptedAt, t.Now, &f)
+		st.queue.admit(o.ID, o.AcceptedAt, t.Now, &f)
 	}
 	env := &st.env
 	*env = Env{
@@ -66,7 +66,7 @@ func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
 		env.Transition = string(o.Status)
 	}
 	if !cooking {
-		e.queue.leave(o.ID, readyAt(o, t.Now), env.Transition != "")
+		st.queue.leave(o.ID, readyAt(o, t.Now), env.Transition != "")
 	}
 	env.Started = t.Event != nil && o.Status == wire.StatusStarted && t.From != wire.StatusStarted
 	if cooking {
