@@ -40,7 +40,7 @@ type Order struct {
 	// LeadTime is the rider's travel time when the assignment gave one.
 	LeadTime time.Duration `json:"lead_time,omitempty"`
 	// Sent records, per decision kind, what the rider has been told.
-	Sent map[wire.DecisionKind]Sent `json:"sent,omitempty"`
+	Sent SentLog `json:"sent,omitempty"`
 	// Seq numbers this order's decisions, so their ids stay unique and stable.
 	Seq     int    `json:"seq"`
 	TraceID string `json:"trace_id,omitempty"`
@@ -82,7 +82,7 @@ type Sent struct {
 // Told reports whether the rider was told a decision of kind that still
 // stands (not withdrawn).
 func (o *Order) Told(kind wire.DecisionKind) bool {
-	s, ok := o.Sent[kind]
+	s, ok := o.Sent.Get(kind)
 	return ok && !s.Withdrawn
 }
 

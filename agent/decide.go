@@ -78,13 +78,10 @@ func NewDecision(o *Order, kind wire.DecisionKind, now time.Time, ttl time.Durat
 
 // MarkSent records in o.Sent that the rider is being told d.
 func (o *Order) MarkSent(d wire.Decision) {
-	if o.Sent == nil {
-		o.Sent = map[wire.DecisionKind]Sent{}
-	}
-	s := o.Sent[d.Kind]
+	s, _ := o.Sent.Get(d.Kind)
 	s.ID, s.At, s.Count, s.Withdrawn = d.ID, d.CreatedAt, s.Count+1, false
 	if d.ETA != nil {
 		s.ETA = *d.ETA
 	}
-	o.Sent[d.Kind] = s
+	o.Sent.Set(d.Kind, s)
 }

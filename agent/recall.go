@@ -29,13 +29,13 @@ func Recalled(o *Order, t Trigger) []wire.Decision {
 	if !o.Told(wire.KindReady) {
 		return nil
 	}
-	s := o.Sent[wire.KindReady]
+	s, _ := o.Sent.Get(wire.KindReady)
 	s.Withdrawn = true
-	o.Sent[wire.KindReady] = s
+	o.Sent.Set(wire.KindReady, s)
 	d := NewDecision(o, wire.KindDelayed, t.Now, RecallTTL)
 	// Numbered per kind, like the rules engine's decisions, so no delayed
 	// a rule makes later can take this id.
-	d.ID = fmt.Sprintf("%s.%s.%s.%d", o.Store, o.ID, wire.KindDelayed, o.Sent[wire.KindDelayed].Count+1)
+	d.ID = fmt.Sprintf("%s.%s.%s.%d", o.Store, o.ID, wire.KindDelayed, o.Sent.Count(wire.KindDelayed)+1)
 	d.Rule = "recall"
 	d.EventID = t.Event.ID
 	d.Flags = []string{wire.FlagRecalled}

@@ -68,7 +68,7 @@ func TestRecallSupersedesReadyExactlyOnce(t *testing.T) {
 				t.Fatalf("kitchen decisions %v, want %v", got, want)
 			}
 			o, err := order(r.db, "o1")
-			if err != nil || o == nil || o.Status != wire.StatusDone || !o.Told(wire.KindReady) || o.Sent[wire.KindReady].Count != 2 {
+			if err != nil || o == nil || o.Status != wire.StatusDone || !o.Told(wire.KindReady) || o.Sent.Count(wire.KindReady) != 2 {
 				t.Fatalf("order after the refused recall: %+v %v", o, err)
 			}
 			st, _ := r.db.Stats()

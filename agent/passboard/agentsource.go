@@ -182,7 +182,7 @@ func (s *AgentSource) order(o *agent.Order, model *predict.Model, queued map[str
 
 func told(o *agent.Order, queued map[string]bool) []Told {
 	out := []Told{}
-	for kind, sent := range o.Sent {
+	for kind, sent := range o.Sent.All() {
 		t := Told{Kind: string(kind), At: sent.At, Count: sent.Count, Queued: queued[sent.ID], Withdrawn: sent.Withdrawn}
 		if !sent.ETA.IsZero() {
 			eta := sent.ETA

@@ -29,12 +29,12 @@ func TestAgentSourceBuildsBoardFromState(t *testing.T) {
 	orders := []*agent.Order{
 		{Store: "s1", ID: "a", ShortCode: "#1", Status: wire.StatusStarted, Station: "wok", TicketSeen: true,
 			AcceptedAt: now.Add(-4 * time.Minute), Items: []wire.Item{{SKU: "noodles", Qty: 2, Station: "wok"}},
-			Sent: map[wire.DecisionKind]agent.Sent{wire.KindETA: {ID: "a-1", At: now.Add(-time.Minute), ETA: now.Add(3 * time.Minute), Count: 2}}},
+			Sent: agent.SentLog{{Kind: wire.KindETA, Sent: agent.Sent{ID: "a-1", At: now.Add(-time.Minute), ETA: now.Add(3 * time.Minute), Count: 2}}}},
 		{Store: "s1", ID: "b", ShortCode: "#2", Status: wire.StatusAccepted, Station: "wok", TicketSeen: true, Marked: true,
 			AcceptedAt: now.Add(-6 * time.Minute), Items: []wire.Item{{SKU: "rice", Qty: 1, Station: "wok"}}},
 		{Store: "s1", ID: "c", Status: wire.StatusDone, TicketSeen: true, AcceptedAt: now.Add(-9 * time.Minute),
 			Items: []wire.Item{{SKU: "tea", Qty: 1}},
-			Sent:  map[wire.DecisionKind]agent.Sent{wire.KindReady: {ID: "c-1", At: now.Add(-2 * time.Minute), Count: 1, Withdrawn: true}}},
+			Sent:  agent.SentLog{{Kind: wire.KindReady, Sent: agent.Sent{ID: "c-1", At: now.Add(-2 * time.Minute), Count: 1, Withdrawn: true}}}},
 		{Store: "s1", ID: "gone", Status: wire.StatusPickedUp, Station: "wok", AcceptedAt: now.Add(-20 * time.Minute)},
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {

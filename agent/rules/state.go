@@ -135,7 +135,7 @@ func (st *evalState) sent(kind string) bool {
 }
 
 func (st *evalState) sinceSent(kind string) float64 {
-	s, ok := st.o.Sent[wire.DecisionKind(kind)]
+	s, ok := st.o.Sent.Get(wire.DecisionKind(kind))
 	if !ok {
 		return never
 	}
@@ -161,7 +161,7 @@ func (st *evalState) lastTold(kinds ...wire.DecisionKind) (time.Time, bool) {
 	var best agent.Sent
 	found := false
 	for _, k := range kinds {
-		s, ok := st.o.Sent[k]
+		s, ok := st.o.Sent.Get(k)
 		if ok && !s.ETA.IsZero() && (!found || s.At.After(best.At)) {
 			best, found = s, true
 		}
@@ -205,7 +205,7 @@ func (st *evalState) decision(r agent.Rule, kitchen bool, p agent.Params) wire.D
 	// Number per kind, so the first ready is always {store}.{order}.ready.1
 	// whatever countdowns came before it. The id is stored with the
 	// decision in the outbox, so retries and replays keep it.
-	d.ID = fmt.Sprintf("%s.%s.%s.%d", st.o.Store, st.o.ID, r.Emit, st.o.Sent[r.Emit].Count+1)
+	d.ID = fmt.Sprintf("%s.%s.%s.%d", st.o.Store, st.o.ID, r.Emit, st.o.Sent.Count(r.Emit)+1)
 	d.Rule = r.Name
 	if st.env.Started {
 		d.Flags = append(d.Flags, wire.FlagCookStart)
