@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -282,5 +283,44 @@ func TestInvalidDecisionIsDroppedNotFatal(t *testing.T) {
 	}
 	if st, _ := db.Stats(); st.Drops[agent.DropInvalid] != 1 || st.Outbox != 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestFileGrowsByLittle: the state db is mapped large from the start (no
+// remaps), but its file still grows only a little past its data.
+func TestFileGrowsByLittle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	items := make([]wire.Item, 40)
+	for i := range items {
+		items[i] = wire.Item{SKU: fmt.Sprintf("SKU%03d", i), Qty: 1, Station: "wok"}
+	}
+	for b := range 6 {
+		err := db.Update(func(tx *bolt.Tx) error {
+			for i := range 500 {
+				if err := tx.PutOrder(&agent.Order{Store: "s1", ID: fmt.Sprintf("o-%d-%d", b, i), Items: items, TicketSeen: true}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := db.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FileBytes < 4<<20 || fi.Size() > st.FileBytes+2<<20 {
+		t.Errorf("data %d bytes, file %d bytes: want the file at most 2 MiB past the data", st.FileBytes, fi.Size())
 	}
 }

@@ -112,6 +112,15 @@ func Open(path string, opts Options) (*DB, error) {
 // (about 4 MB of allocations filling 1,000 orders into a new file).
 const initialMmap = 32 << 20
 
+// growStep is how far past what it needs the file is extended when it
+// grows (bbolt's AllocSize, 16 MiB by default). Once the mapping is larger
+// than AllocSize bbolt grows the file to what it needs plus AllocSize;
+// below it, to the whole mapping. With the 32 MiB first mapping the
+// default would make a new state db's file 16 MiB longer than its data
+// (sparse, but that is the size ls and backups see); 1 MiB keeps the file
+// about as long as before, when it was grown to the doubling mapping.
+const growStep = 1 << 20
+
 // open opens the file with bbolt, reads every page, and creates the
 // buckets; it does not look at the marker.
 func open(path string, opts Options) (*DB, error) {
@@ -124,6 +133,9 @@ func open(path string, opts Options) (*DB, error) {
 	var db *bolt.DB
 	err := guard(func() (err error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, InitialMmapSize: initialMmap})
+		if err == nil {
+			db.AllocSize = growStep
+		}
 		return err
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
