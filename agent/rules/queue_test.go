@@ -13,18 +13,37 @@ import (
 // TestQueueSendsReadySoonInSwampedKitchen: a kitchen of two cooks, first
 // in first out, whose one dish takes 6 minutes, gets an order every 2.5
 // minutes, so orders wait longer and longer for a cook and their prep
-// times say little about when one is ready. Its
-// service times say everything: after its first bumps the kitchen queue
-// tells the rider of nearly every order "ready soon" within his 2 minutes
-// of travel, and it is right. Orders cancelled or bumped leave the queue.
+// times say little about when one is ready. Its service times say
+// everything: after its first bumps the kitchen queue tells the rider of
+// nearly every order "ready soon" within his 2 minutes of travel, and it
+// is right. The same holds in a kitchen of two stations named on the
+// tickets, a swamped wok of one cook (6 min a dish) and an idle cold
+// station (2 min), each order at one of them: each station has its queue.
+// Orders cancelled or bumped leave the queue.
 func TestQueueSendsReadySoonInSwampedKitchen(t *testing.T) {
+	oneLine := func(int) (string, string, time.Duration, int) { return "", "soup", 6 * time.Minute, 2 }
+	twoStations := func(i int) (string, string, time.Duration, int) {
+		if i%2 == 0 {
+			return "wok", "noodles", 6 * time.Minute, 1
+		}
+		return "cold", "salad", 2 * time.Minute, 1
+	}
+	for name, kitchen := range map[string]func(int) (station, sku string, service time.Duration, cooks int){
+		"one line": oneLine, "two stations": twoStations} {
+		t.Run(name, func(t *testing.T) { testQueueKitchen(t, kitchen) })
+	}
+}
+
+// testQueueKitchen runs 60 orders, one every 2.5 min, through kitchen:
+// order i is cooked at its station by the first free of its cooks.
+func testQueueKitchen(t *testing.T, kitchen func(i int) (station, sku string, service time.Duration, cooks int)) {
 	e, err := rules.New(agent.DefaultParams(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n, lead = 40, 2 * time.Minute
+	const n, lead = 60, 2 * time.Minute
 	start := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
-	cooks := []time.Time{start, start}
+	free := map[string][]time.Time{} // per station, when each cook is next free
 	type order struct {
 		o         *agent.Order
 		done      time.Time
@@ -33,18 +52,24 @@ func TestQueueSendsReadySoonInSwampedKitchen(t *testing.T) {
 	var orders []*order
 	for i := 0; i < n; i++ {
 		at := start.Add(time.Duration(i) * 150 * time.Second)
-		sku, service := "soup", 6*time.Minute
+		station, sku, service, ncooks := kitchen(i)
+		if free[station] == nil {
+			free[station] = make([]time.Time, ncooks)
+		}
+		cooks := free[station]
 		c := 0
-		if cooks[1].Before(cooks[0]) {
-			c = 1
+		for j := range cooks {
+			if cooks[j].Before(cooks[c]) {
+				c = j
+			}
 		}
 		begin := at
 		if cooks[c].After(at) {
 			begin = cooks[c]
 		}
 		cooks[c] = begin.Add(service)
-		o := &agent.Order{Store: "s", ID: fmt.Sprint("o", i), Status: wire.StatusStarted, TicketSeen: true,
-			AcceptedAt: at, StartedAt: at, Items: []wire.Item{{SKU: sku, Qty: 1}}, LeadTime: lead}
+		o := &agent.Order{Store: "s", ID: fmt.Sprint("o", i), Status: wire.StatusStarted, TicketSeen: true, Station: station,
+			AcceptedAt: at, StartedAt: at, Items: []wire.Item{{SKU: sku, Qty: 1, Station: station}}, LeadTime: lead}
 		orders = append(orders, &order{o: o, done: cooks[c]})
 	}
 	cancelled := &agent.Order{Store: "s", ID: "cancelled", Status: wire.StatusStarted, TicketSeen: true,
