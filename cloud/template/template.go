@@ -67,6 +67,7 @@ type Template struct {
 	Version uint64
 	Source  string
 	t       *texttemplate.Template
+	plan    plan // nil: rendered by t
 }
 
 // samples are what Compile tries a template on: every slot set, and only
@@ -95,6 +96,9 @@ func Compile(src string, version uint64) (*Template, error) {
 		return nil, &ParseError{Reason: "define and block are not allowed"}
 	}
 	tpl := &Template{Version: version, Source: src, t: t}
+	if p, ok := compilePlan(t.Tree.Root); ok && len(p) > 0 {
+		tpl.plan = p
+	}
 	for _, sample := range samples {
 		out := &limitedWriter{max: 4096}
 		if err := t.Execute(out, sample); err != nil {
@@ -175,7 +179,10 @@ func parseError(err error) *ParseError {
 // Execute renders the template.
 func (t *Template) Execute(d Data) (string, error) {
 	var b strings.Builder
-	if err := t.t.Execute(&b, d); err != nil {
+	b.Grow(256) // a rider's text mostly fits: one allocation instead of the builder's growing
+	if t.plan != nil {
+		t.plan.render(&b, &d)
+	} else if err := t.t.Execute(&b, d); err != nil {
 		return "", fmt.Errorf("render template v%d: %w", t.Version, err)
 	}
 	if strings.TrimSpace(b.String()) == "" {
