@@ -3,6 +3,7 @@
 package bench_test
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -81,9 +82,25 @@ type figure struct {
 	rate   float64 // msg/s
 	cpu    float64 // CPU seconds per message
 	allocs float64 // heap objects allocated per message
+	// steady is, with the ready re-send on, the CPU seconds per message
+	// from the first delivery until the re-send consumers have checked and
+	// acked every outbox message of the run (drained after the last
+	// delivery): the delivery's cost plus the deferred check's, what a
+	// steady flow pays per decision. 0 without the re-send.
+	steady  float64
+	drained time.Duration
 }
 
 func (f figure) idle(cores int) float64 { return float64(cores) / f.cpu }
+
+// steadyNote is the row's note for a run with the re-send check counted.
+func (f figure) steadyNote(cores int) string {
+	if f.steady == 0 {
+		return ""
+	}
+	return fmt.Sprintf("incl. the re-send check later: %.1f µs CPU/decision, %.0f msg/s on %d idle cores (checks drained %s after the last delivery)",
+		f.steady*1e6, float64(cores)/f.steady, cores, f.drained.Round(10*time.Millisecond))
+}
 
 // clock times a run from its first settled message to its last, so the
 // figure leaves out start-up: (n-1) / (last - first), and the CPU spent
@@ -219,7 +236,11 @@ func fairRate(t testing.TB, n int) figure {
 // riderClock counts notifications on every rider subject.
 func riderClock(t testing.TB, nc *nats.Conn, n int) *clock {
 	c := newClock(n)
-	sub, err := nc.Subscribe(wire.RiderWildcard, func(*nats.Msg) { c.tick() })
+	sub, err := nc.Subscribe(wire.RiderWildcard, func(m *nats.Msg) {
+		if !bytes.Contains(m.Data, resentJSON) { // first notifications only: a re-send is not a decision
+			c.tick()
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +249,19 @@ func riderClock(t testing.TB, nc *nats.Conn, n int) *clock {
 	return c
 }
 
+// resentJSON marks a re-sent notification (wire.Notification.Resent).
+var resentJSON = []byte(`"resent":true`)
+
 // relayRate preloads n decisions, then starts replicas relays and times
-// them from the first notification on a rider subject to the last.
+// them from the first notification on a rider subject to the last. With
+// the rider outbox and resend > 0 it also measures the deferred re-send
+// check (figure.steady): every rider's ack is stored before the run, as
+// when riders ack their readies before the re-send is due, so each check
+// is the outbox read, the decode, the rider-ack read and the ack, and
+// nothing is re-sent (a re-send would be a delivery of its own); the CPU
+// is counted until every outbox re-send consumer has nothing pending or
+// unacked. The wait includes resend's idle time, so keep resend short
+// (a few seconds): the check costs the same whenever it falls due.
 func relayRate(t testing.TB, n, replicas int, outbox bool, resend time.Duration) figure {
 	s := server(t)
 	nc, js := relaytest.Connect(t, s.ClientURL())
@@ -238,13 +270,62 @@ func relayRate(t testing.TB, n, replicas int, outbox bool, resend time.Duration)
 	cfg.Relay.ReadyResend = resend
 	setup(t, js, cfg)
 	assignAll(t, js)
+	checks := outbox && resend > 0
+	if checks {
+		ackAll(t, js)
+	}
 	preload(t, js, n, "relay")
 	c := riderClock(t, nc, n)
 	defer profile(t)()
 	for range replicas {
 		relaytest.MustRun(t, cfg)
 	}
-	return c.figure(t, fmt.Sprintf("relay (%d replicas)", replicas), 300*time.Second)
+	f := c.figure(t, fmt.Sprintf("relay (%d replicas)", replicas), 300*time.Second)
+	if checks {
+		resendDrained(t, js, cfg.Stream.Partitions, resend+120*time.Second)
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		f.steady, f.drained = cpuSeconds(c.ru0, ru)/float64(c.n-1), time.Since(c.last)
+	}
+	return f
+}
+
+// ackAll stores, for every order, its rider's ack of any version, so a
+// re-send check finds the ready acknowledged.
+func ackAll(t testing.TB, js jetstream.JetStream) {
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, natsjs.BucketRiderAcks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o := range orders {
+		if _, err := (natsjs.RiderAcks{KV: kv}).Ack(ctx, storeOf(o), fmt.Sprintf("o%d", o), fmt.Sprintf("r%d", o%20), 1<<62, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// resendDrained waits until the re-send consumer of every outbox partition
+// has checked and acked all it was given (nothing pending, nothing
+// unacked).
+func resendDrained(t testing.TB, js jetstream.JetStream, partitions int, timeout time.Duration) {
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for p := 0; p < max(partitions, 1); {
+		info, err := js.Consumer(ctx, natsjs.OutboxStream(p), natsjs.DurableResend)
+		var ci *jetstream.ConsumerInfo
+		if err == nil {
+			ci, err = info.Info(ctx)
+		}
+		if err == nil && ci.NumPending == 0 && ci.NumAckPending == 0 {
+			p++
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("re-send checks of %s not drained in %s: %+v %v", natsjs.OutboxStream(p), timeout, ci, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // clusterRate is relayRate on a 3-node cluster with the decisions spread
@@ -269,6 +350,11 @@ func clusterRate(t testing.TB, n, partitions, replicas int) figure {
 	return c.figure(t, fmt.Sprintf("relay on a cluster (P=%d, %d replicas)", partitions, replicas), 300*time.Second)
 }
 
+// benchResend is the bench's relay.ready_resend for the row of the
+// default re-send: short, so each run waits seconds, not minutes, for its
+// last checks (relayRate); a check costs the same whenever it falls due.
+const benchResend = 2 * time.Second
+
 func benchConfig(t testing.TB, url string) config.Config {
 	cfg := relaytest.Config(t.TempDir())
 	cfg.NATS.Embedded.Enabled = false
@@ -280,9 +366,9 @@ func benchConfig(t testing.TB, url string) config.Config {
 	cfg.Relay.ChannelWorkers = cfg.Relay.Workers
 	cfg.Relay.Connections = envInt("PASSLINE_BENCH_CONNECTIONS", cfg.Relay.Connections)
 	// Every decision here is a ready. Its one re-send check reads the
-	// rider outbox ready_resend later (natsjs.Resends), after the run:
-	// off, so the rows measure the relay alone; BenchmarkCloudRelay prints
-	// a row with the default on.
+	// rider outbox ready_resend later (natsjs.Resends): off, so the rows
+	// measure the delivery alone; BenchmarkCloudRelay prints a row with
+	// the re-send on and its checks counted (figure.steady).
 	cfg.Relay.ReadyResend = 0
 	return cfg
 }
@@ -529,8 +615,9 @@ func BenchmarkCloudRelay(b *testing.B) {
 	one := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 1, true, 0) })
 	two := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 2, true, 0) })
 	direct := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 1, false, 0) })
-	resend := config.DefaultConfig().Relay.ReadyResend
-	withResend := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 1, true, resend) })
+	// The default re-send check, due benchResend after each delivery
+	// instead of the default's minutes, so its cost is measured too.
+	withResend := median(t, reps, func(t testing.TB) figure { return relayRate(t, n, 1, true, benchResend) })
 	p1 := median(t, reps, func(t testing.TB) figure { return clusterRate(t, n, 1, cr) })
 	p4 := median(t, reps, func(t testing.TB) figure { return clusterRate(t, n, 4, cr) })
 	// Half of the one-replica maximum, measured through one replica.
@@ -550,7 +637,8 @@ func BenchmarkCloudRelay(b *testing.B) {
 	row("relay, 1 replica", one, fmt.Sprintf("%.0f%% of fair (CPU: %.0f%%)", 100*one.rate/fair.rate, 100*fair.cpu/one.cpu))
 	row("relay, 2 replicas", two, fmt.Sprintf("%.2fx one replica", two.rate/one.rate))
 	row("relay, 1 replica, rider_outbox off", direct, "")
-	row(fmt.Sprintf("relay, 1 replica, ready_resend %s", resend), withResend, "the default: re-send checks read the outbox later")
+	row(fmt.Sprintf("relay, 1 replica, ready_resend %s", benchResend), withResend,
+		fmt.Sprintf("the default config but for the delay (%s): %s", config.DefaultConfig().Relay.ReadyResend, withResend.steadyNote(cores)))
 	cl := fmt.Sprintf("3-node cluster, R%d, %d relays", envInt("PASSLINE_BENCH_CLUSTER_REPLICAS", 1), cr)
 	row(cl+", P = 1", p1, "")
 	row(cl+", P = 4", p4, fmt.Sprintf("%.2fx P = 1", p4.rate/p1.rate))

@@ -7,8 +7,12 @@
 // rate (preloaded decisions → rider subjects) with one and two replicas
 // and with the rider outbox off, on one server, all with
 // relay.ready_resend off (every decision here is a ready, and its re-send
-// schedule is a stored write of its own), then one replica with the
-// default re-send; the relay with P = 1 and
+// check reads the outbox later), then one replica with the default
+// re-send, its delay cut to 2 s, whose row also prints the CPU per
+// decision until the re-send consumers have checked and acked every
+// outbox message of the run (riders' acks stored beforehand, so nothing
+// is re-sent): the steady-state cost of the default config; the relay
+// with P = 1 and
 // P = 4 partitions on a 3-node cluster; and p50/p99 latency at half the
 // one-replica maximum (with the p99 split at the relay, and the cores the
 // process used, the Go scheduler latency p99 and the GC share during that
