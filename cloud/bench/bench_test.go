@@ -99,7 +99,7 @@ func (f figure) steadyNote(cores int) string {
 	if f.steady == 0 {
 		return ""
 	}
-	return fmt.Sprintf("incl. the deferred work until the re-send checks are done: %.1f µs CPU/decision, %.0f msg/s on %d idle cores (checks drained %s after the last delivery; the process idle after: %.2f cores)",
+	return fmt.Sprintf("incl. the deferred work (KPI recorder; re-send checks when on) until done: %.1f µs CPU/decision, %.0f msg/s on %d idle cores (drained %s after the last delivery; the process idle after: %.2f cores)",
 		f.steady*1e6, float64(cores)/f.steady, cores, f.drained.Round(10*time.Millisecond), f.idleCPU)
 }
 
@@ -254,9 +254,10 @@ func riderClock(t testing.TB, nc *nats.Conn, n int) *clock {
 var resentJSON = []byte(`"resent":true`)
 
 // relayRate preloads n decisions, then starts replicas relays and times
-// them from the first notification on a rider subject to the last. With
-// the rider outbox and resend > 0 it also measures the deferred re-send
-// check (figure.steady): every rider's ack is stored before the run, as
+// them from the first notification on a rider subject to the last. It
+// also counts the deferred work (figure.steady): the CPU until the KPI
+// recorder has handled every decision and, with the rider outbox and
+// resend > 0, the re-send check every outbox message. For the checks every rider's ack is stored before the run, as
 // when riders ack their readies before the re-send is due, so each check
 // is the outbox read, the decode, the rider-ack read and the ack, and
 // nothing is re-sent (a re-send would be a delivery of its own); the CPU
@@ -282,8 +283,18 @@ func relayRate(t testing.TB, n, replicas int, outbox bool, resend time.Duration)
 		relaytest.MustRun(t, cfg)
 	}
 	f := c.figure(t, fmt.Sprintf("relay (%d replicas)", replicas), 300*time.Second)
+	// The KPI recorder's durables always, the re-send checks' when on.
+	var durables [][2]string
+	for _, st := range natsjs.DecisionStreams(cfg.Stream.Partitions) {
+		durables = append(durables, [2]string{st, natsjs.DurableKPI})
+	}
 	if checks {
-		resendDrained(t, js, cfg.Stream.Partitions, resend+120*time.Second)
+		for p := range max(cfg.Stream.Partitions, 1) {
+			durables = append(durables, [2]string{natsjs.OutboxStream(p), natsjs.DurableResend})
+		}
+	}
+	{
+		drained(t, js, durables, resend+120*time.Second)
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		f.steady, f.drained = cpuSeconds(c.ru0, ru)/float64(c.n-1), time.Since(c.last)
@@ -310,14 +321,13 @@ func ackAll(t testing.TB, js jetstream.JetStream) {
 	}
 }
 
-// resendDrained waits until the re-send consumer of every outbox partition
-// has checked and acked all it was given (nothing pending, nothing
-// unacked).
-func resendDrained(t testing.TB, js jetstream.JetStream, partitions int, timeout time.Duration) {
+// drained waits until each {stream, durable} consumer has handled and
+// acked all it was given (nothing pending, nothing unacked).
+func drained(t testing.TB, js jetstream.JetStream, durables [][2]string, timeout time.Duration) {
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
-	for p := 0; p < max(partitions, 1); {
-		info, err := js.Consumer(ctx, natsjs.OutboxStream(p), natsjs.DurableResend)
+	for p := 0; p < len(durables); {
+		info, err := js.Consumer(ctx, durables[p][0], durables[p][1])
 		var ci *jetstream.ConsumerInfo
 		if err == nil {
 			ci, err = info.Info(ctx)
@@ -327,7 +337,7 @@ func resendDrained(t testing.TB, js jetstream.JetStream, partitions int, timeout
 			continue
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("re-send checks of %s not drained in %s: %+v %v", natsjs.OutboxStream(p), timeout, ci, err)
+			t.Fatalf("%s on %s not drained in %s: %+v %v", durables[p][1], durables[p][0], timeout, ci, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

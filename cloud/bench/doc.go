@@ -9,8 +9,8 @@
 // relay.ready_resend off (every decision here is a ready, and its re-send
 // check reads the outbox later), then one replica with the default
 // re-send, its delay cut to 2 s, whose row also prints the CPU per
-// decision until the re-send consumers have checked and acked every
-// outbox message of the run (riders' acks stored beforehand, so nothing
+// decision until the KPI recorder and the re-send consumers have handled
+// and acked every message of the run (riders' acks stored beforehand, so nothing
 // is re-sent): the steady-state cost of the default config; the relay
 // with P = 1 and
 // P = 4 partitions on a 3-node cluster; and p50/p99 latency at half the
