@@ -190,6 +190,12 @@ func (r *Resends) handle(ctx context.Context, m jetstream.Msg) {
 		_ = m.NakWithDelay(wait)
 		return
 	}
+	r.settle(ctx, m, n)
+}
+
+// settle re-sends the due ready n that m carries, unless its rider
+// acknowledged it, and acks m; a failed re-send is tried again in 5 s.
+func (r *Resends) settle(ctx context.Context, m jetstream.Msg, n wire.Notification) {
 	result, err := r.resend(ctx, n)
 	if err != nil {
 		r.Log.Warn("ready re-send failed; retrying", "store", n.Store, "order", n.OrderID, "err", err)

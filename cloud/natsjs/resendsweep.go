@@ -142,15 +142,7 @@ func (r *Resends) checkDue(ctx context.Context, m jetstream.Msg) {
 		_ = m.Ack()
 		return
 	}
-	result, err := r.resend(ctx, n)
-	if err != nil {
-		r.Log.Warn("ready re-send failed; retrying", "store", n.Store, "order", n.OrderID, "err", err)
-		r.Metrics.count("failed")
-		_ = m.NakWithDelay(5 * time.Second)
-		return
-	}
-	r.Metrics.count(result)
-	_ = m.Ack()
+	r.settle(ctx, m, n)
 }
 
 // startSweeps starts a sweep of every outbox partition and the workers
