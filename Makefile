@@ -107,9 +107,10 @@ crash-agent:
 	echo "external broker: $${PASSLINE_TEST_MQTT:-in-process mochi}"; \
 	PASSLINE_CRASH_KILLS=25 $(GO) test -count=1 -run TestCrashLosesNothing -v -timeout 20m ./agent/cmd/passline-agent/
 
-## eval-check: the model's acceptance figures on the shared history
+## eval-check: the model's acceptance figures on the shared history, and the rules' ready_soon replayed on both files
 eval-check:
 	PASSLINE_HISTORY=$(abspath $(HISTORY)) $(GO) test ./agent/modelcmd -run 'TestSharedHistoryAcceptance|TestSparseMarketplaceAcceptance' -v -count=1
+	PASSLINE_HISTORY=$(abspath $(HISTORY)) $(GO) test ./agent/rules -run 'TestHistoryReplayReadySoonComesTrue' -v -count=1
 
 ## sim: rider wait under notify-on-bump vs Passline's default rules, in a simulated kitchen
 sim:

@@ -45,6 +45,9 @@ type Engine struct {
 	learned learnedSet
 	tags    StoreTags
 	queues  map[string]*kitchenQueue // per ticket station (queueFor)
+	// queueOff leaves the kitchen queues out of every decision (tests
+	// compare the rules with and without them).
+	queueOff bool
 }
 
 // StoreTags are the store's category and city, told to the cloud on every

@@ -10,8 +10,8 @@ import (
 	"github.com/passline/passline/wire"
 )
 
-// TestQueueSendsReadySoonInSwampedKitchen: a kitchen of two cooks, first
-// in first out, whose one dish takes 6 minutes, gets an order every 2.5
+// TestQueueSendsReadySoonInSwampedKitchen: a kitchen of two cooks at one
+// line its tickets name, first in first out, whose one dish takes 6 minutes, gets an order every 2.5
 // minutes, so orders wait longer and longer for a cook and their prep
 // times say little about when one is ready. Its service times say
 // everything: after its first bumps the kitchen queue tells the rider of
@@ -21,7 +21,7 @@ import (
 // station (2 min), each order at one of them: each station has its queue.
 // Orders cancelled or bumped leave the queue.
 func TestQueueSendsReadySoonInSwampedKitchen(t *testing.T) {
-	oneLine := func(int) (string, string, time.Duration, int) { return "", "soup", 6 * time.Minute, 2 }
+	oneLine := func(int) (string, string, time.Duration, int) { return "line", "soup", 6 * time.Minute, 2 }
 	twoStations := func(i int) (string, string, time.Duration, int) {
 		if i%2 == 0 {
 			return "wok", "noodles", 6 * time.Minute, 1

@@ -29,6 +29,15 @@ type evalState struct {
 
 func (e *Engine) state(o *agent.Order, t agent.Trigger) *evalState {
 	st := &evalState{o: o, t: t, lead: e.params.LeadTime, tags: e.tags, queue: e.queueFor(o.Station)}
+	if e.queueOff || o.Station == "" {
+		// A fresh queue never learns, so it never has an opinion. A
+		// ticket that names no station says nothing of the line it
+		// waits in: replayed through these rules, the sparse
+		// marketplace's station-less orders that the queue alone told
+		// ready_soon came true about half the time (agent/predict
+		// doc.go, Cold start).
+		st.queue = &kitchenQueue{}
+	}
 	if o.LeadTime > 0 {
 		st.lead = o.LeadTime
 	}
