@@ -47,21 +47,7 @@ func replayRows(e *rules.Engine, rows []history.Row, rng *rand.Rand) []*simOrder
 			evSeq++
 			record(so, e.Decide(so.o, agent.Trigger{Now: r.AcceptedAt, Event: &wire.Event{ID: fmt.Sprint("e", evSeq), Kind: wire.EventTicket, At: r.AcceptedAt}}), r.AcceptedAt)
 		}
-		kept := open[:0]
-		for _, so := range open {
-			if !so.done.After(now) {
-				from := so.o.Status
-				so.o.Status, so.o.DoneAt = wire.StatusDone, so.done
-				evSeq++
-				ev := &wire.Event{ID: fmt.Sprint("e", evSeq), Kind: wire.EventKey, At: so.done}
-				record(so, e.Decide(so.o, agent.Trigger{Now: so.done, Event: ev, From: from}), so.done)
-				e.Learn(agent.NewHistoryRecord(so.o, so.done))
-				continue
-			}
-			record(so, e.Decide(so.o, agent.Trigger{Now: now}), now)
-			kept = append(kept, so)
-		}
-		open = kept
+		open = advance(e, open, now, &evSeq)
 	}
 	return all
 }

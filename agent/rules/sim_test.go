@@ -120,24 +120,29 @@ func simulateOn(e *rules.Engine, k *virtualKitchen, warm, n int) []*simOrder {
 			record(so, e.Decide(so.o, agent.Trigger{Now: next, Event: &wire.Event{ID: fmt.Sprint("e", evSeq), Kind: wire.EventTicket, At: next}}), next)
 			next = next.Add(time.Duration(k.rng.ExpFloat64() / k.rate(next) * float64(time.Minute)))
 		}
-		kept := open[:0]
-		for _, so := range open {
-			if !so.done.After(now) {
-				from := so.o.Status
-				so.o.Status, so.o.DoneAt = wire.StatusDone, so.done
-				evSeq++
-				ev := &wire.Event{ID: fmt.Sprint("e", evSeq), Kind: wire.EventKey, At: so.done}
-				record(so, e.Decide(so.o, agent.Trigger{Now: so.done, Event: ev, From: from}), so.done)
-				rec := agent.NewHistoryRecord(so.o, so.done)
-				e.Learn(rec)
-				continue
-			}
-			record(so, e.Decide(so.o, agent.Trigger{Now: now}), now)
-			kept = append(kept, so)
-		}
-		open = kept
+		open = advance(e, open, now, &evSeq)
 	}
 	return all[warm:]
+}
+
+// advance bumps the open orders done by now, each at its done time and
+// learned, ticks the others at now, and returns those still open.
+func advance(e *rules.Engine, open []*simOrder, now time.Time, evSeq *int) []*simOrder {
+	kept := open[:0]
+	for _, so := range open {
+		if !so.done.After(now) {
+			from := so.o.Status
+			so.o.Status, so.o.DoneAt = wire.StatusDone, so.done
+			*evSeq++
+			ev := &wire.Event{ID: fmt.Sprint("e", *evSeq), Kind: wire.EventKey, At: so.done}
+			record(so, e.Decide(so.o, agent.Trigger{Now: so.done, Event: ev, From: from}), so.done)
+			e.Learn(agent.NewHistoryRecord(so.o, so.done))
+			continue
+		}
+		record(so, e.Decide(so.o, agent.Trigger{Now: now}), now)
+		kept = append(kept, so)
+	}
+	return kept
 }
 
 func load(open []*simOrder, at time.Time) agent.Load {
