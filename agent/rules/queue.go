@@ -109,8 +109,11 @@ func (q *kitchenQueue) admit(id string, accept, now time.Time, f *predict.Featur
 	}
 	o := &queued{accept: accept, items: f.Items, lines: f.SKUs}
 	for _, p := range q.open {
-		if p.accept.Before(accept) {
+		switch {
+		case p.accept.Before(accept):
 			o.ahead++
+		case accept.Before(p.accept):
+			p.ahead++ // seen late (a restarted agent meets its orders again in any order)
 		}
 	}
 	q.open[id] = o
@@ -123,7 +126,7 @@ func (o *queued) advance(t time.Time) {
 	if t.Before(o.accept) {
 		t = o.accept
 	}
-	for c := o.ahead + 1; c <= maxParallel; c++ {
+	for c := max(o.ahead+1, 1); c <= maxParallel; c++ {
 		if o.start[c-1].IsZero() {
 			o.start[c-1] = t
 		}
@@ -148,7 +151,7 @@ func (q *kitchenQueue) leave(id string, t time.Time, ready bool) {
 		}
 	}
 	for _, p := range q.open {
-		if o.accept.Before(p.accept) {
+		if o.accept.Before(p.accept) && p.ahead > 0 {
 			p.ahead--
 			p.advance(t)
 		}
