@@ -62,12 +62,5 @@ func (c DayCounts) Take(ctx context.Context, client, day string, limit int) (boo
 // compare-and-set, so replicas that collided do not collide again in step.
 // It reports false when ctx ends first.
 func backOff(ctx context.Context, try int) bool {
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(time.Millisecond) << min(try, 6))))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleep(ctx, time.Duration(rand.Int64N(int64(time.Millisecond)<<min(try, 6))))
 }
