@@ -9,11 +9,10 @@ import (
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	mochibolt "github.com/mochi-mqtt/server/v2/hooks/storage/bolt"
-	"github.com/mochi-mqtt/server/v2/listeners"
-	"github.com/mochi-mqtt/server/v2/packets"
 	"go.etcd.io/bbolt"
 
 	"github.com/passline/passline/agent"
+	"github.com/passline/passline/internal/mqttlisten"
 	"github.com/passline/passline/wire"
 )
 
@@ -92,7 +91,7 @@ func (b *Broker) Run() error {
 			return fmt.Errorf("embedded broker ingest hook: %w", err)
 		}
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: listenerID, Address: b.Listen, TLSConfig: b.TLS})
+	tcp := mqttlisten.NewTCP(listenerID, b.Listen, b.TLS)
 	if err := srv.AddListener(tcp); err != nil {
 		b.stopIngest()
 		srv.Close()
@@ -129,28 +128,17 @@ func (b *Broker) Close() error {
 	}
 	b.serving.Store(false)
 	b.stopIngest()
-	// Close the listener and its clients first, our way: mochi's own
-	// closeListenerClients (Clients.GetByListener) takes the clients' read
-	// lock twice, and deadlocks Close when a client's session ends between
-	// the two (Clients.Delete waiting for the write lock), as seen in a
-	// clean CI run. A listener closes its clients once, so srv.Close then
-	// only stops the hooks.
-	b.srv.Listeners.Close(listenerID, b.closeClients)
-	return b.srv.Close()
+	// mqttlisten.Shutdown, not srv.Close: it closes the clients without
+	// the deadlock in mochi's own closer, and the listener (mqttlisten.TCP)
+	// closes connections still attaching and waits until mochi has counted
+	// each, so srv.Close's wait for its clients races no late Add (CI's race
+	// detector caught one while TestAgentClientIDIsNotTakeable's second
+	// client connected as the broker closed).
+	return mqttlisten.Shutdown(b.srv)
 }
 
 // listenerID names the broker's one TCP listener.
 const listenerID = "tcp"
-
-// closeClients disconnects every client of listener, reading the clients
-// under one read lock (Clients.GetAll).
-func (b *Broker) closeClients(listener string) {
-	for _, cl := range b.srv.Clients.GetAll() {
-		if cl.Net.Listener == listener && !cl.Closed() {
-			_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
-		}
-	}
-}
 
 func (b *Broker) stopIngest() {
 	if b.cancel != nil {

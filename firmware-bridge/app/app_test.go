@@ -13,11 +13,11 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/passline/passline/firmware-bridge/app"
 	"github.com/passline/passline/firmware-bridge/config"
+	"github.com/passline/passline/internal/mqttlisten"
 	"github.com/passline/passline/wire"
 )
 
@@ -28,12 +28,12 @@ func startBroker(tb testing.TB) (*mochi.Server, string) {
 	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
 		tb.Fatal(err)
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
+	l := mqttlisten.NewTCP("t", "127.0.0.1:0", nil)
 	if err := s.AddListener(l); err != nil {
 		tb.Fatal(err)
 	}
 	go func() { _ = s.Serve() }()
-	tb.Cleanup(func() { _ = s.Close() })
+	tb.Cleanup(func() { _ = mqttlisten.Shutdown(s) })
 	return s, "tcp://" + l.Address()
 }
 

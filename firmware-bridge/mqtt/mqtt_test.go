@@ -16,6 +16,7 @@ import (
 
 	bridge "github.com/passline/passline/firmware-bridge"
 	"github.com/passline/passline/firmware-bridge/mqtt"
+	"github.com/passline/passline/internal/mqttlisten"
 	"github.com/passline/passline/wire"
 )
 
@@ -41,7 +42,7 @@ func serveBroker(tb testing.TB, lc listeners.Config, hooks ...mochi.Hook) (*moch
 			tb.Fatal(err)
 		}
 	}
-	l := listeners.NewTCP(lc)
+	l := mqttlisten.NewTCP(lc.ID, lc.Address, lc.TLSConfig)
 	if err := s.AddListener(l); err != nil {
 		return nil, "", err
 	}
@@ -79,7 +80,7 @@ func TestReconnectRestoresPublishAndSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_ = s1.Close()
+	_ = mqttlisten.Shutdown(s1)
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Connected() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -99,7 +100,7 @@ func TestReconnectRestoresPublishAndSubscriptions(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	defer s2.Close()
+	defer mqttlisten.Shutdown(s2)
 	deadline = time.Now().Add(30 * time.Second)
 	for !c.Connected() {
 		if time.Now().After(deadline) {

@@ -16,6 +16,7 @@ import (
 
 	bridge "github.com/passline/passline/firmware-bridge"
 	"github.com/passline/passline/firmware-bridge/mqtt"
+	"github.com/passline/passline/internal/mqttlisten"
 	"github.com/passline/passline/wire"
 )
 
@@ -73,7 +74,7 @@ func TestOfflineQueueIsFastAndBounded(t *testing.T) {
 
 	h := &publishCounter{}
 	s, _ := broker(t, addr, h)
-	defer s.Close()
+	defer mqttlisten.Shutdown(s)
 	deadline := time.Now().Add(30 * time.Second)
 	for h.keys.Load() < 3 {
 		if time.Now().After(deadline) {

@@ -14,6 +14,7 @@ import (
 
 	bridge "github.com/passline/passline/firmware-bridge"
 	"github.com/passline/passline/firmware-bridge/mqtt"
+	"github.com/passline/passline/internal/mqttlisten"
 	"github.com/passline/passline/wire"
 )
 
@@ -40,7 +41,7 @@ func (h *connectHook) OnConnect(cl *mochi.Client, pk packets.Packet) error {
 func TestWillRefresh(t *testing.T) {
 	h := &connectHook{}
 	s, addr := broker(t, "127.0.0.1:0", h)
-	defer s.Close()
+	defer mqttlisten.Shutdown(s)
 	var mu sync.Mutex
 	var offline, keys int
 	w := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("watcher"))

@@ -9,6 +9,7 @@ import (
 
 	bridge "github.com/passline/passline/firmware-bridge"
 	"github.com/passline/passline/firmware-bridge/mqtt"
+	"github.com/passline/passline/internal/mqttlisten"
 	"github.com/passline/passline/wire"
 	"github.com/passline/passline/wire/tlsconf"
 	"github.com/passline/passline/wire/tlsconf/tlstest"
@@ -25,7 +26,7 @@ func tlsBroker(t *testing.T, f tlstest.Files) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { _ = mqttlisten.Shutdown(s) })
 	return "tls://" + addr
 }
 
